@@ -1,0 +1,70 @@
+"""Runtime settings (SPEC §9), read from the environment with pydantic-settings.
+
+Tokens are `SecretStr`: their repr is masked, so logging a `Settings` object or
+an error that includes it never leaks a token.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///hdops.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL, validation_alias=AliasChoices("HDOPS_DATABASE_URL")
+    )
+    ops_tz: str = Field("UTC", validation_alias=AliasChoices("HDOPS_OPS_TZ"))
+    min_hourly: Decimal | None = Field(None, validation_alias=AliasChoices("HDOPS_MIN_HOURLY"))
+    coverage_target_hours: Decimal = Field(
+        Decimal("8"), validation_alias=AliasChoices("HDOPS_COVERAGE_TARGET_HOURS")
+    )
+
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", validation_alias=AliasChoices("HDOPS_SLACK_API_URL")
+    )
+    slack_ops_channel: str | None = Field(
+        None, validation_alias=AliasChoices("HDOPS_SLACK_OPS_CHANNEL")
+    )
+    discord_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DISCORD_BOT_TOKEN")
+    )
+    discord_api_url: str = Field(
+        "https://discord.com/api/v10", validation_alias=AliasChoices("HDOPS_DISCORD_API_URL")
+    )
+    discord_ops_channel: str | None = Field(
+        None, validation_alias=AliasChoices("HDOPS_DISCORD_OPS_CHANNEL")
+    )
+
+    @field_validator("ops_tz")
+    @classmethod
+    def _known_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @property
+    def ops_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.ops_tz)
+
+
+def load_settings() -> Settings:
+    return Settings()

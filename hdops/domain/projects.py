@@ -1,0 +1,240 @@
+"""Project specs (SPEC §2): the YAML a researcher writes, validated with paths.
+
+`parse_project_spec` reports *every* problem at once (`task.scale.max: must be
+greater than min`, `overlap: …`) so a researcher fixes a spec in one round.
+Validation runs in three passes whose problems are merged: the common fields,
+the task block against its task type's own settings model, and cross-field rules.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hdops.domain.people import parse_identity
+from hdops.domain.tasks.base import TaskSettings
+from hdops.domain.tasks.registry import TASK_TYPES
+from hdops.domain.validation import dedupe, problems_from
+from hdops.errors import HdopsError, InvalidInput
+
+SLUG_RE = re.compile(r"^[a-z0-9-]{2,40}$")
+MAX_INSTRUCTIONS_CHARS = 100_000
+
+
+class Pay(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_task: Decimal = Decimal("0")
+    currency: str = "USD"
+
+    @field_validator("per_task", mode="before")
+    @classmethod
+    def _exact(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            value = repr(value)  # YAML 0.40 arrives as a float; its repr is exact enough
+        if isinstance(value, str | int):
+            try:
+                value = Decimal(str(value).strip())
+            except InvalidOperation:
+                raise ValueError("must be a decimal amount such as \"0.40\"") from None
+        return value
+
+    @field_validator("per_task")
+    @classmethod
+    def _range(cls, value: Decimal) -> Decimal:
+        if not value.is_finite() or value < 0:
+            raise ValueError("must be zero or more")
+        if value.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise ValueError("at most 4 decimal places")
+        if value > Decimal("100000"):
+            raise ValueError("is implausibly large")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("must be a 3-letter ISO currency code such as USD")
+        return value
+
+
+class Qualification(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_gold_accuracy: float = Field(0.0, ge=0, le=1)
+    min_gold_answered: int = Field(0, ge=0, le=10_000)
+
+
+class ClarificationChannels(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slack_channel: str | None = Field(None, pattern=r"^[CG][A-Z0-9]{2,20}$")
+    discord_channel: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
+    console_channel: str | None = Field(None, pattern=r"^[a-z0-9-]{1,40}$")
+
+    @field_validator("discord_channel", mode="before")
+    @classmethod
+    def _int_to_str(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+
+class Escalation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    after_minutes: int = Field(30, ge=1, le=10_080)
+    repeat_minutes: int = Field(60, ge=1, le=10_080)
+
+
+class ProjectSpec(BaseModel):
+    """A validated project spec. `task` holds the task type's own settings model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    title: str = Field(min_length=1, max_length=200)
+    task: TaskSettings
+    instructions: str = Field("", max_length=MAX_INSTRUCTIONS_CHARS)
+    overlap: int = Field(1, ge=1, le=20)
+    gold_share: float = Field(0.0, ge=0, le=1)
+    lease_minutes: int = Field(20, ge=1, le=1440)
+    pay: Pay = Field(default_factory=Pay)
+    skills: list[str] = Field(default_factory=list)
+    qualification: Qualification | None = None
+    researchers: list[str] = Field(default_factory=list)
+    clarifications: ClarificationChannels = Field(default_factory=ClarificationChannels)
+    escalation: Escalation = Field(default_factory=Escalation)
+    priority: int = Field(0, ge=-1000, le=1000)
+    max_share: float | None = Field(None, gt=0, le=1)
+    max_overlap: int | None = Field(None, ge=1, le=20)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError("must be 2-40 characters of a-z, 0-9 and '-'")
+        return value
+
+    @field_validator("researchers")
+    @classmethod
+    def _identities(cls, value: list[str]) -> list[str]:
+        out = []
+        for i, text in enumerate(value):
+            try:
+                out.append(str(parse_identity(str(text))))
+            except HdopsError as exc:
+                raise ValueError(f"[{i}] {exc.message}") from None
+        return out
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, value: list[str]) -> list[str]:
+        if any(not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", s) for s in value):
+            raise ValueError("skills are lowercase words (a-z, 0-9, '_', '-')")
+        return sorted(set(value))
+
+    @property
+    def effective_max_overlap(self) -> int:
+        return self.max_overlap if self.max_overlap is not None else self.overlap
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as stored with the project (instructions live in versions)."""
+        data = self.model_dump(mode="json", exclude={"instructions"})
+        data["task"] = self.task.model_dump(mode="json")
+        return data
+
+
+class _SpecShape(ProjectSpec):
+    """Pass one: every field except the task block, which pass two checks."""
+
+    task: Any = None  # type: ignore[assignment]
+
+
+def resolve_instructions(value: Any, base_dir: Path | None) -> tuple[str, list[str]]:
+    """`instructions:` is a path relative to the spec file, or inline markdown."""
+    if value is None:
+        return "", []
+    if not isinstance(value, str):
+        return "", ["instructions: must be a file path or markdown text"]
+    text = value
+    looks_like_path = "\n" not in text and re.search(r"\.(md|markdown|txt)$", text.strip())
+    if looks_like_path:
+        path = Path(text.strip())
+        if base_dir is not None and not path.is_absolute():
+            path = base_dir / path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return "", [f"instructions: file not found: {path}"]
+        except (OSError, UnicodeDecodeError) as exc:
+            return "", [f"instructions: cannot read {path}: {exc.__class__.__name__}"]
+    if len(text) > MAX_INSTRUCTIONS_CHARS:
+        return "", [f"instructions: at most {MAX_INSTRUCTIONS_CHARS} characters"]
+    return text, []
+
+
+def parse_project_spec(raw: Any, base_dir: Path | None = None) -> ProjectSpec:
+    """Validate a spec mapping. Raises `InvalidInput` listing every problem."""
+    if not isinstance(raw, dict):
+        raise InvalidInput("The project spec must be a YAML mapping.")
+    raw = dict(raw)
+    problems: list[str] = []
+
+    instructions, more = resolve_instructions(raw.get("instructions"), base_dir)
+    problems += more
+    raw["instructions"] = instructions
+
+    try:
+        _SpecShape.model_validate(raw)
+    except ValidationError as exc:
+        problems += [p for p in problems_from(exc) if not p.startswith("task")]
+
+    task_raw = raw.get("task")
+    settings: TaskSettings | None = None
+    if not isinstance(task_raw, dict):
+        problems.append("task: required (a mapping with type and fields)")
+    else:
+        kind = task_raw.get("type")
+        if kind not in TASK_TYPES:
+            problems.append(
+                f"task.type: unknown task type {kind!r} (choose {', '.join(sorted(TASK_TYPES))})"
+            )
+        else:
+            try:
+                settings = TASK_TYPES[str(kind)].parse_settings(task_raw)
+            except ValidationError as exc:
+                problems += problems_from(exc, ("task",))
+
+    # Pass three: rules across fields, checked when their inputs are themselves valid.
+    overlap, max_overlap = raw.get("overlap", 1), raw.get("max_overlap")
+    if isinstance(overlap, int) and isinstance(max_overlap, int) and max_overlap < overlap:
+        problems.append("max_overlap: must not be less than overlap")
+    qual = raw.get("qualification")
+    if isinstance(qual, dict) and qual.get("min_gold_answered", 0) and not raw.get("gold_share"):
+        problems.append("qualification: needs gold items mixed in (gold_share > 0)")
+
+    if problems or settings is None:
+        raise InvalidInput("The project spec is not valid:", dedupe(problems))
+    raw["task"] = settings
+    return ProjectSpec.model_validate(raw)
+
+
+def load_project_spec(path: Path) -> ProjectSpec:
+    """Read and validate a YAML spec file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"spec file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.__class__.__name__}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise InvalidInput(f"{path} is not valid YAML{where}") from None
+    return parse_project_spec(raw, path.parent)

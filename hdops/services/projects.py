@@ -1,0 +1,238 @@
+"""Projects and their instruction versions (SPEC §2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hdops.clock import utcnow
+from hdops.domain.instructions import summarize_change
+from hdops.domain.projects import ProjectSpec, parse_project_spec
+from hdops.domain.tasks.base import TaskSettings
+from hdops.domain.tasks.registry import get_task_type
+from hdops.errors import Conflict, InvalidInput, NotFound
+from hdops.services import audit
+from hdops.store.orm import (
+    Answer,
+    Clarification,
+    FaqEntry,
+    InstructionVersion,
+    Item,
+    Project,
+)
+
+PROJECT_STATUSES = ("active", "paused")
+
+
+@dataclass(frozen=True)
+class InstructionChange:
+    """A new instruction version and what changed, for notifying contractors."""
+
+    project_id: int
+    version: int
+    summary: str
+
+
+def get_project(session: Session, name: str) -> Project:
+    project = session.scalar(select(Project).where(Project.name == name))
+    if project is None:
+        raise NotFound(f"no project named {name!r}")
+    return project
+
+
+def project_spec(project: Project) -> ProjectSpec:
+    """The stored spec as a model (instructions are in versions, not the spec)."""
+    return parse_project_spec({**project.spec, "instructions": ""})
+
+
+def task_settings(project: Project) -> TaskSettings:
+    return get_task_type(project.task_type).parse_settings(project.spec["task"])
+
+
+def current_version(session: Session, project_id: int) -> InstructionVersion:
+    version = session.scalar(
+        select(InstructionVersion)
+        .where(InstructionVersion.project_id == project_id)
+        .order_by(InstructionVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:  # every project is created with version 1
+        raise NotFound("project has no instructions")
+    return version
+
+
+def _apply(project: Project, spec: ProjectSpec) -> None:
+    project.title = spec.title
+    project.task_type = spec.task.type
+    project.spec = spec.to_json()
+    project.priority = spec.priority
+    project.overlap = spec.overlap
+    project.max_overlap = spec.effective_max_overlap
+    project.gold_share = spec.gold_share
+    project.lease_minutes = spec.lease_minutes
+    project.max_share = spec.max_share
+    project.pay_per_task = spec.pay.per_task
+    project.currency = spec.pay.currency
+
+
+def create_project(session: Session, spec: ProjectSpec, actor_id: int | None = None) -> Project:
+    if session.scalar(select(Project.id).where(Project.name == spec.name)) is not None:
+        raise Conflict(f"project {spec.name!r} already exists (use `hdops project update`)")
+    now = utcnow()
+    project = Project(name=spec.name, status="active", created_at=now, updated_at=now)
+    _apply(project, spec)
+    session.add(project)
+    session.flush()
+    session.add(
+        InstructionVersion(
+            project_id=project.id,
+            version=1,
+            body=spec.instructions,
+            change_summary="First version.",
+            created_at=now,
+            created_by=actor_id,
+        )
+    )
+    audit.record(session, "project.create", spec.name, actor_id=actor_id)
+    session.flush()
+    return project
+
+
+def add_instruction_version(
+    session: Session,
+    project: Project,
+    *,
+    body: str | None = None,
+    faq_add: tuple[str, str, int | None] | None = None,
+    actor_id: int | None = None,
+    summary: str | None = None,
+) -> InstructionChange:
+    """Write a new version: new body and/or one more FAQ entry, carrying the old FAQ."""
+    old = current_version(session, project.id)
+    new = InstructionVersion(
+        project_id=project.id,
+        version=old.version + 1,
+        body=old.body if body is None else body,
+        created_at=utcnow(),
+        created_by=actor_id,
+    )
+    if summary is None:
+        summary = summarize_change(old.body, new.body) if body is not None else ""
+    if faq_add is not None:
+        q, a, _ = faq_add
+        faq_line = f"New FAQ entry — Q: {q.strip()} A: {a.strip()}"
+        summary = f"{summary}\n{faq_line}".strip()
+    new.change_summary = summary
+    session.add(new)
+    session.flush()
+    position = 0
+    for position, entry in enumerate(old.faq, start=1):
+        session.add(
+            FaqEntry(
+                instruction_version_id=new.id,
+                position=position,
+                question=entry.question,
+                answer=entry.answer,
+                clarification_id=entry.clarification_id,
+            )
+        )
+    if faq_add is not None:
+        q, a, clarification_id = faq_add
+        session.add(
+            FaqEntry(
+                instruction_version_id=new.id,
+                position=position + 1,
+                question=q,
+                answer=a,
+                clarification_id=clarification_id,
+            )
+        )
+    project.updated_at = new.created_at
+    audit.record(
+        session, "instructions.version", project.name, actor_id=actor_id, version=new.version
+    )
+    session.flush()
+    return InstructionChange(project.id, new.version, summary)
+
+
+def update_project(
+    session: Session, spec: ProjectSpec, actor_id: int | None = None
+) -> tuple[Project, InstructionChange | None]:
+    """Apply a changed spec. New instructions text makes a new instruction version."""
+    project = get_project(session, spec.name)
+    answers = session.scalar(select(func.count()).where(Answer.project_id == project.id)) or 0
+    if spec.task.type != project.task_type and answers:
+        raise InvalidInput(
+            f"task.type: cannot change from {project.task_type} to {spec.task.type} "
+            f"after {answers} answers; create a new project"
+        )
+    _apply(project, spec)
+    project.updated_at = utcnow()
+    change = None
+    if spec.instructions != current_version(session, project.id).body:
+        change = add_instruction_version(session, project, body=spec.instructions, actor_id=actor_id)
+    _sync_item_targets(session, project)
+    audit.record(session, "project.update", project.name, actor_id=actor_id)
+    return project, change
+
+
+def _sync_item_targets(session: Session, project: Project) -> None:
+    """After an overlap change, keep each item's target and open slots consistent."""
+    from hdops.store import items as item_store
+
+    item_store.retarget(session, project.id, project.overlap)
+
+
+def set_status(session: Session, project: Project, status: str, actor_id: int | None) -> bool:
+    if status not in PROJECT_STATUSES:
+        raise InvalidInput(f"unknown project status {status!r}")
+    if project.status == status:
+        return False
+    project.status = status
+    project.updated_at = utcnow()
+    audit.record(session, f"project.{status}", project.name, actor_id=actor_id)
+    return True
+
+
+def list_projects(session: Session) -> list[Project]:
+    return list(session.scalars(select(Project).order_by(Project.priority.desc(), Project.name)))
+
+
+def project_summary(session: Session, project: Project) -> dict[str, Any]:
+    """What `hdops project show --json` prints: stable keys for scripts."""
+    items = session.scalar(select(func.count()).where(Item.project_id == project.id)) or 0
+    gold = session.scalar(
+        select(func.count()).where(Item.project_id == project.id, Item.is_gold.is_(True))
+    ) or 0
+    done = session.scalar(
+        select(func.count()).where(
+            Item.project_id == project.id, Item.answer_count >= Item.target
+        )
+    ) or 0
+    answers = session.scalar(
+        select(func.count()).where(Answer.project_id == project.id, Answer.status == "accepted")
+    ) or 0
+    open_q = session.scalar(
+        select(func.count()).where(
+            Clarification.project_id == project.id, Clarification.status == "open"
+        )
+    ) or 0
+    version = current_version(session, project.id)
+    return {
+        "name": project.name,
+        "title": project.title,
+        "status": project.status,
+        "task_type": project.task_type,
+        "items": items,
+        "gold_items": gold,
+        "items_done": done,
+        "answers": answers,
+        "open_clarifications": open_q,
+        "instruction_version": version.version,
+        "overlap": project.overlap,
+        "priority": project.priority,
+        "pay": {"per_task": str(project.pay_per_task), "currency": project.currency},
+    }

@@ -1,0 +1,44 @@
+"""Item bookkeeping queries: targets and open slots.
+
+`Item.open_slots` = target − accepted answers − live offers. The dispatcher
+picks items with `open_slots > 0` through an index, and claims a slot with a
+conditional decrement, so two dispatchers can never over-fill an item.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hdops.store.orm import Assignment, Item
+
+LIVE_ASSIGNMENT_STATUSES = ("offered", "waiting")
+
+
+def live_offers_subquery():  # type: ignore[no-untyped-def]
+    return (
+        select(func.count())
+        .where(Assignment.item_id == Item.id, Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES))
+        .correlate(Item)
+        .scalar_subquery()
+    )
+
+
+def retarget(session: Session, project_id: int, overlap: int) -> None:
+    """Set every item's target to the project's overlap and recompute open slots."""
+    session.execute(
+        update(Item)
+        .where(Item.project_id == project_id, Item.target != overlap)
+        .values(target=overlap)
+        .execution_options(synchronize_session=False)
+    )
+    recompute_open_slots(session, project_id)
+
+
+def recompute_open_slots(session: Session, project_id: int) -> None:
+    session.execute(
+        update(Item)
+        .where(Item.project_id == project_id)
+        .values(open_slots=Item.target - Item.answer_count - live_offers_subquery())
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,532 @@
+"""The whole domain as SQLAlchemy 2.0 typed ORM models.
+
+This module is the single definition of the schema. Alembic migrations under
+`hdops/store/migrations` must agree with it exactly; a test compares the
+migrated database with these models on SQLite and PostgreSQL.
+
+Conventions:
+* every timestamp is `UTCDateTime` (aware UTC in, aware UTC out);
+* every amount of money is `Money` (exact Decimal), never a float;
+* enumerations are short strings checked in the service layer, so adding a
+  value never needs a migration;
+* indexes are named for the hot query they serve.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hdops.store.types import Money, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonDict = dict[str, Any]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        Decimal: Money(),
+        JsonDict: JSON(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+# --------------------------------------------------------------------------- people
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="Identity.id"
+    )
+    roles: Mapped[list[RoleGrant]] = relationship(
+        back_populates="person",
+        cascade="all, delete-orphan",
+        order_by="RoleGrant.role",
+        foreign_keys="RoleGrant.person_id",
+    )
+    profile: Mapped[ContractorProfile | None] = relationship(
+        back_populates="person", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class Identity(Base):
+    """A platform identity such as `slack:U0123ABC`; one person may have several."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))  # slack | discord | console
+    external_id: Mapped[str] = mapped_column(String(64))
+    # Cached direct-message channel on the platform (saves conversations.open calls).
+    dm_channel: Mapped[str | None] = mapped_column(String(64))
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    granted_at: Mapped[datetime]
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+    person: Mapped[Person] = relationship(back_populates="roles", foreign_keys=[person_id])
+
+
+class ContractorProfile(Base):
+    __tablename__ = "contractor_profiles"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    hourly_rate: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # active: may receive tasks; paused: asked not to get pushes; inactive: offboarded
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # True while the contractor wants tasks pushed (on shift or after `next`).
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    person: Mapped[Person] = relationship(back_populates="profile")
+
+
+class RateChange(Base):
+    """History of hourly rates so past earnings are never rewritten by a new rate."""
+
+    __tablename__ = "rate_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    hourly_rate: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_from: Mapped[datetime]
+
+    __table_args__ = (Index("ix_rate_changes_person_from", "person_id", "effective_from"),)
+
+
+# --------------------------------------------------------------------------- projects
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    task_type: Mapped[str] = mapped_column(String(32))
+    # The validated spec (pydantic dump, JSON mode); the columns below are copies of
+    # the fields the dispatcher filters on, so the hot query needs no JSON parsing.
+    spec: Mapped[JsonDict]
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    overlap: Mapped[int] = mapped_column(Integer)
+    max_overlap: Mapped[int] = mapped_column(Integer)
+    gold_share: Mapped[float] = mapped_column(Float, default=0.0)
+    lease_minutes: Mapped[int] = mapped_column(Integer)
+    max_share: Mapped[float | None] = mapped_column(Float)
+    pay_per_task: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    instruction_versions: Mapped[list[InstructionVersion]] = relationship(
+        back_populates="project", order_by="InstructionVersion.version"
+    )
+
+
+class InstructionVersion(Base):
+    """An immutable snapshot of a project's instructions plus FAQ."""
+
+    __tablename__ = "instruction_versions"
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    change_summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+    project: Mapped[Project] = relationship(back_populates="instruction_versions")
+    faq: Mapped[list[FaqEntry]] = relationship(
+        back_populates="instruction_version", order_by="FaqEntry.position"
+    )
+
+
+class FaqEntry(Base):
+    """One Q&A of a version's FAQ. Each version carries its full FAQ list."""
+
+    __tablename__ = "faq_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instruction_version_id: Mapped[int] = mapped_column(
+        ForeignKey("instruction_versions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    clarification_id: Mapped[int | None] = mapped_column(ForeignKey("clarifications.id"))
+
+    instruction_version: Mapped[InstructionVersion] = relationship(back_populates="faq")
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("project_id", "external_id"),
+        # Next task: open items of a project, gold or not, fewest answers first.
+        Index("ix_items_dispatch", "project_id", "is_gold", "open_slots", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    data: Mapped[JsonDict]
+    gold: Mapped[JsonDict | None]
+    is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Answers wanted (overlap, raised up to max_overlap on disagreement).
+    target: Mapped[int] = mapped_column(Integer)
+    # Accepted answers stored so far.
+    answer_count: Mapped[int] = mapped_column(Integer, default=0)
+    # target - answers - live offers: > 0 means the item may be offered again.
+    open_slots: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- work
+
+
+class Assignment(Base):
+    """One item offered to one contractor. (item, person) is unique: never twice."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("item_id", "person_id"),
+        Index("ix_assignments_person_status", "person_id", "status"),
+        Index("ix_assignments_status_lease", "status", "leased_until"),
+        Index("ix_assignments_project_person", "project_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    # offered | answered | skipped | expired | waiting (question open about it)
+    status: Mapped[str] = mapped_column(String(16))
+    offered_at: Mapped[datetime]
+    leased_until: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    instruction_version_id: Mapped[int] = mapped_column(ForeignKey("instruction_versions.id"))
+    skip_reason: Mapped[str | None] = mapped_column(String(32))
+    skip_note: Mapped[str | None] = mapped_column(Text)
+    # Where the task message lives: {"platform": ..., "channel": ..., "message": ...}
+    message_ref: Mapped[JsonDict | None]
+    # Seconds excluded from time spent (e.g. while a clarification was open).
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (
+        Index("ix_answers_person_time", "person_id", "answered_at"),
+        Index("ix_answers_project_time", "project_id", "answered_at"),
+        Index("ix_answers_item", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    answer: Mapped[JsonDict]
+    rationale: Mapped[str | None] = mapped_column(Text)
+    instruction_version_id: Mapped[int] = mapped_column(ForeignKey("instruction_versions.id"))
+    seconds_spent: Mapped[int] = mapped_column(Integer)
+    answered_at: Mapped[datetime]
+    # Platform event / interaction id: a redelivery with the same key stores nothing.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    gold_correct: Mapped[bool | None] = mapped_column(Boolean)
+    # accepted | rejected
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
+    rejected_reason: Mapped[str | None] = mapped_column(Text)
+    rejected_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    rejected_at: Mapped[datetime | None]
+    # The project's per-task rate when the answer was given (rates may change later).
+    pay_rate: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class Clarification(Base):
+    __tablename__ = "clarifications"
+    __table_args__ = (Index("ix_clarifications_status_opened", "status", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    question: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | resolved
+    opened_at: Mapped[datetime]
+    first_answered_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    last_escalated_at: Mapped[datetime | None]
+    # Researchers' thread and contractor's thread, per platform:
+    # {"researchers": {"platform", "channel", "thread"}, "contractor": {...}}
+    refs: Mapped[JsonDict] = mapped_column(default=dict)
+
+
+class ClarificationMessage(Base):
+    __tablename__ = "clarification_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clarification_id: Mapped[int] = mapped_column(
+        ForeignKey("clarifications.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    # to_researchers | to_contractor
+    direction: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------- time
+
+
+class Shift(Base):
+    __tablename__ = "shifts"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="positive_length"),
+        Index("ix_shifts_person_start", "person_id", "starts_at"),
+        Index("ix_shifts_status_start", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    role: Mapped[str] = mapped_column(String(16), default="contractor")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    tz: Mapped[str] = mapped_column(String(64))
+    # scheduled | cancelled | done | no_show
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    series_id: Mapped[str | None] = mapped_column(String(36))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime]
+    no_show_reported_at: Mapped[datetime | None]
+
+
+class Availability(Base):
+    __tablename__ = "availability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+    tz: Mapped[str] = mapped_column(String(64))
+
+
+class TimeEntry(Base):
+    __tablename__ = "time_entries"
+    __table_args__ = (Index("ix_time_entries_person_start", "person_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    auto_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Hourly rate at check-in time, so a later rate change rewrites nothing.
+    hourly_rate: Mapped[Decimal | None]
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+
+
+# --------------------------------------------------------------------------- pay
+
+
+class Adjustment(Base):
+    __tablename__ = "adjustments"
+    __table_args__ = (Index("ix_adjustments_week", "week", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, e.g. 2026-W48
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime]
+
+
+class PayoutStatement(Base):
+    __tablename__ = "payout_statements"
+    __table_args__ = (UniqueConstraint("person_id", "week", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    week: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal]
+    tasks: Mapped[int] = mapped_column(Integer, default=0)
+    seconds_worked: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | approved
+    created_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    sent_at: Mapped[datetime | None]
+
+    lines: Mapped[list[PayoutLine]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan", order_by="PayoutLine.position"
+    )
+
+
+class PayoutLine(Base):
+    __tablename__ = "payout_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("payout_statements.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # tasks | hours | adjustment | rejected
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    description: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[Decimal]
+    unit_amount: Mapped[Decimal]
+    amount: Mapped[Decimal]
+
+    statement: Mapped[PayoutStatement] = relationship(back_populates="lines")
+
+
+class Dispute(Base):
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("payout_lines.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|accepted|declined
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    refs: Mapped[JsonDict] = mapped_column(default=dict)
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[JsonDict] = mapped_column(default=dict)
+
+
+class OutboxMessage(Base):
+    """A message the core decided to send, written in the same transaction as the
+    state change that caused it. The delivery loop sends it and records the result."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[JsonDict]
+    # pending | sent | failed (gave up) ; delivery never sends a 'sent' row again
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Platform references of what was sent (message ids), for later edits.
+    result: Mapped[JsonDict | None]
+    # Optional key so that an intent is enqueued at most once (e.g. one statement DM).
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class ProcessedEvent(Base):
+    """Platform event ids already handled: a redelivered event is a no-op."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class Pseudonym(Base):
+    """Stable per-project pseudonym of a contractor, used in exports."""
+
+    __tablename__ = "pseudonyms"
+    __table_args__ = (UniqueConstraint("project_id", "person_id"), UniqueConstraint("project_id", "alias"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    alias: Mapped[str] = mapped_column(String(32))

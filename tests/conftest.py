@@ -1,0 +1,99 @@
+"""Shared fixtures.
+
+The store under test is chosen by `HDOPS_TEST_DATABASE_URL`: unset → a fresh
+SQLite file per test; a PostgreSQL URL → a private database for this pytest run
+(created from that URL's server and dropped at the end, so parallel runs never
+collide), migrated once and truncated between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from hdops.store.db import Store, create_store_engine, normalize_url
+from hdops.store.migrate import upgrade
+from hdops.store.orm import Base
+
+TEST_URL = os.environ.get("HDOPS_TEST_DATABASE_URL", "").strip()
+ON_POSTGRES = TEST_URL.startswith(("postgresql", "postgres"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"hdops store under test: {'PostgreSQL' if ON_POSTGRES else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def _pg_url() -> Iterator[str]:
+    base = make_url(normalize_url(TEST_URL))
+    name = f"hdops_t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_store_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_store_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+def _truncate_all(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty, migrated database for this test."""
+    if ON_POSTGRES:
+        url: str = request.getfixturevalue("_pg_url")
+        engine = create_store_engine(url)
+        _truncate_all(engine)
+        engine.dispose()
+        yield url
+    else:
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "hdops.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.from_url(db_url)
+    try:
+        yield s
+    finally:
+        s.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if ON_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set HDOPS_TEST_DATABASE_URL")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
