@@ -276,8 +276,6 @@ class Assignment(Base):
     instruction_version_id: Mapped[int] = mapped_column(ForeignKey("instruction_versions.id"))
     skip_reason: Mapped[str | None] = mapped_column(String(32))
     skip_note: Mapped[str | None] = mapped_column(Text)
-    # Where the task message lives: {"platform": ..., "channel": ..., "message": ...}
-    message_ref: Mapped[JsonDict | None]
     # Seconds excluded from time spent (e.g. while a clarification was open).
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -509,6 +507,26 @@ class OutboxMessage(Base):
     result: Mapped[JsonDict | None]
     # Optional key so that an intent is enqueued at most once (e.g. one statement DM).
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class MessageRef(Base):
+    """Where a message the core sent lives on a platform, under a domain key such as
+    `assignment:12` (the task DM) or `clar:5` (the researchers' thread). Edits and
+    thread replies find their target here, and inbound thread replies are routed
+    back to the domain object by (platform, channel, message_id)."""
+
+    __tablename__ = "message_refs"
+    __table_args__ = (
+        UniqueConstraint("key", "platform"),
+        Index("ix_message_refs_locator", "platform", "channel", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
 
 
 class ProcessedEvent(Base):
