@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -97,6 +98,8 @@ def add_person(
     if tz is not None:
         check_tz(tz)
     rate = parse_money(hourly_rate, "hourly rate") if hourly_rate is not None else None
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidInput(f"currency must be a 3-letter ISO code such as USD, not {currency!r}")
     if rate is not None and rate < 0:
         raise InvalidInput("hourly rate must be zero or more")
     if session.scalar(select(Person.id).where(Person.name == name)) is not None:
@@ -163,7 +166,9 @@ def list_people(session: Session, role: str | None = None) -> list[Person]:
         .order_by(Person.name)
     )
     if role is not None:
-        stmt = stmt.join(RoleGrant).where(RoleGrant.role == check_role(role))
+        stmt = stmt.join(RoleGrant, RoleGrant.person_id == Person.id).where(
+            RoleGrant.role == check_role(role)
+        )
     return list(session.scalars(stmt))
 
 
