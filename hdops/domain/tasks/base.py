@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hdops import actions
+from hdops.chat import Button, Control, FormField
 from hdops.domain.validation import problems_from
 from hdops.errors import InvalidInput
 
@@ -96,3 +98,29 @@ class TaskType(Generic[S, A]):
     def label(self, settings: S, answer: dict[str, Any]) -> str | None:
         """The categorical label of an answer, for agreement; None if not categorical."""
         return None
+
+    # ---- chat: how a contractor gives this answer -------------------------------
+
+    def controls(self, settings: S, assignment_id: int) -> list[Control]:
+        """Buttons/selects that record an answer (Skip/Ask are added by the renderer)."""
+        return [
+            Button(action_id=actions.encode(actions.TEXT, assignment_id), label="Write answer",
+                   style="primary")
+        ]
+
+    def answer_from_action(
+        self, settings: S, arg: str | None, values: list[str]
+    ) -> dict[str, Any]:
+        """Turn a pressed button's arg or a select's chosen values into an answer dict."""
+        raise InvalidInput("This task is answered in a form.")
+
+    def answer_form_fields(self, settings: S) -> list[FormField]:
+        """Fields of the answer form (text answers; rationale is added by the engine)."""
+        return []
+
+    def answer_from_form(self, settings: S, fields: dict[str, str]) -> dict[str, Any]:
+        raise InvalidInput("This task is answered with the buttons on the task message.")
+
+    def describe(self, settings: S, answer: dict[str, Any]) -> str:
+        """The recorded answer in a few words, shown on the task message afterwards."""
+        return ", ".join(f"{k}: {v}" for k, v in answer.items() if k != "rationale")

@@ -6,7 +6,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from hdops import actions
+from hdops.chat import Button, Control, Option, Select
 from hdops.domain.tasks.base import AnswerBase, TaskSettings, TaskType
+from hdops.errors import InvalidInput
+
+MAX_BUTTONS = 5
 
 MAX_OPTIONS = 25  # Discord selects hold 25 options; Slack 100
 
@@ -54,3 +59,34 @@ class Choice(TaskType[ChoiceSettings, ChoiceAnswer]):
     def label(self, settings: ChoiceSettings, answer: dict[str, Any]) -> str | None:
         labels = answer.get("labels")
         return "|".join(sorted(labels)) if labels else None
+
+    def controls(self, settings: ChoiceSettings, assignment_id: int) -> list[Control]:
+        if not settings.multiple and len(settings.options) <= MAX_BUTTONS:
+            return [
+                Button(action_id=actions.encode(actions.ANSWER, assignment_id, str(i)), label=o)
+                for i, o in enumerate(settings.options)
+            ]
+        return [
+            Select(
+                action_id=actions.encode(actions.ANSWER, assignment_id),
+                placeholder="Choose labels" if settings.multiple else "Choose a label",
+                options=[Option(label=o, value=str(i)) for i, o in enumerate(settings.options)],
+                multiple=settings.multiple,
+            )
+        ]
+
+    def answer_from_action(
+        self, settings: ChoiceSettings, arg: str | None, values: list[str]
+    ) -> dict[str, Any]:
+        """Buttons and selects carry option indexes (short, safe in an action id)."""
+        raw = [arg] if arg is not None else values
+        labels = []
+        for value in raw:
+            try:
+                labels.append(settings.options[int(value)])
+            except (ValueError, IndexError):
+                raise InvalidInput("That option is not one of this task's options.") from None
+        return {"labels": labels}
+
+    def describe(self, settings: ChoiceSettings, answer: dict[str, Any]) -> str:
+        return ", ".join(answer.get("labels", []))

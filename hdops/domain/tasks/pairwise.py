@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from hdops import actions
+from hdops.chat import Button, Control
 from hdops.domain.tasks.base import AnswerBase, TaskSettings, TaskType
+from hdops.errors import InvalidInput
+
+_LABELS = {"a": "A is better", "b": "B is better", "tie": "Tie"}
 
 
 class PairwiseSettings(TaskSettings):
@@ -34,3 +39,21 @@ class Pairwise(TaskType[PairwiseSettings, PairwiseAnswer]):
     def label(self, settings: PairwiseSettings, answer: dict[str, Any]) -> str | None:
         value = answer.get("choice")
         return str(value) if value is not None else None
+
+    def controls(self, settings: PairwiseSettings, assignment_id: int) -> list[Control]:
+        choices = ["a", "b", "tie"] if settings.allow_tie else ["a", "b"]
+        return [
+            Button(action_id=actions.encode(actions.ANSWER, assignment_id, c), label=_LABELS[c])
+            for c in choices
+        ]
+
+    def answer_from_action(
+        self, settings: PairwiseSettings, arg: str | None, values: list[str]
+    ) -> dict[str, Any]:
+        value = arg if arg is not None else (values[0] if values else None)
+        if value is None:
+            raise InvalidInput("Choose A, B or Tie.")
+        return {"choice": value}
+
+    def describe(self, settings: PairwiseSettings, answer: dict[str, Any]) -> str:
+        return _LABELS.get(str(answer.get("choice")), str(answer.get("choice")))

@@ -6,7 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from hdops import actions
+from hdops.chat import Button, Control, Option, Select
 from hdops.domain.tasks.base import AnswerBase, TaskSettings, TaskType
+from hdops.errors import InvalidInput
+
+MAX_BUTTONS = 10  # up to 10 points render as buttons, more as a select
 
 MAX_SCALE_POINTS = 25  # Discord selects hold 25 options; keep every platform able to show it
 
@@ -76,3 +81,37 @@ class Rating(TaskType[RatingSettings, RatingAnswer]):
     def label(self, settings: RatingSettings, answer: dict[str, Any]) -> str | None:
         value = answer.get("rating")
         return str(value) if value is not None else None
+
+    def _point_label(self, settings: RatingSettings, point: int) -> str:
+        label = settings.scale.labels.get(point)
+        return f"{point} ({label})" if label else str(point)
+
+    def controls(self, settings: RatingSettings, assignment_id: int) -> list[Control]:
+        points = range(settings.scale.min, settings.scale.max + 1)
+        if len(points) <= MAX_BUTTONS:
+            return [
+                Button(
+                    action_id=actions.encode(actions.ANSWER, assignment_id, str(p)),
+                    label=self._point_label(settings, p),
+                )
+                for p in points
+            ]
+        return [
+            Select(
+                action_id=actions.encode(actions.ANSWER, assignment_id),
+                placeholder="Choose a rating",
+                options=[Option(label=self._point_label(settings, p), value=str(p)) for p in points],
+            )
+        ]
+
+    def answer_from_action(
+        self, settings: RatingSettings, arg: str | None, values: list[str]
+    ) -> dict[str, Any]:
+        value = arg if arg is not None else (values[0] if values else None)
+        try:
+            return {"rating": int(str(value))}
+        except ValueError:
+            raise InvalidInput("Choose a rating from the scale.") from None
+
+    def describe(self, settings: RatingSettings, answer: dict[str, Any]) -> str:
+        return f"Rating {self._point_label(settings, int(answer['rating']))}"

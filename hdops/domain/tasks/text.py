@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from hdops.chat import FormField
 from hdops.domain.tasks.base import AnswerBase, TaskSettings, TaskType
 
 MAX_TEXT_CHARS = 4000  # Discord text inputs hold 4000 characters
@@ -44,3 +45,21 @@ class Text(TaskType[TextSettings, TextAnswer]):
         self, settings: TextSettings, answer: dict[str, Any], gold: dict[str, Any]
     ) -> bool | None:
         return None  # free text has no automatic gold comparison
+
+    def answer_form_fields(self, settings: TextSettings) -> list[FormField]:
+        return [
+            FormField(
+                name="text",
+                label="Your answer",
+                kind="long",
+                min_length=settings.min_chars,
+                max_length=settings.max_chars,
+            )
+        ]
+
+    def answer_from_form(self, settings: TextSettings, fields: dict[str, str]) -> dict[str, Any]:
+        return {"text": fields.get("text", "")}
+
+    def describe(self, settings: TextSettings, answer: dict[str, Any]) -> str:
+        text = str(answer.get("text", ""))
+        return text if len(text) <= 200 else text[:199] + "…"

@@ -1,0 +1,85 @@
+"""Outbox intents: what the core wants sent, as stored JSON.
+
+An intent names its target in domain terms (a person, a project's clarification
+channels, the ops channel, the thread under a stored message, or a stored
+message to edit); the delivery loop resolves that to a platform at send time.
+`ref` names the key under which the sent message's location is recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from hdops.chat import Message
+from hdops.store import outbox
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    person: int | None = None
+    channels: dict[str, str] = Field(default_factory=dict)  # platform -> channel id
+    ops: bool = False
+    thread_of: str | None = None  # ref key of the parent message
+    edit: str | None = None  # ref key of the message to replace
+
+
+class Intent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["send", "edit"]
+    target: Target
+    message: Message
+    ref: str | None = None
+
+
+def _put(session: Session, intent: Intent, now: datetime, dedupe_key: str | None) -> None:
+    outbox.enqueue(
+        session, intent.kind, intent.model_dump(mode="json"), now, dedupe_key=dedupe_key
+    )
+
+
+def dm(
+    session: Session,
+    person_id: int,
+    message: Message,
+    now: datetime,
+    *,
+    ref: str | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    _put(session, Intent(kind="send", target=Target(person=person_id), message=message, ref=ref),
+         now, dedupe_key)
+
+
+def to_channels(
+    session: Session,
+    channels: dict[str, str],
+    message: Message,
+    now: datetime,
+    *,
+    ref: str | None = None,
+) -> None:
+    _put(session, Intent(kind="send", target=Target(channels=channels), message=message, ref=ref),
+         now, None)
+
+
+def to_ops(
+    session: Session, message: Message, now: datetime, *, dedupe_key: str | None = None,
+    ref: str | None = None,
+) -> None:
+    _put(session, Intent(kind="send", target=Target(ops=True), message=message, ref=ref), now,
+         dedupe_key)
+
+
+def in_thread(session: Session, parent_ref: str, message: Message, now: datetime) -> None:
+    _put(session, Intent(kind="send", target=Target(thread_of=parent_ref), message=message),
+         now, None)
+
+
+def edit(session: Session, ref: str, message: Message, now: datetime) -> None:
+    _put(session, Intent(kind="edit", target=Target(edit=ref), message=message), now, None)

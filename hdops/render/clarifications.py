@@ -1,0 +1,122 @@
+"""Clarification posts, relayed replies, escalations and FAQ announcements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hdops import actions
+from hdops.chat import (
+    Actions,
+    Button,
+    Context,
+    FieldPart,
+    Form,
+    FormField,
+    Heading,
+    Mention,
+    Message,
+    Paragraph,
+    defang_mentions,
+)
+
+
+def question_post(
+    clarification_id: int,
+    project_title: str,
+    item_external_id: str,
+    asker: str,
+    question: str,
+    fields: Sequence[tuple[str, str]],
+    on_call: Sequence[str] = (),
+    resolved_by: str | None = None,
+) -> Message:
+    parts: list[Any] = [
+        Heading(text=f"Question #{clarification_id} — {project_title}, item {item_external_id}"),
+        FieldPart(label=f"{defang_mentions(asker)} asks", value=defang_mentions(question)),
+    ]
+    for name, value in fields:
+        parts.append(FieldPart(label=name, value=value))
+    if on_call:
+        parts.append(Mention(identities=list(on_call), text="on call for this project"))
+    if resolved_by is None:
+        parts.append(
+            Actions(
+                controls=[
+                    Button(action_id=actions.encode(actions.RESOLVE, clarification_id),
+                           label="Resolve", style="primary"),
+                    Button(action_id=actions.encode(actions.FAQ, clarification_id),
+                           label="Add to FAQ"),
+                ]
+            )
+        )
+        parts.append(Context(text="Reply in this thread; replies go to the contractor."))
+    else:
+        parts.append(Paragraph(text=f"✓ Resolved by {defang_mentions(resolved_by)}"))
+        parts.append(
+            Actions(controls=[Button(action_id=actions.encode(actions.FAQ, clarification_id),
+                                     label="Add to FAQ")])
+        )
+    return Message(text=f"Question from {defang_mentions(asker)} on {project_title}", parts=parts)
+
+
+def relayed(author: str, text: str, role: str) -> Message:
+    safe = defang_mentions(text)
+    label = f"{defang_mentions(author)} ({role})"
+    return Message(text=f"{label}: {safe}", parts=[FieldPart(label=label, value=safe)])
+
+
+def question_sent(clarification_id: int) -> Message:
+    text = (
+        f"Your question (#{clarification_id}) went to the researchers. Their replies appear "
+        "in this thread, and you can reply here too. Meanwhile this item waits for you — "
+        "here is another task."
+    )
+    return Message(text=text, parts=[Paragraph(text=text)])
+
+
+def resolved_for_contractor(clarification_id: int, by: str) -> Message:
+    text = (
+        f"Your question #{clarification_id} was resolved by {defang_mentions(by)}. "
+        "You can answer this item now."
+    )
+    return Message(text=text, parts=[Paragraph(text=text)])
+
+
+def escalation(identities: Sequence[str], minutes: int, clarification_id: int) -> Message:
+    text = f"Question #{clarification_id} has waited {minutes} min without an answer."
+    return Message(text=text, parts=[Mention(identities=list(identities), text=text)])
+
+
+def escalation_to_ops(project_title: str, clarification_id: int, minutes: int) -> Message:
+    text = (
+        f"Question #{clarification_id} on {project_title} is still unanswered after "
+        f"{minutes} min."
+    )
+    return Message(text=text, parts=[Paragraph(text=text)])
+
+
+def faq_form(clarification_id: int, question: str, answer: str) -> Form:
+    return Form(
+        form_id=actions.encode(actions.F_FAQ, clarification_id),
+        title="Add to FAQ",
+        fields=[
+            FormField(name="question", label="Question", kind="long", initial=question[:3000],
+                      max_length=3000),
+            FormField(name="answer", label="Answer", kind="long", initial=answer[:3000] or None,
+                      max_length=3000),
+        ],
+        submit_label="Add",
+    )
+
+
+def faq_added(project_title: str, version: int, question: str, answer: str) -> Message:
+    return Message(
+        text=f"New FAQ entry for {project_title} (instructions v{version})",
+        parts=[
+            Heading(text=f"New FAQ entry — {project_title}"),
+            FieldPart(label="Q", value=defang_mentions(question)),
+            FieldPart(label="A", value=defang_mentions(answer)),
+            Context(text=f"Now part of the instructions (v{version})."),
+        ],
+    )

@@ -1,0 +1,305 @@
+"""Clarification questions, carried to researchers and back (SPEC §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hdops import intents
+from hdops.errors import Conflict, InvalidInput, NotFound
+from hdops.render import clarifications as render
+from hdops.render import tasks as task_render
+from hdops.services import audit, dispatch
+from hdops.services import projects as project_service
+from hdops.services.answers import own_assignment
+from hdops.services.people import require_role
+from hdops.store.orm import (
+    Assignment,
+    Clarification,
+    ClarificationMessage,
+    Item,
+    Person,
+    Project,
+)
+
+MAX_TEXT = 3000
+RECENT_ACTIVITY = timedelta(days=7)
+
+
+def _clean(text: str, what: str = "message") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(f"The {what} is empty.")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"The {what} is too long (at most {MAX_TEXT} characters).")
+    return text
+
+
+def _channels(project: Project) -> dict[str, str]:
+    spec = project.spec.get("clarifications") or {}
+    mapping = {
+        "slack": spec.get("slack_channel"),
+        "discord": spec.get("discord_channel"),
+        "console": spec.get("console_channel") or "clarifications",
+    }
+    return {k: v for k, v in mapping.items() if v}
+
+
+def researchers_of(project: Project) -> list[str]:
+    return list(project.spec.get("researchers") or [])
+
+
+def _post(session: Session, clar: Clarification, project: Project, now: datetime,
+          resolved_by: str | None = None) -> render.Message:
+    item = session.get(Item, clar.item_id) if clar.item_id else None
+    asker = session.get(Person, clar.person_id)
+    settings = dispatch.settings_of(project)
+    fields = [(f, str(item.data.get(f, ""))) for f in settings.fields] if item else []
+    return render.question_post(
+        clar.id, project.title, item.external_id if item else "-",
+        asker.display_name if asker else "?", clar.question, fields, resolved_by=resolved_by,
+    )
+
+
+def open_clarification(
+    session: Session, person: Person, assignment_id: int, question: str, now: datetime
+) -> Clarification:
+    question = _clean(question, "question")
+    assignment = own_assignment(session, person, assignment_id)
+    if assignment.status not in ("offered", "waiting", "expired"):
+        raise Conflict("This task is closed; ask about your current task instead.")
+    project = session.get(Project, assignment.project_id)
+    assert project is not None
+    clar = Clarification(
+        project_id=project.id,
+        item_id=assignment.item_id,
+        assignment_id=assignment.id,
+        person_id=person.id,
+        question=question,
+        status="open",
+        opened_at=now,
+        escalations=0,
+        refs={},
+    )
+    session.add(clar)
+    session.flush()
+    session.add(ClarificationMessage(clarification_id=clar.id, author_id=person.id,
+                                     direction="to_researchers", text=question, created_at=now))
+    if assignment.status == "offered":
+        # The item waits for them and stops counting against their speed.
+        assignment.status = "waiting"
+        assignment.leased_until = now + dispatch.WAITING_HOLD
+    intents.to_channels(session, _channels(project), _post(session, clar, project, now), now,
+                        ref=f"clar:{clar.id}")
+    intents.in_thread(session, f"assignment:{assignment.id}", render.question_sent(clar.id), now)
+    audit.record(session, "clarification.open", f"clar:{clar.id}", actor_id=person.id, at=now)
+    if person.profile is not None and person.profile.available:
+        dispatch.offer_next(session, person, now)
+    return clar
+
+
+def current_or_last_assignment(session: Session, person: Person) -> Assignment:
+    """The task `/hdops ask` is about: the open one, else the most recent."""
+    assignment = session.scalars(
+        select(Assignment)
+        .where(Assignment.person_id == person.id)
+        .order_by((Assignment.status == "offered").desc(), Assignment.offered_at.desc())
+        .limit(1)
+    ).first()
+    if assignment is None:
+        raise NotFound("You have no task to ask about yet — use /hdops next to get one.")
+    return assignment
+
+
+def relay_from_researcher(
+    session: Session, author: Person, clar: Clarification, text: str, now: datetime
+) -> None:
+    """A reply in the researchers' thread goes to the contractor's task thread."""
+    text = _clean(text)
+    require_role(session, author, "researcher", "ops", action="answer questions")
+    session.add(ClarificationMessage(clarification_id=clar.id, author_id=author.id,
+                                     direction="to_contractor", text=text, created_at=now))
+    if clar.first_answered_at is None:
+        clar.first_answered_at = now
+    intents.in_thread(session, f"assignment:{clar.assignment_id}",
+                      render.relayed(author.display_name, text, "researcher"), now)
+
+
+def relay_from_contractor(
+    session: Session, author: Person, clar: Clarification, text: str, now: datetime
+) -> None:
+    """A contractor's reply in their task thread goes to the researchers' thread."""
+    text = _clean(text)
+    if author.id != clar.person_id:
+        raise InvalidInput("Only the person who asked can reply in this thread.")
+    session.add(ClarificationMessage(clarification_id=clar.id, author_id=author.id,
+                                     direction="to_researchers", text=text, created_at=now))
+    intents.in_thread(session, f"clar:{clar.id}",
+                      render.relayed(author.display_name, text, "contractor"), now)
+
+
+def latest_for_assignment(session: Session, assignment_id: int) -> Clarification | None:
+    return session.scalars(
+        select(Clarification)
+        .where(Clarification.assignment_id == assignment_id)
+        .order_by(Clarification.id.desc())
+        .limit(1)
+    ).first()
+
+
+def get_clarification(session: Session, clarification_id: int) -> Clarification:
+    clar = session.get(Clarification, clarification_id)
+    if clar is None:
+        raise NotFound(f"no question #{clarification_id}")
+    return clar
+
+
+def resolve(session: Session, actor: Person, clarification_id: int, now: datetime) -> bool:
+    """Close a question; the contractor is told and the held item's lease restarts.
+    Returns False if it was already resolved (a double click changes nothing)."""
+    require_role(session, actor, "researcher", "ops", action="resolve questions")
+    clar = get_clarification(session, clarification_id)
+    if clar.status == "resolved":
+        return False
+    clar.status = "resolved"
+    clar.resolved_at = now
+    clar.resolved_by = actor.id
+    project = session.get(Project, clar.project_id)
+    assert project is not None
+    assignment = session.get(Assignment, clar.assignment_id) if clar.assignment_id else None
+    if assignment is not None and assignment.status == "waiting":
+        assignment.paused_seconds += int((now - clar.opened_at).total_seconds())
+        assignment.leased_until = now + timedelta(minutes=project.lease_minutes)
+    intents.edit(session, f"clar:{clar.id}",
+                 _post(session, clar, project, now, resolved_by=actor.display_name), now)
+    if assignment is not None:
+        intents.in_thread(session, f"assignment:{assignment.id}",
+                          render.resolved_for_contractor(clar.id, actor.display_name), now)
+    audit.record(session, "clarification.resolve", f"clar:{clar.id}", actor_id=actor.id, at=now)
+    return True
+
+
+def last_researcher_reply(session: Session, clarification_id: int) -> str:
+    text = session.scalars(
+        select(ClarificationMessage.text)
+        .where(ClarificationMessage.clarification_id == clarification_id,
+               ClarificationMessage.direction == "to_contractor")
+        .order_by(ClarificationMessage.id.desc())
+        .limit(1)
+    ).first()
+    return text or ""
+
+
+def add_to_faq(
+    session: Session, actor: Person, clarification_id: int, question: str, answer: str,
+    now: datetime,
+) -> int:
+    """Append the Q&A to the project's FAQ as a new instruction version, tell the
+    contractors active on the project, and resolve the question. Returns the version."""
+    require_role(session, actor, "researcher", "ops", action="edit the FAQ")
+    question, answer = _clean(question, "question"), _clean(answer, "answer")
+    clar = get_clarification(session, clarification_id)
+    project = session.get(Project, clar.project_id)
+    assert project is not None
+    change = project_service.add_instruction_version(
+        session, project, faq_add=(question, answer, clar.id), actor_id=actor.id
+    )
+    if clar.status == "open":
+        resolve(session, actor, clar.id, now)
+    message = render.faq_added(project.title, change.version, question, answer)
+    for person_id in active_contractors(session, project.id, now):
+        intents.dm(session, person_id, message, now)
+    return change.version
+
+
+def active_contractors(session: Session, project_id: int, now: datetime) -> list[int]:
+    """Contractors with an open task in the project or one offered in the last week."""
+    rows = session.scalars(
+        select(Assignment.person_id)
+        .where(
+            Assignment.project_id == project_id,
+            (Assignment.status.in_(("offered", "waiting")))
+            | (Assignment.offered_at >= now - RECENT_ACTIVITY),
+        )
+        .distinct()
+    )
+    return sorted(set(rows))
+
+
+def notify_instruction_change(
+    session: Session, change: project_service.InstructionChange, now: datetime
+) -> int:
+    """Tell contractors with open tasks in the project what changed. Returns how many."""
+    project = session.get(Project, change.project_id)
+    assert project is not None
+    people = sorted(
+        set(
+            session.scalars(
+                select(Assignment.person_id).where(
+                    Assignment.project_id == project.id,
+                    Assignment.status.in_(("offered", "waiting")),
+                )
+            )
+        )
+    )
+    message = task_render.instructions_changed_message(project.title, change.version,
+                                                       change.summary)
+    for person_id in people:
+        intents.dm(session, person_id, message, now)
+    return len(people)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    clarification_id: int
+    level: str  # researchers | ops
+
+
+def due_escalations(session: Session, now: datetime) -> list[Escalation]:
+    """Escalate unanswered questions: after `escalation.after_minutes` the project's
+    researchers are mentioned in the thread; then every `repeat_minutes` the ops
+    channel is told too. Idempotent for a given `now`: the scheduler calls it often."""
+    done: list[Escalation] = []
+    open_q = session.scalars(
+        select(Clarification).where(
+            Clarification.status == "open", Clarification.first_answered_at.is_(None)
+        )
+    )
+    for clar in open_q:
+        project = session.get(Project, clar.project_id)
+        assert project is not None
+        esc = project.spec.get("escalation") or {}
+        after = timedelta(minutes=int(esc.get("after_minutes", 30)))
+        repeat = timedelta(minutes=int(esc.get("repeat_minutes", 60)))
+        waited = int((now - clar.opened_at).total_seconds() // 60)
+        if clar.escalations == 0:
+            if now - clar.opened_at < after:
+                continue
+            intents.in_thread(session, f"clar:{clar.id}",
+                              render.escalation(researchers_of(project), waited, clar.id), now)
+            done.append(Escalation(clar.id, "researchers"))
+        else:
+            assert clar.last_escalated_at is not None
+            if now - clar.last_escalated_at < repeat:
+                continue
+            intents.in_thread(session, f"clar:{clar.id}",
+                              render.escalation(researchers_of(project), waited, clar.id), now)
+            intents.to_ops(session, render.escalation_to_ops(project.title, clar.id, waited), now)
+            done.append(Escalation(clar.id, "ops"))
+        clar.escalations += 1
+        clar.last_escalated_at = now
+    return done
+
+
+def list_clarifications(
+    session: Session, project: Project | None = None, only_open: bool = False
+) -> list[Clarification]:
+    stmt = select(Clarification).order_by(Clarification.id)
+    if project is not None:
+        stmt = stmt.where(Clarification.project_id == project.id)
+    if only_open:
+        stmt = stmt.where(Clarification.status == "open")
+    return list(session.scalars(stmt))

@@ -1,0 +1,164 @@
+"""Outbox rows and message refs: the store side of "nothing lost, nothing twice".
+
+Intents are inserted in the same transaction as the state change that caused
+them. Delivery claims due rows (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so
+several workers can drain one outbox), pushes the claim's deadline forward so a
+crashed sender's rows become due again, and marks each row `sent` with the
+platform refs it produced. A `sent` row is never selected again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hdops.store.orm import MessageRef, OutboxMessage, ProcessedEvent
+
+CLAIM_SECONDS = 60
+MAX_ATTEMPTS = 8
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage | None:
+    """Add an intent. With a `dedupe_key` already used, nothing is added (returns None)."""
+    if dedupe_key is not None:
+        exists = session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        if exists is not None:
+            return None
+    row = OutboxMessage(
+        kind=kind,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=not_before or now,
+        created_at=now,
+        dedupe_key=dedupe_key,
+    )
+    session.add(row)
+    return row
+
+
+def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
+    """Claim up to `limit` due rows in id order; they are due again after CLAIM_SECONDS
+    unless marked sent or failed first."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.scalars(stmt))
+    for row in rows:
+        row.attempts += 1
+        row.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
+    return rows
+
+
+def mark_sent(session: Session, row_id: int, now: datetime, result: dict[str, Any]) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status="sent", sent_at=now, result=result, last_error=None)
+    )
+
+
+def mark_retry(
+    session: Session, row_id: int, now: datetime, error: str, delay: timedelta, give_up: bool
+) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            status="failed" if give_up else "pending",
+            next_attempt_at=now + delay,
+            last_error=error[:2000],
+        )
+    )
+
+
+def pending_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(
+        select(func.count()).where(OutboxMessage.status == "pending")
+    ) or 0
+
+
+# --------------------------------------------------------------------------- refs
+
+
+def get_ref(session: Session, key: str, platform: str | None = None) -> MessageRef | None:
+    stmt = select(MessageRef).where(MessageRef.key == key)
+    if platform is not None:
+        stmt = stmt.where(MessageRef.platform == platform)
+    return session.scalars(stmt.order_by(MessageRef.id.desc()).limit(1)).first()
+
+
+def save_ref(
+    session: Session, key: str, platform: str, channel: str, message_id: str, now: datetime
+) -> None:
+    """Record (or move) where the message for `key` lives on `platform`."""
+    ref = get_ref(session, key, platform)
+    if ref is None:
+        session.add(
+            MessageRef(
+                key=key, platform=platform, channel=channel, message_id=message_id, created_at=now
+            )
+        )
+    else:
+        ref.channel, ref.message_id = channel, message_id
+
+
+def keys_for_message(session: Session, platform: str, channel: str, message_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(MessageRef.key).where(
+                MessageRef.platform == platform,
+                MessageRef.channel == channel,
+                MessageRef.message_id == message_id,
+            )
+        )
+    )
+
+
+# --------------------------------------------------------------------------- events
+
+
+def first_delivery(session: Session, event_id: str, now: datetime) -> bool:
+    """Record a platform event id; False if it was seen before (a redelivery).
+
+    Runs in a savepoint so a duplicate does not spoil the caller's transaction."""
+    if session.get(ProcessedEvent, event_id) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(event_id=event_id[:200], received_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def prune_events(session: Session, before: datetime) -> None:
+    from sqlalchemy import delete
+
+    session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
+
+
+def sent_rows(session: Session, ids: Sequence[int]) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
