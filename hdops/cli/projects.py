@@ -1,0 +1,155 @@
+"""`hdops project create|update|show|list|pause|resume` (SPEC §2)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from hdops.cli.common import echo_json, handle_errors, open_store, out
+from hdops.cli.people import money_text
+from hdops.domain.projects import load_project_spec
+from hdops.services import projects as svc
+
+app = typer.Typer(help="Projects: create and update them from a YAML spec.", no_args_is_help=True)
+
+SPEC_ARG = typer.Argument(..., help="Path to the project's YAML spec.", show_default=False)
+NAME_ARG = typer.Argument(..., help="Project name (slug).", show_default=False)
+JSON_OPT = typer.Option(False, "--json", help="Print JSON for scripts.")
+
+
+@app.command("create")
+@handle_errors
+def create_cmd(spec_file: Path = SPEC_ARG) -> None:
+    """Create a project from SPEC_FILE. An invalid spec is refused with every problem."""
+    spec = load_project_spec(spec_file)  # validate before touching the database
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            project = svc.create_project(session, spec)
+            name, title = project.name, project.title
+    finally:
+        store.dispose()
+    out.print(f"created project {name} ({title}), instructions version 1", markup=False)
+
+
+@app.command("update")
+@handle_errors
+def update_cmd(spec_file: Path = SPEC_ARG) -> None:
+    """Apply a changed SPEC_FILE to the project it names.
+
+    Changed instructions become a new instruction version; its summary is printed."""
+    spec = load_project_spec(spec_file)
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            project, change = svc.update_project(session, spec)
+            name = project.name
+    finally:
+        store.dispose()
+    if change is None:
+        out.print(f"updated project {name}; instructions unchanged", markup=False)
+    else:
+        out.print(f"updated project {name}; instructions version {change.version}", markup=False)
+        for line in change.summary.splitlines():
+            out.print(f"  {line}", markup=False)
+
+
+@app.command("show")
+@handle_errors
+def show_cmd(name: str = NAME_ARG, as_json: bool = JSON_OPT) -> None:
+    """Show a project's status, items, answers and instruction version."""
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            summary = svc.project_summary(session, svc.get_project(session, name))
+    finally:
+        store.dispose()
+    if as_json:
+        echo_json(summary)
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    pay = summary["pay"]
+    rows = [
+        ("name", summary["name"]),
+        ("title", summary["title"]),
+        ("status", summary["status"]),
+        ("task type", summary["task_type"]),
+        (
+            "items",
+            f"{summary['items']} ({summary['gold_items']} gold, {summary['items_done']} done)",
+        ),
+        ("answers", str(summary["answers"])),
+        ("open questions", str(summary["open_clarifications"])),
+        ("instructions", f"version {summary['instruction_version']}"),
+        ("overlap", str(summary["overlap"])),
+        ("priority", str(summary["priority"])),
+        ("pay", f"{money_text(Decimal(pay['per_task']))} {pay['currency']} per task"),
+    ]
+    for key, value in rows:
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+@app.command("list")
+@handle_errors
+def list_cmd(as_json: bool = JSON_OPT) -> None:
+    """List projects, highest priority first (titles: `project show` or --json)."""
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            summaries = [svc.project_summary(session, p) for p in svc.list_projects(session)]
+    finally:
+        store.dispose()
+    if as_json:
+        echo_json(summaries)
+        return
+    if not summaries:
+        out.print("no projects yet: hdops project create SPEC.yaml", markup=False)
+        return
+    table = Table()
+    table.add_column("name", no_wrap=True)
+    for header in ("type", "status", "items", "answers", "instr.", "prio"):
+        table.add_column(header, no_wrap=True)
+    for s in summaries:
+        table.add_row(
+            s["name"],
+            s["task_type"],
+            s["status"],
+            str(s["items"]),
+            str(s["answers"]),
+            f"v{s['instruction_version']}",
+            str(s["priority"]),
+        )
+    out.print(table)
+
+
+def _set_status(name: str, status: str) -> None:
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            changed = svc.set_status(session, svc.get_project(session, name), status, None)
+    finally:
+        store.dispose()
+    if changed:
+        out.print(f"project {name} is now {status}", markup=False)
+    else:
+        out.print(f"project {name} was already {status}", markup=False)
+
+
+@app.command("pause")
+@handle_errors
+def pause_cmd(name: str = NAME_ARG) -> None:
+    """Pause a project: its tasks are no longer offered to contractors."""
+    _set_status(name, "paused")
+
+
+@app.command("resume")
+@handle_errors
+def resume_cmd(name: str = NAME_ARG) -> None:
+    """Resume a paused project: its tasks are offered again."""
+    _set_status(name, "active")
