@@ -157,7 +157,8 @@ def skip_task(
 ) -> Assignment | None:
     """Skip with a reason; the item is never offered to this contractor again."""
     if reason not in render.SKIP_REASONS:
-        raise InvalidInput(f"Choose a reason: {', '.join(render.SKIP_REASONS.values())}.")
+        choices = ", ".join(render.SKIP_REASONS.values())
+        raise InvalidInput(f"Choose a reason: {choices}.", [f"reason: choose one of {choices}"])
     assignment = own_assignment(session, person, assignment_id)
     if assignment.status not in ("offered", "waiting", "expired"):
         raise Conflict("This task is already closed.")

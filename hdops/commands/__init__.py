@@ -1,0 +1,131 @@
+"""The one command layer every front end uses: parse → check role → call a
+service → render a reply.
+
+Slack, Discord, the local chat and tests all hand the raw text after `/hdops`
+to `run_command`. Feature modules register their commands with `@command`, so a
+command added later needs no platform code at all.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from hdops.chat import Reply
+from hdops.config import Settings
+from hdops.domain.people import Role
+from hdops.errors import InvalidInput, PermissionDenied
+from hdops.services.people import roles_of
+from hdops.store.orm import Person
+
+MAX_COMMAND_CHARS = 4000
+
+
+@dataclass
+class Invocation:
+    """One command call: who, what words, and the context to run it in."""
+
+    session: Session
+    person: Person
+    args: list[str]
+    raw: str
+    now: datetime
+    settings: Settings
+    platform: str
+    roles: set[str] = field(default_factory=set)
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+
+Handler = Callable[[Invocation], Reply]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    words: tuple[str, ...]
+    handler: Handler
+    roles: tuple[Role, ...]  # empty: anyone registered
+    usage: str
+    summary: str
+
+
+_REGISTRY: dict[tuple[str, ...], CommandSpec] = {}
+
+
+def command(
+    words: str, *, roles: tuple[Role, ...] = (), usage: str = "", summary: str = ""
+) -> Callable[[Handler], Handler]:
+    key = tuple(words.split())
+
+    def register(fn: Handler) -> Handler:
+        _REGISTRY[key] = CommandSpec(key, fn, roles, usage or words, summary)
+        return fn
+
+    return register
+
+
+def commands() -> list[CommandSpec]:
+    _load_features()
+    return sorted(_REGISTRY.values(), key=lambda c: c.words)
+
+
+def split_words(text: str) -> list[str]:
+    text = text.strip()
+    if len(text) > MAX_COMMAND_CHARS:
+        raise InvalidInput(f"That command is too long (at most {MAX_COMMAND_CHARS} characters).")
+    if text.startswith("/hdops"):
+        text = text[len("/hdops") :]
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise InvalidInput(f"Could not read that command: {exc}.") from None
+
+
+def resolve(words: list[str]) -> tuple[CommandSpec, list[str]]:
+    _load_features()
+    lowered = [w.lower() for w in words]
+    for n in range(min(3, len(words)), 0, -1):
+        spec = _REGISTRY.get(tuple(lowered[:n]))
+        if spec is not None:
+            return spec, words[n:]
+    if not words:
+        return _REGISTRY[("help",)], []
+    group = [c for c in _REGISTRY.values() if c.words[0] == lowered[0]]
+    if group:
+        usages = "; ".join(f"/hdops {c.usage}" for c in sorted(group, key=lambda c: c.words))
+        raise InvalidInput(f"Unknown `{' '.join(words[:2])}`. Try: {usages}")
+    raise InvalidInput(f"Unknown command `{words[0]}`. Type /hdops help for the list.")
+
+
+def run_command(
+    session: Session, person: Person, text: str, now: datetime, settings: Settings,
+    platform: str,
+) -> Reply:
+    spec, args = resolve(split_words(text))
+    held = roles_of(session, person.id)
+    if spec.roles and not held & set(spec.roles):
+        need = " or ".join(spec.roles)
+        raise PermissionDenied(f"Only {need} can use /hdops {' '.join(spec.words)}.")
+    inv = Invocation(session, person, args, text, now, settings, platform, held)
+    return spec.handler(inv)
+
+
+def usage_error(spec_words: str, usage: str) -> InvalidInput:
+    return InvalidInput(f"Usage: /hdops {usage}")
+
+
+_loaded = False
+
+
+def _load_features() -> None:
+    """Import the feature modules that register commands (once)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from hdops.commands import basics, projects  # noqa: F401

@@ -1,0 +1,65 @@
+"""Researcher/ops project commands: status, pause, resume."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from hdops.chat import FieldPart, Heading, Message, Paragraph, Reply
+from hdops.commands import Invocation, command
+from hdops.errors import InvalidInput
+from hdops.services import projects as project_service
+from hdops.store.orm import Answer, Person
+
+
+def _name(inv: Invocation, usage: str) -> str:
+    if len(inv.args) != 1:
+        raise InvalidInput(f"Usage: /hdops {usage}")
+    return inv.args[0]
+
+
+@command("project status", roles=("researcher", "ops"), usage="project status NAME",
+         summary="progress, answers, open questions, answers per contractor")
+def status(inv: Invocation) -> Reply:
+    project = project_service.get_project(inv.session, _name(inv, "project status NAME"))
+    summary = project_service.project_summary(inv.session, project)
+    per_person = inv.session.execute(
+        select(Person.display_name, func.count(Answer.id))
+        .join(Answer, Answer.person_id == Person.id)
+        .where(Answer.project_id == project.id, Answer.status == "accepted")
+        .group_by(Person.display_name)
+        .order_by(func.count(Answer.id).desc(), Person.display_name)
+    ).all()
+    parts = [
+        Heading(text=f"{project.title} ({project.name}) — {project.status}"),
+        FieldPart(label="Items done", value=f"{summary['items_done']}/{summary['items']}"),
+        FieldPart(label="Answers", value=str(summary["answers"])),
+        FieldPart(label="Open questions", value=str(summary["open_clarifications"])),
+        FieldPart(label="Instructions", value=f"v{summary['instruction_version']}"),
+    ]
+    if per_person:
+        parts.append(
+            Paragraph(text="Answers per contractor:\n"
+                      + "\n".join(f"{name}: {n}" for name, n in per_person))
+        )
+    return Reply(message=Message(text=f"Status of {project.name}", parts=parts))
+
+
+@command("project pause", roles=("researcher", "ops"), usage="project pause NAME",
+         summary="stop handing out tasks of a project")
+def pause(inv: Invocation) -> Reply:
+    project = project_service.get_project(inv.session, _name(inv, "project pause NAME"))
+    changed = project_service.set_status(inv.session, project, "paused", inv.person.id)
+    return Reply.say(
+        f"Project {project.name} paused: no new tasks are handed out."
+        if changed else f"Project {project.name} was already paused."
+    )
+
+
+@command("project resume", roles=("researcher", "ops"), usage="project resume NAME",
+         summary="hand out tasks of a project again")
+def resume(inv: Invocation) -> Reply:
+    project = project_service.get_project(inv.session, _name(inv, "project resume NAME"))
+    changed = project_service.set_status(inv.session, project, "active", inv.person.id)
+    return Reply.say(
+        f"Project {project.name} resumed." if changed else f"Project {project.name} is already active."
+    )

@@ -1,0 +1,289 @@
+"""The core's front door: what every adapter calls with a decoded event.
+
+Each entry point runs one unit of work: dedupe the platform event id, resolve
+the platform identity to a person (unknown people get one clear message), do
+the use case, and map domain errors to a private reply. State changes and the
+messages they cause commit together; `on_commit` then wakes the delivery loop
+so the messages go out at once (and the loop finds them after a crash anyway).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hdops import actions
+from hdops.chat import Reply
+from hdops.clock import Clock, SystemClock
+from hdops.commands import run_command
+from hdops.config import Settings
+from hdops.domain.people import parse_identity
+from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied
+from hdops.render import tasks as task_render
+from hdops.render.clarifications import faq_form
+from hdops.services import answers, clarifications, dispatch
+from hdops.services import people as people_service
+from hdops.services import projects as project_service
+from hdops.store import outbox
+from hdops.store.db import Store
+from hdops.store.orm import InstructionVersion, Person, Project
+
+log = logging.getLogger(__name__)
+
+
+def _unknown(identity: str) -> Reply:
+    return Reply.say(
+        f"You're not registered with hdops yet. Ask ops to add you (your id: {identity})."
+    )
+
+
+class Core:
+    """Platform-neutral entry points. Thread-safe: every call has its own session."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.on_commit = on_commit or (lambda: None)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _run(
+        self,
+        identity: str,
+        event_id: str | None,
+        fn: Callable[[Session, Person], Reply],
+        *,
+        form: bool = False,
+    ) -> Reply:
+        now = self.clock.now()
+        try:
+            with self.store.unit_of_work() as session:
+                if event_id is not None and not outbox.first_delivery(session, event_id, now):
+                    log.info("duplicate event %s ignored", event_id)
+                    return Reply.nothing()
+                try:
+                    key = parse_identity(identity)
+                except InvalidInput:
+                    return _unknown(identity)
+                person = people_service.person_by_identity(session, key.platform, key.external_id)
+                if person is None:
+                    return _unknown(identity)
+                reply = fn(session, person)
+        except InvalidInput as exc:
+            if form:
+                # "_" means "the form as a whole": adapters show it on the first field.
+                errors = _field_errors(exc.problems) if exc.problems else {"_": exc.message}
+                return Reply(form_errors=errors)
+            return Reply.say(exc.message)
+        except HdopsError as exc:
+            return Reply.say(exc.message)
+        self.on_commit()
+        return reply
+
+    # ------------------------------------------------------------------ entry points
+
+    def command(self, identity: str, text: str, event_id: str | None = None,
+                platform: str = "console") -> Reply:
+        """`/hdops …` from any front end."""
+
+        def run(session: Session, person: Person) -> Reply:
+            return run_command(session, person, text, self.clock.now(), self.settings, platform)
+
+        return self._run(identity, event_id, run)
+
+    def action(self, identity: str, action_id: str, values: list[str] | None = None,
+               event_id: str | None = None) -> Reply:
+        """A button press or select choice carrying an `hd:` action id."""
+        act = actions.decode(action_id)
+        key = event_id or f"local:{uuid.uuid4().hex}"
+
+        def run(session: Session, person: Person) -> Reply:
+            return self._do_action(session, person, act, list(values or []), key)
+
+        return self._run(identity, event_id, run)
+
+    def form(self, identity: str, form_id: str, fields: dict[str, str],
+             event_id: str | None = None) -> Reply:
+        """A submitted form. Invalid input comes back as per-field errors."""
+        act = actions.decode(form_id)
+        key = event_id or f"local:{uuid.uuid4().hex}"
+
+        def run(session: Session, person: Person) -> Reply:
+            return self._do_form(session, person, act, fields, key)
+
+        return self._run(identity, event_id, run, form=True)
+
+    def thread_reply(self, identity: str, platform: str, channel: str, parent_message_id: str,
+                     text: str, event_id: str | None = None) -> Reply:
+        """A message in a thread under one of our messages: relay it if it belongs to a
+        clarification; otherwise ignore it (people talk in threads too)."""
+
+        def run(session: Session, person: Person) -> Reply:
+            keys = outbox.keys_for_message(session, platform, channel, parent_message_id)
+            now = self.clock.now()
+            for key in keys:
+                kind, _, ident = key.partition(":")
+                if kind == "clar":
+                    clar = clarifications.get_clarification(session, int(ident))
+                    clarifications.relay_from_researcher(session, person, clar, text, now)
+                    return Reply.nothing()
+                if kind == "assignment":
+                    clar = clarifications.latest_for_assignment(session, int(ident))
+                    if clar is None:
+                        return Reply.say(
+                            "To ask about this task, press “Ask a question” on it."
+                        )
+                    clarifications.relay_from_contractor(session, person, clar, text, now)
+                    return Reply.nothing()
+            return Reply.nothing()
+
+        return self._run(identity, event_id, run)
+
+    # ------------------------------------------------------------------ actions
+
+    def _do_action(self, session: Session, person: Person, act: actions.Action,
+                   values: list[str], key: str) -> Reply:
+        now = self.clock.now()
+        if act.verb == actions.ANSWER:
+            assignment = answers.own_assignment(session, person, act.id)
+            project = session.get(Project, assignment.project_id)
+            assert project is not None
+            settings = dispatch.settings_of(project)
+            task_type = dispatch.task_type_of(project)
+            raw = task_type.answer_from_action(settings, act.arg, values)
+            if settings.rationale != "none" and assignment.status != "answered":
+                # Check the choice now; the rationale comes in the form.
+                task_type.validate_answer(settings, {**raw, "rationale": "-"})
+                value = act.arg if act.arg is not None else "|".join(values)
+                return Reply(form=task_render.rationale_form(
+                    assignment.id, settings, value, task_type.describe(settings, raw)))
+            return self._answered(session, person, assignment.id, raw, key)
+        if act.verb == actions.TEXT:
+            assignment = answers.own_assignment(session, person, act.id)
+            project = session.get(Project, assignment.project_id)
+            assert project is not None
+            if assignment.status in ("answered", "skipped"):
+                return Reply.say("This task is already closed.")
+            return Reply(form=task_render.text_answer_form(
+                assignment.id, dispatch.settings_of(project), project.task_type))
+        if act.verb == actions.SKIP:
+            assignment = answers.own_assignment(session, person, act.id)
+            if assignment.status in ("answered", "skipped"):
+                return Reply.say("This task is already closed.")
+            return Reply(form=task_render.skip_form(assignment.id))
+        if act.verb == actions.ASK:
+            assignment = answers.own_assignment(session, person, act.id)
+            return Reply(form=task_render.ask_form(assignment.id))
+        if act.verb == actions.FULL:
+            assignment = answers.own_assignment(session, person, act.id)
+            view = dispatch.task_view(session, assignment, now)
+            index = int(act.arg or 0)
+            if not 0 <= index < len(view.fields):
+                raise NotFound("That field does not exist.")
+            return Reply(message=task_render.full_text_message(view, index))
+        if act.verb == actions.INSTRUCTIONS:
+            version = session.get(InstructionVersion, act.id)
+            if version is None:
+                raise NotFound("Those instructions no longer exist.")
+            project = session.get(Project, version.project_id)
+            assert project is not None
+            current = project_service.current_version(session, project.id)
+            return Reply(message=task_render.instructions_message(
+                project.title, current.version, current.body,
+                [(f.question, f.answer) for f in current.faq]))
+        if act.verb == actions.RESOLVE:
+            done = clarifications.resolve(session, person, act.id, now)
+            return Reply.say("Resolved." if done else "That question was already resolved.")
+        if act.verb == actions.FAQ:
+            people_service.require_role(session, person, "researcher", "ops",
+                                        action="edit the FAQ")
+            clar = clarifications.get_clarification(session, act.id)
+            return Reply(form=faq_form(clar.id, clar.question,
+                                       clarifications.last_researcher_reply(session, clar.id)))
+        raise InvalidInput("That button is not recognised (it may be from an old version).")
+
+    def _answered(self, session: Session, person: Person, assignment_id: int,
+                  raw: dict[str, Any], key: str) -> Reply:
+        result = answers.submit_answer(session, person, assignment_id, raw, key,
+                                       self.clock.now())
+        text = result.reply_text
+        return Reply.say(text) if text else Reply.nothing()
+
+    # ------------------------------------------------------------------ forms
+
+    def _do_form(self, session: Session, person: Person, act: actions.Action,
+                 fields: dict[str, str], key: str) -> Reply:
+        now = self.clock.now()
+        if act.verb == actions.F_TEXT:
+            assignment = answers.own_assignment(session, person, act.id)
+            project = session.get(Project, assignment.project_id)
+            assert project is not None
+            settings = dispatch.settings_of(project)
+            raw = dispatch.task_type_of(project).answer_from_form(settings, fields)
+            if fields.get("rationale"):
+                raw["rationale"] = fields["rationale"]
+            return self._answered(session, person, assignment.id, raw, key)
+        if act.verb == actions.F_RATIONALE:
+            assignment = answers.own_assignment(session, person, act.id)
+            project = session.get(Project, assignment.project_id)
+            assert project is not None
+            settings = dispatch.settings_of(project)
+            values = (act.arg or "").split("|") if act.arg else []
+            raw = dispatch.task_type_of(project).answer_from_action(settings, None, values)
+            if fields.get("rationale", "").strip():
+                raw["rationale"] = fields["rationale"]
+            return self._answered(session, person, assignment.id, raw, key)
+        if act.verb == actions.F_SKIP:
+            answers.skip_task(session, person, act.id, fields.get("reason", ""),
+                              fields.get("note"), now)
+            return Reply.nothing()
+        if act.verb == actions.F_ASK:
+            try:
+                clar = clarifications.open_clarification(session, person, act.id,
+                                                         fields.get("question", ""), now)
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message, [f"question: {exc.message}"]) from None
+            return Reply.say(f"Question #{clar.id} sent. Replies appear in the task's thread.")
+        if act.verb == actions.F_FAQ:
+            version = clarifications.add_to_faq(session, person, act.id,
+                                                fields.get("question", ""),
+                                                fields.get("answer", ""), now)
+            return Reply.say(f"Added to the FAQ (instructions v{version}).")
+        raise InvalidInput("That form is not recognised (it may be from an old version).")
+
+    # ------------------------------------------------------------------ periodic work
+
+    def sweep(self) -> dict[str, int]:
+        """Periodic work the scheduler drives: expire leases, escalate questions,
+        push tasks to idle available contractors."""
+        now = self.clock.now()
+        with self.store.unit_of_work() as session:
+            expired = dispatch.expire_leases(session, now)
+            escalated = len(clarifications.due_escalations(session, now))
+            pushed = dispatch.push_tasks(session, now)
+        self.on_commit()
+        return {"expired": expired, "escalated": escalated, "pushed": pushed}
+
+
+def _field_errors(problems: list[str]) -> dict[str, str]:
+    """`answer.text: at least 20 characters` → {"text": "at least 20 characters"}."""
+    errors: dict[str, str] = {}
+    for problem in problems:
+        path, _, reason = problem.partition(": ")
+        name = path.split(".")[-1] if path else "form"
+        errors.setdefault(name, reason or problem)
+    return errors
+
+
+__all__ = ["Core", "PermissionDenied"]
