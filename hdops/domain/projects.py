@@ -199,7 +199,7 @@ def parse_project_spec(raw: Any, base_dir: Path | None = None) -> ProjectSpec:
         problems.append("task: required (a mapping with type and fields)")
     else:
         kind = task_raw.get("type")
-        if kind not in TASK_TYPES:
+        if not isinstance(kind, str) or kind not in TASK_TYPES:
             problems.append(
                 f"task.type: unknown task type {kind!r} (choose {', '.join(sorted(TASK_TYPES))})"
             )
