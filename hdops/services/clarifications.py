@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from hdops import intents
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.render import clarifications as render
-from hdops.render import tasks as task_render
 from hdops.services import audit, dispatch
 from hdops.services import projects as project_service
 from hdops.services.answers import own_assignment
@@ -205,7 +204,7 @@ def add_to_faq(
     project = session.get(Project, clar.project_id)
     assert project is not None
     change = project_service.add_instruction_version(
-        session, project, faq_add=(question, answer, clar.id), actor_id=actor.id
+        session, project, faq_add=(question, answer, clar.id), actor_id=actor.id, now=now
     )
     if clar.status == "open":
         resolve(session, actor, clar.id, now)
@@ -227,29 +226,6 @@ def active_contractors(session: Session, project_id: int, now: datetime) -> list
         .distinct()
     )
     return sorted(set(rows))
-
-
-def notify_instruction_change(
-    session: Session, change: project_service.InstructionChange, now: datetime
-) -> int:
-    """Tell contractors with open tasks in the project what changed. Returns how many."""
-    project = session.get(Project, change.project_id)
-    assert project is not None
-    people = sorted(
-        set(
-            session.scalars(
-                select(Assignment.person_id).where(
-                    Assignment.project_id == project.id,
-                    Assignment.status.in_(("offered", "waiting")),
-                )
-            )
-        )
-    )
-    message = task_render.instructions_changed_message(project.title, change.version,
-                                                       change.summary)
-    for person_id in people:
-        intents.dm(session, person_id, message, now)
-    return len(people)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.services import audit
 from hdops.store.orm import (
     Answer,
+    Assignment,
     Clarification,
     FaqEntry,
     InstructionVersion,
@@ -109,6 +111,7 @@ def add_instruction_version(
     faq_add: tuple[str, str, int | None] | None = None,
     actor_id: int | None = None,
     summary: str | None = None,
+    now: datetime | None = None,
 ) -> InstructionChange:
     """Write a new version: new body and/or one more FAQ entry, carrying the old FAQ."""
     old = current_version(session, project.id)
@@ -116,7 +119,7 @@ def add_instruction_version(
         project_id=project.id,
         version=old.version + 1,
         body=old.body if body is None else body,
-        created_at=utcnow(),
+        created_at=now or utcnow(),
         created_by=actor_id,
     )
     if summary is None:
@@ -159,7 +162,8 @@ def add_instruction_version(
 
 
 def update_project(
-    session: Session, spec: ProjectSpec, actor_id: int | None = None
+    session: Session, spec: ProjectSpec, actor_id: int | None = None,
+    now: datetime | None = None,
 ) -> tuple[Project, InstructionChange | None]:
     """Apply a changed spec. New instructions text makes a new instruction version."""
     project = get_project(session, spec.name)
@@ -169,14 +173,41 @@ def update_project(
             f"task.type: cannot change from {project.task_type} to {spec.task.type} "
             f"after {answers} answers; create a new project"
         )
+    now = now or utcnow()
     _apply(project, spec)
-    project.updated_at = utcnow()
+    project.updated_at = now
     change = None
     if spec.instructions != current_version(session, project.id).body:
-        change = add_instruction_version(session, project, body=spec.instructions, actor_id=actor_id)
+        change = add_instruction_version(
+            session, project, body=spec.instructions, actor_id=actor_id, now=now
+        )
+        notify_instruction_change(session, change, now)
     _sync_item_targets(session, project)
     audit.record(session, "project.update", project.name, actor_id=actor_id)
     return project, change
+
+
+def notify_instruction_change(session: Session, change: InstructionChange, now: datetime) -> int:
+    """Tell contractors with open tasks in the project what changed. Returns how many."""
+    from hdops import intents
+    from hdops.render.tasks import instructions_changed_message
+
+    project = session.get(Project, change.project_id)
+    assert project is not None
+    people = sorted(
+        set(
+            session.scalars(
+                select(Assignment.person_id).where(
+                    Assignment.project_id == project.id,
+                    Assignment.status.in_(("offered", "waiting")),
+                )
+            )
+        )
+    )
+    message = instructions_changed_message(project.title, change.version, change.summary)
+    for person_id in people:
+        intents.dm(session, person_id, message, now)
+    return len(people)
 
 
 def _sync_item_targets(session: Session, project: Project) -> None:

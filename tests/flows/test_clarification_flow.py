@@ -1,0 +1,164 @@
+"""Questions go to researchers in a thread, replies come back, nothing mentions anyone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from hdops.chat import Mention
+from hdops.store.orm import Assignment, Clarification, InstructionVersion
+from tests.flows.conftest import Harness
+from tests.helpers import add_items, contractor, make_project, ops, researcher
+
+
+async def _alice_with_task(h: Harness, **project: object) -> str:
+    with h.store.unit_of_work() as s:
+        p = make_project(s, **project)
+        add_items(s, p, 4)
+        contractor(s, "alice")
+        researcher(s, "rita")
+        ops(s, "otto")
+    h.chat.command("alice", "next")
+    await h.flush()
+    return h.chat.open_tasks("alice")[0].id
+
+
+async def test_question_reply_and_resolve_round_trip(harness: Harness) -> None:
+    h = harness
+    task_id = await _alice_with_task(h)
+    form = h.chat.press("alice", task_id, "Ask a question").form
+    assert form is not None
+    h.chat.submit("alice", {"question": "Is a refusal ever more helpful? @channel <!here>"})
+    await h.flush()
+
+    post = h.chat.channel("clarifications")[-1]
+    assert "alice asks" in post.text and "item it-" in post.text
+    assert "<!here>" not in post.text and "@channel" not in post.text  # defanged
+    assert "Is a refusal ever more helpful?" in post.text
+    # alice keeps working: the asked-about task waits, and she has a new one
+    assert any(m.id != task_id for m in h.chat.open_tasks("alice"))
+    assert "went to the researchers" in h.chat.thread(task_id)[-1].text
+
+    h.clock.advance(timedelta(minutes=3))
+    h.chat.reply("rita", post.id, "Yes, when the request is harmful. @everyone <@U999>")
+    await h.flush()
+    relayed = h.chat.thread(task_id)[-1].text
+    assert "rita (researcher): Yes, when the request is harmful." in relayed
+    assert "@everyone" not in relayed and "<@U999>" not in relayed
+
+    h.chat.reply("alice", task_id, "Thanks! What about partial refusals?")
+    await h.flush()
+    assert "alice (contractor): Thanks! What about partial refusals?" in h.chat.thread(post.id)[-1].text
+
+    h.chat.press("rita", post.id, "Resolve")
+    await h.flush()
+    assert "Resolved by rita" in h.chat.messages[post.id].text
+    assert "resolved by rita" in h.chat.thread(task_id)[-1].text
+    with h.store.unit_of_work() as s:
+        clar = s.scalars(select(Clarification)).one()
+        assert clar.status == "resolved"
+        assert clar.first_answered_at is not None
+        assert clar.first_answered_at - clar.opened_at == timedelta(minutes=3)
+        waiting = s.get(Assignment, clar.assignment_id)
+        assert waiting is not None and waiting.paused_seconds == 180
+
+    # the held item can still be answered after the question is resolved
+    h.chat.press("alice", task_id, "B is better")
+    await h.flush()
+    assert "Recorded: B is better" in h.chat.messages[task_id].text
+
+
+async def test_contractor_cannot_resolve(harness: Harness) -> None:
+    h = harness
+    task_id = await _alice_with_task(h)
+    h.chat.command("alice", "/hdops ask what does tie mean?")
+    await h.flush()
+    post = h.chat.channel("clarifications")[-1]
+    reply = h.chat.press("alice", post.id, "Resolve")
+    assert reply.message is not None and "Only researcher or ops" in reply.message.plain()
+    with h.store.unit_of_work() as s:
+        assert s.scalars(select(Clarification.status)).one() == "open"
+    assert task_id
+
+
+async def test_add_to_faq_makes_a_new_version_shown_with_instructions(harness: Harness) -> None:
+    h = harness
+    task_id = await _alice_with_task(h)
+    h.chat.press("alice", task_id, "Ask a question")
+    h.chat.submit("alice", {"question": "Are ties allowed?"})
+    await h.flush()
+    post = h.chat.channel("clarifications")[-1]
+    h.chat.reply("rita", post.id, "Yes, when both are equally good.")
+    await h.flush()
+    form = h.chat.press("rita", post.id, "Add to FAQ").form
+    assert form is not None and form.fields[1].initial == "Yes, when both are equally good."
+    h.chat.submit("rita", {"question": "Are ties allowed?", "answer": "Yes, when equal."})
+    await h.flush()
+
+    with h.store.unit_of_work() as s:
+        versions = s.scalars(select(InstructionVersion).order_by(InstructionVersion.version)).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert [(f.question, f.answer) for f in versions[1].faq] == [
+            ("Are ties allowed?", "Yes, when equal.")
+        ]
+        assert s.scalars(select(Clarification.status)).one() == "resolved"
+    assert any("New FAQ entry" in m.text for m in h.chat.inbox("alice"))
+    # the instructions button now shows the FAQ
+    current = h.chat.open_tasks("alice")[-1]
+    shown = h.chat.press("alice", current.id, "Instructions").message
+    assert shown is not None and "Are ties allowed?" in shown.plain()
+    assert "v2" in shown.plain()
+    # the task offered before the FAQ records v1; the next one, offered after, v2
+    h.chat.press("alice", current.id, "Tie")
+    await h.flush()
+    following = h.chat.open_tasks("alice")[-1]
+    h.chat.press("alice", following.id, "Tie")
+    await h.flush()
+    with h.store.unit_of_work() as s:
+        from hdops.store.orm import Answer
+
+        recorded = s.execute(
+            select(InstructionVersion.version)
+            .join(Answer, Answer.instruction_version_id == InstructionVersion.id)
+            .order_by(Answer.id)
+        ).scalars().all()
+        assert recorded == [1, 2]
+
+
+async def test_escalation_mentions_researchers_then_tells_ops(harness: Harness) -> None:
+    h = harness
+    await _alice_with_task(h)
+    h.chat.command("alice", "ask Which response is safer?")
+    await h.flush()
+    post = h.chat.channel("clarifications")[-1]
+    h.clock.advance(timedelta(minutes=29))
+    assert h.core.sweep()["escalated"] == 0
+    h.clock.advance(timedelta(minutes=2))
+    assert h.core.sweep()["escalated"] == 1
+    await h.flush()
+    nudge = h.chat.thread(post.id)[-1]
+    assert any(isinstance(p, Mention) and p.identities == ["console:rita"]
+               for p in nudge.message.parts)
+    assert h.core.sweep()["escalated"] == 0  # not twice
+    h.clock.advance(timedelta(minutes=61))
+    assert h.core.sweep()["escalated"] == 1
+    await h.flush()
+    assert "still unanswered" in h.chat.channel("ops")[-1].text
+
+
+async def test_instruction_update_tells_contractors_with_open_tasks(harness: Harness) -> None:
+    from hdops.domain.projects import parse_project_spec
+    from hdops.services.projects import update_project
+    from tests.helpers import spec_dict
+
+    h = harness
+    await _alice_with_task(h)
+    with h.store.unit_of_work() as s:
+        spec = parse_project_spec(spec_dict(
+            instructions="Pick the more helpful response.\nTies are fine when equal."))
+        _, change = update_project(s, spec, now=h.clock.now())
+        assert change is not None and change.version == 2
+    await h.flush()
+    note = h.chat.inbox("alice")[-1].text
+    assert "Instructions updated" in note and "+ Ties are fine when equal." in note
