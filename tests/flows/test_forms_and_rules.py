@@ -1,0 +1,136 @@
+"""Text answers in forms, rationales, gold mixing, qualification and max_share."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from hdops.store.orm import Answer, Assignment, Item
+from tests.flows.conftest import Harness
+from tests.helpers import add_items, contractor, make_project
+
+
+async def test_text_task_is_answered_through_a_form_with_field_errors(harness: Harness) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, name="replies", task={"type": "text", "fields": ["ticket"],
+                                                   "min_chars": 20})
+        add_items(s, p, 2)
+        contractor(s, "tess")
+    h.chat.command("tess", "next")
+    await h.flush()
+    task = h.chat.open_tasks("tess")[0]
+    form = h.chat.press("tess", task.id, "Write answer").form
+    assert form is not None and form.fields[0].name == "text"
+    short = h.chat.submit("tess", {"text": "too short"})
+    assert "text" in short.form_errors and "at least 20" in short.form_errors["text"]
+    assert "tess" in h.chat.open_forms  # the form stays open with the error
+    h.chat.submit("tess", {"text": "Thanks for reaching out — here is how to reset it."})
+    await h.flush()
+    assert "Recorded: Thanks for reaching out" in h.chat.messages[task.id].text
+    with h.store.unit_of_work() as s:
+        assert s.scalar(select(func.count(Answer.id))) == 1
+
+
+async def test_required_rationale_is_asked_in_a_form(harness: Harness) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, task={"type": "pairwise",
+                                  "fields": ["prompt", "response_a", "response_b"],
+                                  "rationale": "required"})
+        add_items(s, p, 2)
+        contractor(s, "rae")
+    h.chat.command("rae", "next")
+    await h.flush()
+    task = h.chat.open_tasks("rae")[0]
+    form = h.chat.press("rae", task.id, "A is better").form
+    assert form is not None and form.fields[0].name == "rationale" and form.fields[0].required
+    missing = h.chat.submit("rae", {"rationale": "  "})
+    assert "rationale" in missing.form_errors
+    h.chat.submit("rae", {"rationale": "A answers the question; B dodges it."})
+    await h.flush()
+    with h.store.unit_of_work() as s:
+        answer = s.scalars(select(Answer)).one()
+        assert answer.answer == {"choice": "a", "rationale": "A answers the question; B dodges it."}
+        assert answer.rationale == "A answers the question; B dodges it."
+
+
+async def test_rating_and_multi_choice_selects(harness: Harness) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, name="tags", task={"type": "choice", "fields": ["text"],
+                                               "options": ["x", "y", "z"], "multiple": True})
+        add_items(s, p, 1)
+        contractor(s, "cy")
+    h.chat.command("cy", "next")
+    await h.flush()
+    task = h.chat.open_tasks("cy")[0]
+    bad = h.chat.choose("cy", task.id, ["7"])
+    assert bad.message is not None and "not one of" in bad.message.plain()
+    h.chat.choose("cy", task.id, ["0", "2"])
+    await h.flush()
+    with h.store.unit_of_work() as s:
+        assert s.scalars(select(Answer.answer)).one() == {"labels": ["x", "z"]}
+
+
+async def test_gold_is_mixed_in_at_gold_share(harness: Harness) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, overlap=1, gold_share=0.25)
+        add_items(s, p, 30)
+        add_items(s, p, 10, gold={"choice": "a"}, prefix="gold")
+        contractor(s, "gil")
+    h.chat.command("gil", "next")
+    for _ in range(20):
+        await h.flush()
+        task = h.chat.open_tasks("gil")[-1]
+        h.chat.press("gil", task.id, "A is better")
+    await h.flush()
+    with h.store.unit_of_work() as s:
+        gold = s.scalar(
+            select(func.count(Assignment.id)).join(Item, Item.id == Assignment.item_id)
+            .where(Item.is_gold.is_(True))
+        )
+        total = s.scalar(select(func.count(Assignment.id)))
+    assert total == 21 and gold is not None
+    assert abs(gold / total - 0.25) <= 0.06  # exactly mixed, not by chance
+
+
+async def test_qualification_screens_with_gold_then_stops_failures(harness: Harness) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, overlap=1, gold_share=0.2,
+                         qualification={"min_gold_accuracy": 0.8, "min_gold_answered": 2})
+        add_items(s, p, 10)
+        add_items(s, p, 4, gold={"choice": "a"}, prefix="gold")
+        contractor(s, "good")
+        contractor(s, "poor")
+    for name, choice in (("good", "A is better"), ("poor", "B is better")):
+        h.chat.command(name, "next")
+        for _ in range(2):
+            await h.flush()
+            task = h.chat.open_tasks(name)[-1]
+            assert "gold-" in task.text  # screening: only gold first
+            h.chat.press(name, task.id, choice)
+        await h.flush()
+    assert h.chat.open_tasks("good")  # passed: gets regular work
+    assert not h.chat.open_tasks("poor")  # failed the screening: no more tasks
+
+
+async def test_max_share_caps_one_contractor(harness: Harness) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, overlap=1, max_share=0.5)
+        add_items(s, p, 60)
+        contractor(s, "fast")
+        contractor(s, "slow")
+    h.chat.command("fast", "next")
+    for _ in range(59):
+        await h.flush()
+        tasks = h.chat.open_tasks("fast")
+        if not tasks:
+            break
+        h.chat.press("fast", tasks[-1].id, "Tie")
+    await h.flush()
+    with h.store.unit_of_work() as s:
+        answered = s.scalar(select(func.count(Answer.id)))
+    assert answered == 20  # allowed during warm-up, then capped: one person ≤ 50%
