@@ -1,0 +1,179 @@
+"""People, identities and roles on the real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hdops.services.people import (
+    add_person,
+    find_person,
+    get_person,
+    grant_role,
+    list_people,
+    person_by_identity,
+    require_role,
+    revoke_role,
+    roles_of,
+    set_timezone,
+    view,
+)
+from hdops.store.db import Store
+from hdops.store.orm import Person, RateChange
+
+
+def add_alice(store: Store) -> None:
+    with store.unit_of_work() as s:
+        add_person(
+            s,
+            "alice",
+            identities=["slack:U0ALICE", "discord:123456789012345678"],
+            tz="Europe/London",
+            roles=["contractor"],
+            hourly_rate="18.50",
+            skills="medical, Coding ,medical",
+            display_name="Alice A.",
+        )
+
+
+def test_add_a_contractor_with_two_identities(store: Store) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        v = view(get_person(s, "alice"))
+    assert v.name == "alice" and v.display_name == "Alice A."
+    assert v.identities == ("slack:U0ALICE", "discord:123456789012345678")
+    assert v.roles == ("contractor",)
+    assert v.tz == "Europe/London"
+    assert v.skills == ("coding", "medical")
+    assert v.status == "active"
+
+
+def test_hourly_rate_is_an_exact_decimal(store: Store) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        person = get_person(s, "alice")
+        rate = view(person).hourly_rate
+        history = s.scalars(select(RateChange).where(RateChange.person_id == person.id)).all()
+    assert isinstance(rate, Decimal) and rate == Decimal("18.50")
+    assert [h.hourly_rate for h in history] == [Decimal("18.50")]
+
+
+def test_find_by_name_or_any_identity(store: Store) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        for ref in ("alice", "slack:U0ALICE", "discord:123456789012345678", "@alice"):
+            found = find_person(s, ref)
+            assert found is not None and found.name == "alice", ref
+        by_id = person_by_identity(s, "discord", "123456789012345678")
+        assert by_id is not None and by_id.name == "alice"
+        assert find_person(s, "slack:U0NOBODY") is None
+        assert find_person(s, "slack:not valid") is None
+        assert find_person(s, "bob") is None
+        with pytest.raises(NotFound, match="no person 'bob'"):
+            get_person(s, "bob")
+
+
+def test_identities_are_unique_across_persons(store: Store) -> None:
+    add_alice(store)
+    clash = "slack:U0ALICE already belongs to alice"
+    with pytest.raises(Conflict, match=clash), store.unit_of_work() as s:
+        add_person(s, "mallory", identities=["console:mallory", "slack:U0ALICE"])
+    with store.unit_of_work() as s:  # nothing of mallory was written
+        assert find_person(s, "mallory") is None
+        assert find_person(s, "console:mallory") is None
+
+
+def test_names_are_unique(store: Store) -> None:
+    add_alice(store)
+    with pytest.raises(Conflict, match="already exists"), store.unit_of_work() as s:
+        add_person(s, "alice", identities=["console:alice2"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"roles": ["boss"]}, "unknown role 'boss'"),
+        ({"tz": "Mars/Olympus_Mons"}, "unknown timezone"),
+        ({"identities": ["U0ALICE"]}, "not an identity"),
+        ({"identities": ["slack:u-lower"]}, "not a valid slack id"),
+        ({"hourly_rate": "lots"}, "hourly rate must be a decimal amount"),
+        ({"hourly_rate": "-3"}, "zero or more"),
+        ({"hourly_rate": "10", "currency": "dollars"}, "currency"),
+    ],
+)
+def test_invalid_input_is_refused(store: Store, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message), store.unit_of_work() as s:
+        add_person(s, "zed", **kwargs)  # type: ignore[arg-type]
+    with store.unit_of_work() as s:
+        assert s.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_bad_person_names_are_refused(store: Store) -> None:
+    for bad in ("", "two words", "x" * 41, "-dash"):
+        with pytest.raises(InvalidInput), store.unit_of_work() as s:
+            add_person(s, bad)
+
+
+def test_grant_and_revoke_roles(store: Store) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        assert grant_role(s, "slack:U0ALICE", "researcher") is True
+        assert grant_role(s, "alice", "researcher") is False  # already held
+    with store.unit_of_work() as s:
+        alice = get_person(s, "alice")
+        assert roles_of(s, alice.id) == {"contractor", "researcher"}
+        require_role(s, alice, "researcher", "ops")
+        with pytest.raises(PermissionDenied, match="Only ops or admin can grant roles"):
+            require_role(s, alice, "ops", "admin", action="grant roles")
+    with store.unit_of_work() as s:
+        assert revoke_role(s, "alice", "researcher") is True
+        assert revoke_role(s, "alice", "researcher") is False
+    with store.unit_of_work() as s:
+        assert roles_of(s, get_person(s, "alice").id) == {"contractor"}
+
+
+def test_unknown_role_or_person_in_grant(store: Store) -> None:
+    add_alice(store)
+    with pytest.raises(InvalidInput, match="unknown role"), store.unit_of_work() as s:
+        grant_role(s, "alice", "superuser")
+    with pytest.raises(NotFound), store.unit_of_work() as s:
+        grant_role(s, "slack:U0NOBODY", "ops")
+
+
+def test_granting_contractor_creates_a_profile(store: Store) -> None:
+    with store.unit_of_work() as s:
+        add_person(s, "rita", identities=["console:rita"], roles=["researcher"])
+    with store.unit_of_work() as s:
+        assert view(get_person(s, "rita")).status is None
+        grant_role(s, "console:rita", "contractor")
+    with store.unit_of_work() as s:
+        v = view(get_person(s, "rita"))
+    assert v.roles == ("contractor", "researcher")
+    assert v.status == "active" and v.hourly_rate is None
+
+
+def test_list_people_filters_by_role(store: Store) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        add_person(s, "rita", identities=["console:rita"], roles=["researcher", "admin"])
+        add_person(s, "otto", identities=["slack:U0OTTO"], roles=["ops"])
+    with store.unit_of_work() as s:
+        assert [p.name for p in list_people(s)] == ["alice", "otto", "rita"]
+        assert [p.name for p in list_people(s, "researcher")] == ["rita"]
+        assert [p.name for p in list_people(s, "contractor")] == ["alice"]
+        assert list_people(s, "admin")[0].name == "rita"
+        with pytest.raises(InvalidInput, match="unknown role"):
+            list_people(s, "owner")
+
+
+def test_set_timezone(store: Store) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        set_timezone(s, get_person(s, "alice"), "America/New_York")
+    with store.unit_of_work() as s:
+        assert get_person(s, "alice").tz == "America/New_York"
+        with pytest.raises(InvalidInput, match="unknown timezone"):
+            set_timezone(s, get_person(s, "alice"), "Europe/Atlantis")
