@@ -21,6 +21,7 @@ _FEATURES: list[tuple[str, str | None]] = [
     ("hdops.cli.items", "items"),
     ("hdops.cli.export", None),
     ("hdops.cli.people", None),
+    ("hdops.cli.answers", None),
 ]
 
 

@@ -1,0 +1,135 @@
+"""`hdops run`: the bots, the outbox delivery loop and periodic work in one process.
+
+Order of start-up checks, each failing with one line: the tokens each chosen
+platform needs, the schema is current (`hdops db upgrade` otherwise), and on
+SQLite the single-writer lock (a second `hdops run` on the same file refuses to
+start and names the lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+
+from hdops.cli.common import handle_errors, open_store, settings
+from hdops.config import Settings
+from hdops.core import Core
+from hdops.errors import HdopsError
+from hdops.ports import ChatPort
+from hdops.services.delivery import Deliverer
+from hdops.store.db import Store
+from hdops.store.lock import acquire_writer_lock
+
+log = logging.getLogger("hdops.run")
+
+SWEEP_SECONDS = 30.0
+
+
+def required_tokens(cfg: Settings, slack: bool, discord: bool, http_port: int | None) -> None:
+    missing = []
+    if slack:
+        if cfg.slack_bot_token is None:
+            missing.append("SLACK_BOT_TOKEN")
+        if http_port is None and cfg.slack_app_token is None:
+            missing.append("SLACK_APP_TOKEN (Socket Mode; or use --http PORT)")
+        if http_port is not None and cfg.slack_signing_secret is None:
+            missing.append("SLACK_SIGNING_SECRET (HTTP mode)")
+    if discord and cfg.discord_bot_token is None:
+        missing.append("DISCORD_BOT_TOKEN")
+    if missing:
+        raise HdopsError("missing configuration: set " + ", ".join(missing))
+
+
+@dataclass
+class Runtime:
+    """What a platform adapter gets to plug into: the core, the deliverer, the store."""
+
+    store: Store
+    settings: Settings
+    core: Core
+    deliverer: Deliverer
+    tasks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+
+    def add_port(self, port: ChatPort) -> None:
+        self.deliverer.ports[port.platform] = port
+
+
+def build_runtime(store: Store, cfg: Settings) -> Runtime:
+    deliverer = Deliverer(store, {}, cfg)
+    core = Core(store, cfg, on_commit=deliverer.kick)
+    return Runtime(store, cfg, core, deliverer)
+
+
+async def _sweeper(core: Core) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(core.sweep)
+        except Exception:
+            log.exception("periodic sweep failed")
+        await asyncio.sleep(SWEEP_SECONDS)
+
+
+async def serve(runtime: Runtime) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # pragma: no cover - non-Unix
+            pass
+    jobs = [asyncio.create_task(runtime.deliverer.run_forever()),
+            asyncio.create_task(_sweeper(runtime.core))]
+    jobs += [asyncio.create_task(start()) for start in runtime.tasks]
+    await stop.wait()
+    for job in jobs:
+        job.cancel()
+    await asyncio.gather(*jobs, return_exceptions=True)
+
+
+def _attach_platform(runtime: Runtime, name: str, http_port: int | None) -> None:
+    import importlib
+
+    module_name = {"slack": "bots.slack.app", "discord": "bots.discord.client"}[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        raise HdopsError(f"the {name} adapter is not available in this build") from None
+    module.attach(runtime, http_port=http_port)
+
+
+@handle_errors
+def run(
+    slack: bool = typer.Option(False, "--slack", help="Run the Slack bot."),
+    discord: bool = typer.Option(False, "--discord", help="Run the Discord bot."),
+    http: int | None = typer.Option(None, "--http", help="Slack HTTP mode on this port "
+                                    "(POST /slack/events, GET /healthz, GET /metrics)."),
+) -> None:
+    """Run the chosen bots, the outbox delivery and the scheduler in one process."""
+    if not slack and not discord:
+        raise HdopsError("choose at least one platform: hdops run --slack and/or --discord")
+    cfg = settings()
+    required_tokens(cfg, slack, discord, http)
+    store = open_store()
+    lock = acquire_writer_lock(cfg.database_url)
+    try:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        runtime = build_runtime(store, cfg)
+        if slack:
+            _attach_platform(runtime, "slack", http)
+        if discord:
+            _attach_platform(runtime, "discord", None)
+        asyncio.run(serve(runtime))
+    finally:
+        lock.release()
+        store.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
