@@ -137,6 +137,14 @@ def keys_for_message(session: Session, platform: str, channel: str, message_id: 
     )
 
 
+def ref_message_ids(session: Session, platform: str) -> list[str]:
+    """Every message id recorded for `platform`. The local chat numbers its messages
+    past these, so a new session never reuses an id an old ref still points to."""
+    return list(
+        session.scalars(select(MessageRef.message_id).where(MessageRef.platform == platform))
+    )
+
+
 # --------------------------------------------------------------------------- events
 
 
