@@ -1,0 +1,242 @@
+"""The `hdops` CLI end to end, on the test database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+from typer.testing import CliRunner, Result
+
+from hdops.cli.main import app
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HELPFUL = EXAMPLES / "helpful-pairs"
+
+
+@pytest.fixture
+def hdops(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Run `hdops ARGS…` against the test database; returns the typer Result."""
+    monkeypatch.setenv("HDOPS_DATABASE_URL", db_url)
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True) -> Result:
+        result = runner.invoke(app, list(args))
+        if ok:
+            assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
+        return result
+
+    yield run
+
+
+def show_json(hdops: Any, name: str) -> dict[str, Any]:
+    data = json.loads(hdops("project", "show", name, "--json").stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_db_upgrade_is_idempotent(hdops: Any) -> None:
+    first = hdops("db", "upgrade")
+    assert "database" in first.stdout
+    assert "already at" in hdops("db", "upgrade").stdout
+    assert "latest:" in hdops("db", "current").stdout
+
+
+def test_project_create_show_list_update(hdops: Any, tmp_path: Path) -> None:
+    created = hdops("project", "create", str(HELPFUL / "spec.yaml"))
+    assert "created project helpful-pairs" in created.stdout
+
+    data = show_json(hdops, "helpful-pairs")
+    assert data["name"] == "helpful-pairs"
+    assert data["status"] == "active"
+    assert data["items"] == 0 and data["answers"] == 0
+    assert data["instruction_version"] == 1
+
+    assert "helpful-pairs" in hdops("project", "show", "helpful-pairs").stdout
+    listed = json.loads(hdops("project", "list", "--json").stdout)
+    assert [p["name"] for p in listed] == ["helpful-pairs"]
+    assert "helpful-pairs" in hdops("project", "list").stdout
+
+    # The same spec again: nothing changes, no new instruction version.
+    same = hdops("project", "update", str(HELPFUL / "spec.yaml"))
+    assert "instructions unchanged" in same.stdout
+    assert show_json(hdops, "helpful-pairs")["instruction_version"] == 1
+
+    # Edited instructions: version 2, and the change summary is printed.
+    copy = tmp_path / "helpful-pairs"
+    shutil.copytree(HELPFUL, copy)
+    with (copy / "instructions.md").open("a", encoding="utf-8") as f:
+        f.write("\nNew rule: a response in the wrong language always loses.\n")
+    updated = hdops("project", "update", str(copy / "spec.yaml"))
+    assert "instructions version 2" in updated.stdout
+    assert "a response in the wrong language always loses" in updated.stdout
+    assert show_json(hdops, "helpful-pairs")["instruction_version"] == 2
+
+
+def test_project_create_twice_is_refused(hdops: Any) -> None:
+    hdops("project", "create", str(HELPFUL / "spec.yaml"))
+    again = hdops("project", "create", str(HELPFUL / "spec.yaml"), ok=False)
+    assert again.exit_code != 0
+    assert "already exists" in again.stderr
+
+
+def test_pause_and_resume(hdops: Any) -> None:
+    hdops("project", "create", str(HELPFUL / "spec.yaml"))
+    assert "now paused" in hdops("project", "pause", "helpful-pairs").stdout
+    assert show_json(hdops, "helpful-pairs")["status"] == "paused"
+    assert "already paused" in hdops("project", "pause", "helpful-pairs").stdout
+    assert "now active" in hdops("project", "resume", "helpful-pairs").stdout
+    assert show_json(hdops, "helpful-pairs")["status"] == "active"
+
+
+def test_unknown_project_is_one_line_on_stderr(hdops: Any) -> None:
+    result = hdops("project", "show", "nope", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: no project named 'nope'"
+    assert result.stdout == ""
+
+
+def test_bad_spec_lists_every_problem_and_writes_nothing(hdops: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: Bad Name\n"
+        "title: Broken\n"
+        "task: {type: rating, fields: [comment], scale: {min: 5, max: 2}}\n"
+        "overlap: 3\n"
+        "max_overlap: 2\n"
+        "researchers: [U0RES1]\n",
+        encoding="utf-8",
+    )
+    result = hdops("project", "create", str(bad), ok=False)
+    assert result.exit_code != 0
+    err = result.stderr
+    assert "error: The project spec is not valid:" in err
+    for path in (
+        "name:",
+        "task.scale.max: must be greater than min",
+        "max_overlap:",
+        "researchers:",
+    ):
+        assert f"  - {path}" in err, err
+    assert json.loads(hdops("project", "list", "--json").stdout) == []
+
+
+def test_missing_spec_file(hdops: Any, tmp_path: Path) -> None:
+    result = hdops("project", "create", str(tmp_path / "nope.yaml"), ok=False)
+    assert result.exit_code != 0
+    assert "not found" in result.stderr
+
+
+def test_person_add_list_and_roles(hdops: Any) -> None:
+    added = hdops(
+        "person", "add", "alice", "--slack", "U0ALICE", "--discord", "discord:123456789",
+        "--tz", "Europe/London", "--role", "contractor", "--hourly-rate", "18.50",
+        "--skills", "medical,coding", "--display-name", "Alice A.",
+    )  # fmt: skip
+    assert "added alice (slack:U0ALICE, discord:123456789; contractor)" in added.stdout
+    hdops("person", "add", "rita", "--console", "rita", "--role", "researcher", "--role", "admin")
+
+    people = {p["name"]: p for p in json.loads(hdops("person", "list", "--json").stdout)}
+    assert set(people) == {"alice", "rita"}
+    alice = people["alice"]
+    assert alice["identities"] == ["slack:U0ALICE", "discord:123456789"]
+    assert alice["roles"] == ["contractor"]
+    assert alice["tz"] == "Europe/London"
+    assert alice["skills"] == ["coding", "medical"]
+    assert alice["hourly_rate"] == "18.50"
+    assert alice["display_name"] == "Alice A."
+    assert people["rita"]["roles"] == ["admin", "researcher"]
+
+    table = hdops("person", "list").stdout
+    assert "alice" in table and "slack:U0ALICE" in table and "18.50" in table
+    only = json.loads(hdops("person", "list", "--role", "researcher", "--json").stdout)
+    assert [p["name"] for p in only] == ["rita"]
+
+    # PERSON accepts a name or an identity.
+    assert "alice is now ops" in hdops("role", "grant", "slack:U0ALICE", "ops").stdout
+    assert "already has role ops" in hdops("role", "grant", "alice", "ops").stdout
+    ops = json.loads(hdops("person", "list", "--role", "ops", "--json").stdout)
+    assert [p["name"] for p in ops] == ["alice"]
+    assert "no longer ops" in hdops("role", "revoke", "discord:123456789", "ops").stdout
+    assert json.loads(hdops("person", "list", "--role", "ops", "--json").stdout) == []
+
+    assert "America/New_York" in hdops("tz", "console:rita", "America/New_York").stdout
+    people = {p["name"]: p for p in json.loads(hdops("person", "list", "--json").stdout)}
+    assert people["rita"]["tz"] == "America/New_York"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("person", "add", "bob", "--role", "boss"), "unknown role 'boss'"),
+        (("person", "add", "bob", "--tz", "Nowhere/City"), "unknown timezone"),
+        (("person", "add", "bob", "--slack", "lowercase"), "not a valid slack id"),
+        (("person", "add", "bob", "--hourly-rate", "ten"), "decimal amount"),
+        (("role", "grant", "nobody", "ops"), "no person 'nobody'"),
+        (("role", "grant", "alice", "king"), "unknown role 'king'"),
+        (("tz", "alice", "Mars/Base"), "unknown timezone"),
+    ],
+)
+def test_people_errors_are_one_line(hdops: Any, args: tuple[str, ...], message: str) -> None:
+    hdops("person", "add", "alice", "--console", "alice")
+    result = hdops(*args, ok=False)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_identity_taken_by_someone_else(hdops: Any) -> None:
+    hdops("person", "add", "alice", "--slack", "slack:U0ALICE")
+    result = hdops("person", "add", "mallory", "--slack", "U0ALICE", ok=False)
+    assert result.exit_code != 0
+    assert "slack:U0ALICE already belongs to alice" in result.stderr
+
+
+def test_example_items_import_when_available(hdops: Any) -> None:
+    commands: Any = getattr(typer.main.get_command(app), "commands", {})
+    if "items" not in commands:
+        pytest.skip("`hdops items` is not built yet")
+    hdops("project", "create", str(HELPFUL / "spec.yaml"))
+    hdops("items", "import", "helpful-pairs", str(HELPFUL / "items.jsonl"))
+    data = show_json(hdops, "helpful-pairs")
+    lines = (HELPFUL / "items.jsonl").read_text(encoding="utf-8").splitlines()
+    assert data["items"] == len(lines)
+    assert data["gold_items"] == sum('"gold"' in line for line in lines)
+
+
+# --------------------------------------------------------------------------- --help
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = [()]
+
+    def walk(cmd: Any, prefix: tuple[str, ...]) -> None:
+        for name, sub in getattr(cmd, "commands", {}).items():
+            paths.append((*prefix, name))
+            walk(sub, (*prefix, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+COMMAND_PATHS = _command_paths()
+
+
+def test_my_commands_are_registered() -> None:
+    expected = {
+        ("project", "create"), ("project", "update"), ("project", "show"), ("project", "list"),
+        ("project", "pause"), ("project", "resume"), ("person", "add"), ("person", "list"),
+        ("role", "grant"), ("role", "revoke"), ("tz",), ("db", "upgrade"),
+    }  # fmt: skip
+    assert expected <= set(COMMAND_PATHS)
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "hdops")
+def test_help_works_for_every_command(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout
