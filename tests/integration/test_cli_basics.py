@@ -196,16 +196,24 @@ def test_identity_taken_by_someone_else(hdops: Any) -> None:
     assert "slack:U0ALICE already belongs to alice" in result.stderr
 
 
-def test_example_items_import_when_available(hdops: Any) -> None:
+@pytest.mark.parametrize(
+    "example", sorted(p.parent for p in EXAMPLES.glob("*/spec.yaml")), ids=lambda p: p.name
+)
+def test_example_items_import(hdops: Any, example: Path) -> None:
     commands: Any = getattr(typer.main.get_command(app), "commands", {})
     if "items" not in commands:
         pytest.skip("`hdops items` is not built yet")
-    hdops("project", "create", str(HELPFUL / "spec.yaml"))
-    hdops("items", "import", "helpful-pairs", str(HELPFUL / "items.jsonl"))
-    data = show_json(hdops, "helpful-pairs")
-    lines = (HELPFUL / "items.jsonl").read_text(encoding="utf-8").splitlines()
-    assert data["items"] == len(lines)
-    assert data["gold_items"] == sum('"gold"' in line for line in lines)
+    (items_file,) = [p for p in example.iterdir() if p.suffix in (".jsonl", ".csv")]
+    hdops("project", "create", str(example / "spec.yaml"))
+    hdops("items", "import", example.name, str(items_file))
+    data = show_json(hdops, example.name)
+    text = items_file.read_text(encoding="utf-8")
+    if items_file.suffix == ".jsonl":
+        lines = text.splitlines()
+        assert data["items"] == len(lines)
+        assert data["gold_items"] == sum('"gold"' in line for line in lines)
+    else:
+        assert data["items"] >= 10 and data["gold_items"] >= 2
 
 
 # --------------------------------------------------------------------------- --help
