@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -116,11 +116,12 @@ def submit_answer(
     except IntegrityError:
         # A concurrent delivery of the same event won the race.
         return AnswerResult("duplicate")
-    view = dispatch.task_view(session, assignment, now)
+    view = dispatch.task_view(session, assignment, now, with_counts=False)
     assignment.status = "answered"
     assignment.closed_at = now
-    q.bump_answer_count(session, item.id, 1)
-    _maybe_extend_overlap(session, project, item, answer)
+    count, target = q.bump_answer_count(session, item.id, 1)
+    if not item.is_gold and count >= target and target < project.max_overlap:
+        _extend_overlap_on_disagreement(session, project, item)
     intents.edit(session, f"assignment:{assignment.id}",
                  render.recorded_message(view, answer, seconds), now)
     nxt = None
@@ -129,14 +130,9 @@ def submit_answer(
     return AnswerResult("recorded", row.id, nxt.id if nxt else None)
 
 
-def _maybe_extend_overlap(
-    session: Session, project: Project, item: Item, answer: dict[str, Any]
-) -> None:
+def _extend_overlap_on_disagreement(session: Session, project: Project, item: Item) -> None:
     """When an item reaches its target with disagreeing labels, ask one more
     contractor, up to the project's max_overlap (SPEC §2)."""
-    session.refresh(item, ["answer_count", "target"])
-    if item.is_gold or item.answer_count < item.target or item.target >= project.max_overlap:
-        return
     settings = dispatch.settings_of(project)
     task_type = dispatch.task_type_of(project)
     labels = {
@@ -147,8 +143,11 @@ def _maybe_extend_overlap(
     }
     labels.discard(None)
     if len(labels) > 1:
-        item.target += 1
-        item.open_slots += 1
+        session.execute(
+            update(Item)
+            .where(Item.id == item.id)
+            .values(target=Item.target + 1, open_slots=Item.open_slots + 1)
+        )
 
 
 def skip_task(
@@ -162,7 +161,7 @@ def skip_task(
     assignment = own_assignment(session, person, assignment_id)
     if assignment.status not in ("offered", "waiting", "expired"):
         raise Conflict("This task is already closed.")
-    view = dispatch.task_view(session, assignment, now)
+    view = dispatch.task_view(session, assignment, now, with_counts=False)
     was_holding = assignment.status in ("offered", "waiting")
     assignment.status = "skipped"
     assignment.skip_reason = reason

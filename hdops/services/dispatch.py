@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -44,18 +44,40 @@ MAX_SHARE_WARMUP = 20
 WAITING_HOLD = timedelta(days=7)
 
 
-@lru_cache(maxsize=256)
-def _spec_cached(project_id: int, updated_at: datetime, spec_json: str) -> ProjectSpec:
-    import json
-
-    return parse_project_spec({**json.loads(spec_json), "instructions": ""})
+_specs: dict[int, tuple[datetime, ProjectSpec]] = {}
 
 
 def spec_of(project: Project) -> ProjectSpec:
-    """The project's parsed spec, cached per (project, last update)."""
-    import json
+    """The project's parsed spec, cached per (project, last update): every change to a
+    project (spec or instructions) moves `updated_at`, so a stale entry is never used."""
+    cached = _specs.get(project.id)
+    if cached is not None and cached[0] == project.updated_at:
+        return cached[1]
+    spec = parse_project_spec({**project.spec, "instructions": ""})
+    _specs[project.id] = (project.updated_at, spec)
+    return spec
 
-    return _spec_cached(project.id, project.updated_at, json.dumps(project.spec, sort_keys=True))
+
+@dataclass(frozen=True)
+class VersionInfo:
+    id: int
+    version: int
+    body: str
+
+
+_versions: dict[int, tuple[datetime, VersionInfo]] = {}
+
+
+def current_version_of(session: Session, project: Project) -> VersionInfo:
+    """The current instruction version, cached like `spec_of` (a new version always
+    moves the project's `updated_at`)."""
+    cached = _versions.get(project.id)
+    if cached is not None and cached[0] == project.updated_at:
+        return cached[1]
+    row = project_service.current_version(session, project.id)
+    info = VersionInfo(row.id, row.version, row.body)
+    _versions[project.id] = (project.updated_at, info)
+    return info
 
 
 def settings_of(project: Project) -> TaskSettings:
@@ -94,10 +116,10 @@ def _under_cap(session: Session, project: Project, person_id: int) -> bool:
 
 
 def _pick_item(session: Session, project: Project, person_id: int, screening: bool) -> int | None:
-    seen, gold_seen = q.my_mix(session, project.id, person_id)
-    want_gold = screening or (
-        project.gold_share > 0 and gold_seen < project.gold_share * (seen + 1)
-    )
+    want_gold = screening
+    if not screening and project.gold_share > 0:
+        seen, gold_seen = q.my_mix(session, project.id, person_id)
+        want_gold = gold_seen < project.gold_share * (seen + 1)
     order = [True] if screening else ([True, False] if want_gold else [False, True])
     for gold in order:
         if gold and project.gold_share == 0 and not screening:
@@ -108,15 +130,18 @@ def _pick_item(session: Session, project: Project, person_id: int, screening: bo
     return None
 
 
-def assign_next_task(session: Session, person: Person, now: datetime) -> Assignment | None:
-    """Offer the contractor their next task, or return their open one. None if nothing."""
+def assign_next_task(
+    session: Session, person: Person, now: datetime, *, only_new: bool = False
+) -> Assignment | None:
+    """Offer the contractor their next task, or return their open one (None instead
+    with `only_new`). None if there is nothing for them."""
     profile = person.profile
     if profile is None or profile.status != "active":
         return None
     q.lock_contractor(session, person.id)
     current = q.open_task(session, person.id)
     if current is not None:
-        return current
+        return None if only_new else current
     for project in _eligible_projects(session, profile):
         state = _qualification_state(session, project, person.id)
         if state == "failed" or not _under_cap(session, project, person.id):
@@ -124,7 +149,7 @@ def assign_next_task(session: Session, person: Person, now: datetime) -> Assignm
         item_id = _pick_item(session, project, person.id, screening=state == "screening")
         if item_id is None:
             continue
-        version = project_service.current_version(session, project.id)
+        version = current_version_of(session, project)
         assignment = Assignment(
             item_id=item_id,
             project_id=project.id,
@@ -141,20 +166,30 @@ def assign_next_task(session: Session, person: Person, now: datetime) -> Assignm
     return None
 
 
-def task_view(session: Session, assignment: Assignment, now: datetime) -> render.TaskView:
+def task_view(
+    session: Session, assignment: Assignment, now: datetime, *, with_counts: bool = True
+) -> render.TaskView:
+    """What a task message shows. `with_counts=False` skips the progress figures
+    (closed-task messages do not show them)."""
     project = session.get(Project, assignment.project_id)
     item = session.get(Item, assignment.item_id)
-    version = session.get(InstructionVersion, assignment.instruction_version_id)
-    assert project is not None and item is not None and version is not None
+    assert project is not None and item is not None
+    version = current_version_of(session, project)
+    if version.id != assignment.instruction_version_id:
+        row = session.get(InstructionVersion, assignment.instruction_version_id)
+        assert row is not None
+        version = VersionInfo(row.id, row.version, row.body)
     settings = settings_of(project)
     fields = [(name, str(item.data.get(name, ""))) for name in settings.fields]
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    done_today = session.scalar(
-        select(func.count(Answer.id)).where(
-            Answer.person_id == assignment.person_id, Answer.answered_at >= day_start
-        )
-    ) or 0
-    total, done = _project_progress(session, project.id, now)
+    done_today, total, done = 0, 0, 0
+    if with_counts:
+        done_today = session.scalar(
+            select(func.count(Answer.id)).where(
+                Answer.person_id == assignment.person_id, Answer.answered_at >= day_start
+            )
+        ) or 0
+        total, done = _project_progress(session, project.id, now)
     return render.TaskView(
         assignment_id=assignment.id,
         project_title=project.title,
@@ -201,9 +236,7 @@ def show_task(session: Session, assignment: Assignment, now: datetime) -> None:
 
 def offer_next(session: Session, person: Person, now: datetime) -> Assignment | None:
     """Assign and show the next task if the person has none open; returns the new one."""
-    if q.open_task(session, person.id) is not None:
-        return None
-    assignment = assign_next_task(session, person, now)
+    assignment = assign_next_task(session, person, now, only_new=True)
     if assignment is not None:
         show_task(session, assignment, now)
     return assignment
@@ -222,7 +255,7 @@ def expire_leases(session: Session, now: datetime) -> int:
 
 
 def _expire(session: Session, assignment: Assignment, now: datetime) -> None:
-    view = task_view(session, assignment, now)
+    view = task_view(session, assignment, now, with_counts=False)
     assignment.status = "expired"
     assignment.closed_at = now
     item = session.get(Item, assignment.item_id)

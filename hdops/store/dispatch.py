@@ -111,11 +111,13 @@ EXPIRED_WAITING = (
 )
 
 
+LOCK_PROFILE_PG = LOCK_PROFILE.with_for_update()
+
+
 def lock_contractor(session: Session, person_id: int) -> None:
-    stmt = LOCK_PROFILE
+    """Serialise dispatch per contractor. SQLite's BEGIN IMMEDIATE already does."""
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    session.execute(stmt, {"person_id": person_id})
+        session.execute(LOCK_PROFILE_PG, {"person_id": person_id})
 
 
 def open_task(session: Session, person_id: int) -> Assignment | None:
@@ -167,12 +169,18 @@ def expired_waiting(session: Session, now: datetime, limit: int = 500) -> list[A
     return list(session.scalars(EXPIRED_WAITING, {"now": now, "limit": limit}))
 
 
-def bump_answer_count(session: Session, item_id: int, delta: int) -> None:
-    session.execute(
-        update(Item)
-        .where(Item.id == item_id)
-        .values(answer_count=Item.answer_count + delta)
-        .execution_options(synchronize_session=False)
-    )
+BUMP_ANSWERS = (
+    update(Item)
+    .where(Item.id == bindparam("item_id"))
+    .values(answer_count=Item.answer_count + bindparam("delta"))
+    .returning(Item.answer_count, Item.target)
+    .execution_options(synchronize_session=False)
+)
+
+
+def bump_answer_count(session: Session, item_id: int, delta: int) -> tuple[int, int]:
+    """Add `delta` accepted answers; returns the item's new (answer_count, target)."""
+    row = session.execute(BUMP_ANSWERS, {"item_id": item_id, "delta": delta}).one()
+    return int(row[0]), int(row[1])
 
 
