@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out
@@ -118,14 +119,20 @@ def list_cmd(
             "nobody yet: hdops person add NAME --slack U0123ABC --role contractor", markup=False
         )
         return
-    table = Table("name", "identities", "roles", "tz", "skills", "rate")
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("name", no_wrap=True)
+    table.add_column("identities", no_wrap=True)  # ids are copied from here: keep them whole
+    table.add_column("roles", no_wrap=True)
+    table.add_column("tz", no_wrap=True)
+    table.add_column("skills", min_width=6, overflow="fold")
+    table.add_column("rate", no_wrap=True, justify="right")
     for v in views:
         table.add_row(
             v.name,
             "\n".join(v.identities),
-            ", ".join(v.roles),
+            "\n".join(v.roles),
             v.tz or "",
-            ", ".join(v.skills),
+            "\n".join(v.skills),
             money_text(v.hourly_rate),
         )
     out.print(table)
