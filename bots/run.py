@@ -59,6 +59,18 @@ class Runtime:
     def add_port(self, port: ChatPort) -> None:
         self.deliverer.ports[port.platform] = port
 
+    def health(self) -> dict[str, Any]:
+        """For GET /healthz: the store answers and how much is waiting to be sent."""
+        from hdops.store import outbox
+
+        try:
+            with self.store.unit_of_work() as session:
+                pending = outbox.pending_count(session)
+        except Exception as exc:
+            return {"ok": False, "error": exc.__class__.__name__}
+        return {"ok": True, "outbox_pending": pending,
+                "platforms": sorted(self.deliverer.ports)}
+
 
 def build_runtime(store: Store, cfg: Settings) -> Runtime:
     deliverer = Deliverer(store, {}, cfg)

@@ -238,7 +238,7 @@ class Item(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"))
     external_id: Mapped[str] = mapped_column(String(200))
     data: Mapped[JsonDict]
-    gold: Mapped[JsonDict | None]
+    gold: Mapped[JsonDict | None] = mapped_column(JSON(none_as_null=True))
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     # Answers wanted (overlap, raised up to max_overlap on disagreement).
     target: Mapped[int] = mapped_column(Integer)
@@ -504,7 +504,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     # Platform references of what was sent (message ids), for later edits.
-    result: Mapped[JsonDict | None]
+    result: Mapped[JsonDict | None] = mapped_column(JSON(none_as_null=True))
     # Optional key so that an intent is enqueued at most once (e.g. one statement DM).
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 

@@ -1,0 +1,50 @@
+"""A few Prometheus metrics, exposed at GET /metrics in HTTP mode.
+
+Hand-written text exposition (format 0.0.4) for a handful of counters: the
+dependency would buy nothing here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+
+_lock = threading.Lock()
+_counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
+_gauges: dict[str, Callable[[], float]] = {}
+HELP = {
+    "hdops_events_total": "Platform events and interactions received, by platform and kind.",
+    "hdops_event_errors_total": "Events whose handling raised, by platform and kind.",
+}
+
+
+def inc(name: str, amount: float = 1.0, **labels: str) -> None:
+    with _lock:
+        _counters[(name, tuple(sorted(labels.items())))] += amount
+
+
+def gauge(name: str, fn: Callable[[], float], help_text: str) -> None:
+    _gauges[name] = fn
+    HELP[name] = help_text
+
+
+def render() -> str:
+    lines: list[str] = []
+    with _lock:
+        items = sorted(_counters.items())
+    seen: set[str] = set()
+    for (name, labels), value in items:
+        if name not in seen:
+            seen.add(name)
+            lines.append(f"# HELP {name} {HELP.get(name, name)}")
+            lines.append(f"# TYPE {name} counter")
+        label_text = ",".join(f'{k}="{v}"' for k, v in labels)
+        lines.append(f"{name}{{{label_text}}} {value}" if label_text else f"{name} {value}")
+    for name, fn in sorted(_gauges.items()):
+        try:
+            value = fn()
+        except Exception:
+            continue
+        lines += [f"# HELP {name} {HELP[name]}", f"# TYPE {name} gauge", f"{name} {value}"]
+    return "\n".join(lines) + "\n"
