@@ -28,15 +28,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from hdops.domain.projects import parse_project_spec  # noqa: E402
-from hdops.services import answers, dispatch  # noqa: E402
-from hdops.services.people import add_person  # noqa: E402
-from hdops.services.projects import create_project  # noqa: E402
-from hdops.store.db import Store, create_store_engine, normalize_url  # noqa: E402
-from hdops.store.migrate import upgrade  # noqa: E402
-from hdops.store.orm import Person  # noqa: E402
+from hdops.domain.projects import parse_project_spec
+from hdops.services import answers, dispatch
+from hdops.services.people import add_person
+from hdops.services.projects import create_project
+from hdops.store.db import Store, create_store_engine, normalize_url
+from hdops.store.migrate import upgrade
+from hdops.store.orm import Person
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -92,11 +92,17 @@ def setup(url: str, items: int, contractors: int) -> Store:
     upgrade(engine)
     store = Store(engine)
     with store.unit_of_work() as s:
-        spec = parse_project_spec({
-            "name": "bench", "title": "Bench", "overlap": 3, "lease_minutes": 60,
-            "task": {"type": "pairwise", "fields": ["prompt", "response_a", "response_b"]},
-            "instructions": "Pick the better one.", "pay": {"per_task": "0.40"},
-        })
+        spec = parse_project_spec(
+            {
+                "name": "bench",
+                "title": "Bench",
+                "overlap": 3,
+                "lease_minutes": 60,
+                "task": {"type": "pairwise", "fields": ["prompt", "response_a", "response_b"]},
+                "instructions": "Pick the better one.",
+                "pay": {"per_task": "0.40"},
+            }
+        )
         project = create_project(s, spec)
         for i in range(contractors):
             add_person(s, f"c{i}", identities=[f"console:c{i}"], roles=["contractor"])
@@ -104,17 +110,23 @@ def setup(url: str, items: int, contractors: int) -> Store:
     # Items in bulk with the raw connection: setup is not what is measured.
     now = T0.replace(tzinfo=None) if store.dialect == "sqlite" else T0
     rows = [
-        {"p": project_id, "e": f"item-{i}", "d": '{"prompt": "p", "response_a": "a", '
-         '"response_b": "b"}', "c": now}
+        {
+            "p": project_id,
+            "e": f"item-{i}",
+            "d": '{"prompt": "p", "response_a": "a", "response_b": "b"}',
+            "c": now,
+        }
         for i in range(items)
     ]
     with engine.begin() as conn:
         for start in range(0, items, 50_000):
             conn.execute(
-                text("INSERT INTO items (project_id, external_id, data, gold, is_gold, target, "
-                     "answer_count, open_slots, created_at, updated_at) VALUES "
-                     "(:p, :e, :d, NULL, false, 3, 0, 3, :c, :c)"),
-                rows[start:start + 50_000],
+                text(
+                    "INSERT INTO items (project_id, external_id, data, gold, is_gold, target, "
+                    "answer_count, open_slots, created_at, updated_at) VALUES "
+                    "(:p, :e, :d, NULL, false, 3, 0, 3, :c, :c)"
+                ),
+                rows[start : start + 50_000],
             )
     if store.dialect == "postgresql":
         with engine.connect() as conn:
@@ -149,8 +161,9 @@ def run_core(store: Store, contractors: int, total: int) -> Result:
             with store.unit_of_work() as s:
                 person = s.get(Person, pid)
                 assert person is not None
-                result = answers.submit_answer(s, person, assignment_of[pid], {"choice": "a"},
-                                               f"ev-{pid}-{done}", now)
+                result = answers.submit_answer(
+                    s, person, assignment_of[pid], {"choice": "a"}, f"ev-{pid}-{done}", now
+                )
                 assert result.next_assignment_id is not None, result
                 assignment_of[pid] = result.next_assignment_id
             latencies.append(time.perf_counter() - t)
@@ -162,20 +175,20 @@ RAW_SQL = {
     "owner": "SELECT person_id, item_id, status FROM assignments WHERE id = {p}",
     "dup": "SELECT id FROM answers WHERE idempotency_key = {p}",
     "answer": "INSERT INTO answers (assignment_id, item_id, project_id, person_id, answer, "
-              "instruction_version_id, seconds_spent, answered_at, idempotency_key, status, "
-              "pay_rate, currency) VALUES ({p}, {p}, 1, {p}, '{{\"choice\": \"a\"}}', 1, 5, {p}, "
-              "{p}, 'accepted', 4000, 'USD')",
+    "instruction_version_id, seconds_spent, answered_at, idempotency_key, status, "
+    'pay_rate, currency) VALUES ({p}, {p}, 1, {p}, \'{{"choice": "a"}}\', 1, 5, {p}, '
+    "{p}, 'accepted', 4000, 'USD')",
     "close": "UPDATE assignments SET status = 'answered', closed_at = {p} WHERE id = {p}",
     "count": "UPDATE items SET answer_count = answer_count + 1 WHERE id = {p}",
     "next": "SELECT id FROM items WHERE project_id = 1 AND is_gold = false AND open_slots > 0 "
-            "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND "
-            "a.person_id = {p}) ORDER BY open_slots, id LIMIT 1",
+    "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.item_id = items.id AND "
+    "a.person_id = {p}) ORDER BY open_slots, id LIMIT 1",
     "claim": "UPDATE items SET open_slots = open_slots - 1 WHERE id = {p} AND open_slots > 0",
     "offer": "INSERT INTO assignments (item_id, project_id, person_id, status, offered_at, "
-             "leased_until, instruction_version_id, paused_seconds) VALUES ({p}, 1, {p}, "
-             "'offered', {p}, {p}, 1, 0)",
+    "leased_until, instruction_version_id, paused_seconds) VALUES ({p}, 1, {p}, "
+    "'offered', {p}, {p}, 1, 0)",
     "outbox": "INSERT INTO outbox (kind, payload, status, attempts, next_attempt_at, "
-              "created_at) VALUES ('send', '{{}}', 'pending', 0, {p}, {p})",
+    "created_at) VALUES ('send', '{{}}', 'pending', 0, {p}, {p})",
 }
 
 
@@ -215,7 +228,7 @@ def run_raw(url: str, contractors: int, total: int) -> Result:
             t = time.perf_counter()
             conn.execute(begin)
             aid = current[pid]
-            person_id, item_id, _status = conn.execute(sql["owner"], (aid,)).fetchone()
+            _owner, item_id, _status = conn.execute(sql["owner"], (aid,)).fetchone()
             key = f"raw-{pid}-{done}"
             conn.execute(sql["dup"], (key,)).fetchone()
             conn.execute(sql["answer"], (aid, item_id, pid, ts, key))
@@ -234,7 +247,9 @@ def run_raw(url: str, contractors: int, total: int) -> Result:
     return Result("raw", done, time.perf_counter() - start, latencies)
 
 
-def bench(url: str | None, tmp: Path, items: int, contractors: int, total: int) -> tuple[Result, Result]:
+def bench(
+    url: str | None, tmp: Path, items: int, contractors: int, total: int
+) -> tuple[Result, Result]:
     core_url = fresh_database(url, tmp, f"core{items}")
     store = setup(core_url, items, contractors)
     core = run_core(store, contractors, total)

@@ -9,9 +9,10 @@ start and names the lock).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,7 @@ class Runtime:
     settings: Settings
     core: Core
     deliverer: Deliverer
-    tasks: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     def add_port(self, port: ChatPort) -> None:
         self.deliverer.ports[port.platform] = port
@@ -68,8 +69,7 @@ class Runtime:
                 pending = outbox.pending_count(session)
         except Exception as exc:
             return {"ok": False, "error": exc.__class__.__name__}
-        return {"ok": True, "outbox_pending": pending,
-                "platforms": sorted(self.deliverer.ports)}
+        return {"ok": True, "outbox_pending": pending, "platforms": sorted(self.deliverer.ports)}
 
 
 def build_runtime(store: Store, cfg: Settings) -> Runtime:
@@ -91,12 +91,12 @@ async def serve(runtime: Runtime) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError):  # non-Unix
             loop.add_signal_handler(sig, stop.set)
-        except NotImplementedError:  # pragma: no cover - non-Unix
-            pass
-    jobs = [asyncio.create_task(runtime.deliverer.run_forever()),
-            asyncio.create_task(_sweeper(runtime.core))]
+    jobs = [
+        asyncio.create_task(runtime.deliverer.run_forever()),
+        asyncio.create_task(_sweeper(runtime.core)),
+    ]
     jobs += [asyncio.create_task(start()) for start in runtime.tasks]
     await stop.wait()
     for job in jobs:
@@ -119,8 +119,11 @@ def _attach_platform(runtime: Runtime, name: str, http_port: int | None) -> None
 def run(
     slack: bool = typer.Option(False, "--slack", help="Run the Slack bot."),
     discord: bool = typer.Option(False, "--discord", help="Run the Discord bot."),
-    http: int | None = typer.Option(None, "--http", help="Slack HTTP mode on this port "
-                                    "(POST /slack/events, GET /healthz, GET /metrics)."),
+    http: int | None = typer.Option(
+        None,
+        "--http",
+        help="Slack HTTP mode on this port (POST /slack/events, GET /healthz, GET /metrics).",
+    ),
 ) -> None:
     """Run the chosen bots, the outbox delivery and the scheduler in one process."""
     if not slack and not discord:
@@ -130,8 +133,9 @@ def run(
     store = open_store()
     lock = acquire_writer_lock(cfg.database_url)
     try:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         runtime = build_runtime(store, cfg)
         if slack:
             _attach_platform(runtime, "slack", http)

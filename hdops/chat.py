@@ -126,7 +126,9 @@ class Message(BaseModel):
             elif isinstance(p, FieldPart):
                 lines.append(f"{p.label}: {p.value}")
             elif isinstance(p, Mention):
-                lines.append(" ".join(f"@{i}" for i in p.identities) + (f" {p.text}" if p.text else ""))
+                lines.append(
+                    " ".join(f"@{i}" for i in p.identities) + (f" {p.text}" if p.text else "")
+                )
         return "\n".join(lines) if lines else self.text
 
 

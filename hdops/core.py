@@ -93,8 +93,9 @@ class Core:
 
     # ------------------------------------------------------------------ entry points
 
-    def command(self, identity: str, text: str, event_id: str | None = None,
-                platform: str = "console") -> Reply:
+    def command(
+        self, identity: str, text: str, event_id: str | None = None, platform: str = "console"
+    ) -> Reply:
         """`/hdops …` from any front end."""
 
         def run(session: Session, person: Person) -> Reply:
@@ -102,8 +103,13 @@ class Core:
 
         return self._run(identity, event_id, run)
 
-    def action(self, identity: str, action_id: str, values: list[str] | None = None,
-               event_id: str | None = None) -> Reply:
+    def action(
+        self,
+        identity: str,
+        action_id: str,
+        values: list[str] | None = None,
+        event_id: str | None = None,
+    ) -> Reply:
         """A button press or select choice carrying an `hd:` action id."""
         act = actions.decode(action_id)
         key = event_id or f"local:{uuid.uuid4().hex}"
@@ -113,8 +119,9 @@ class Core:
 
         return self._run(identity, event_id, run)
 
-    def form(self, identity: str, form_id: str, fields: dict[str, str],
-             event_id: str | None = None) -> Reply:
+    def form(
+        self, identity: str, form_id: str, fields: dict[str, str], event_id: str | None = None
+    ) -> Reply:
         """A submitted form. Invalid input comes back as per-field errors."""
         act = actions.decode(form_id)
         key = event_id or f"local:{uuid.uuid4().hex}"
@@ -124,8 +131,15 @@ class Core:
 
         return self._run(identity, event_id, run, form=True)
 
-    def thread_reply(self, identity: str, platform: str, channel: str, parent_message_id: str,
-                     text: str, event_id: str | None = None) -> Reply:
+    def thread_reply(
+        self,
+        identity: str,
+        platform: str,
+        channel: str,
+        parent_message_id: str,
+        text: str,
+        event_id: str | None = None,
+    ) -> Reply:
         """A message in a thread under one of our messages: relay it if it belongs to a
         clarification; otherwise ignore it (people talk in threads too)."""
 
@@ -139,12 +153,10 @@ class Core:
                     clarifications.relay_from_researcher(session, person, clar, text, now)
                     return Reply.nothing()
                 if kind == "assignment":
-                    clar = clarifications.latest_for_assignment(session, int(ident))
-                    if clar is None:
-                        return Reply.say(
-                            "To ask about this task, press “Ask a question” on it."
-                        )
-                    clarifications.relay_from_contractor(session, person, clar, text, now)
+                    latest = clarifications.latest_for_assignment(session, int(ident))
+                    if latest is None:
+                        return Reply.say("To ask about this task, press “Ask a question” on it.")
+                    clarifications.relay_from_contractor(session, person, latest, text, now)
                     return Reply.nothing()
             return Reply.nothing()
 
@@ -152,8 +164,9 @@ class Core:
 
     # ------------------------------------------------------------------ actions
 
-    def _do_action(self, session: Session, person: Person, act: actions.Action,
-                   values: list[str], key: str) -> Reply:
+    def _do_action(
+        self, session: Session, person: Person, act: actions.Action, values: list[str], key: str
+    ) -> Reply:
         now = self.clock.now()
         if act.verb == actions.ANSWER:
             assignment = answers.own_assignment(session, person, act.id)
@@ -166,8 +179,11 @@ class Core:
                 # Check the choice now; the rationale comes in the form.
                 task_type.validate_answer(settings, {**raw, "rationale": "-"})
                 value = act.arg if act.arg is not None else "|".join(values)
-                return Reply(form=task_render.rationale_form(
-                    assignment.id, settings, value, task_type.describe(settings, raw)))
+                return Reply(
+                    form=task_render.rationale_form(
+                        assignment.id, settings, value, task_type.describe(settings, raw)
+                    )
+                )
             return self._answered(session, person, assignment.id, raw, key)
         if act.verb == actions.TEXT:
             assignment = answers.own_assignment(session, person, act.id)
@@ -175,8 +191,11 @@ class Core:
             assert project is not None
             if assignment.status in ("answered", "skipped"):
                 return Reply.say("This task is already closed.")
-            return Reply(form=task_render.text_answer_form(
-                assignment.id, dispatch.settings_of(project), project.task_type))
+            return Reply(
+                form=task_render.text_answer_form(
+                    assignment.id, dispatch.settings_of(project), project.task_type
+                )
+            )
         if act.verb == actions.SKIP:
             assignment = answers.own_assignment(session, person, act.id)
             if assignment.status in ("answered", "skipped"):
@@ -199,31 +218,44 @@ class Core:
             project = session.get(Project, version.project_id)
             assert project is not None
             current = project_service.current_version(session, project.id)
-            return Reply(message=task_render.instructions_message(
-                project.title, current.version, current.body,
-                [(f.question, f.answer) for f in current.faq]))
+            return Reply(
+                message=task_render.instructions_message(
+                    project.title,
+                    current.version,
+                    current.body,
+                    [(f.question, f.answer) for f in current.faq],
+                )
+            )
         if act.verb == actions.RESOLVE:
             done = clarifications.resolve(session, person, act.id, now)
             return Reply.say("Resolved." if done else "That question was already resolved.")
         if act.verb == actions.FAQ:
-            people_service.require_role(session, person, "researcher", "ops",
-                                        action="edit the FAQ")
+            people_service.require_role(session, person, "researcher", "ops", action="edit the FAQ")
             clar = clarifications.get_clarification(session, act.id)
-            return Reply(form=faq_form(clar.id, clar.question,
-                                       clarifications.last_researcher_reply(session, clar.id)))
+            return Reply(
+                form=faq_form(
+                    clar.id, clar.question, clarifications.last_researcher_reply(session, clar.id)
+                )
+            )
         raise InvalidInput("That button is not recognised (it may be from an old version).")
 
-    def _answered(self, session: Session, person: Person, assignment_id: int,
-                  raw: dict[str, Any], key: str) -> Reply:
-        result = answers.submit_answer(session, person, assignment_id, raw, key,
-                                       self.clock.now())
+    def _answered(
+        self, session: Session, person: Person, assignment_id: int, raw: dict[str, Any], key: str
+    ) -> Reply:
+        result = answers.submit_answer(session, person, assignment_id, raw, key, self.clock.now())
         text = result.reply_text
         return Reply.say(text) if text else Reply.nothing()
 
     # ------------------------------------------------------------------ forms
 
-    def _do_form(self, session: Session, person: Person, act: actions.Action,
-                 fields: dict[str, str], key: str) -> Reply:
+    def _do_form(
+        self,
+        session: Session,
+        person: Person,
+        act: actions.Action,
+        fields: dict[str, str],
+        key: str,
+    ) -> Reply:
         now = self.clock.now()
         if act.verb == actions.F_TEXT:
             assignment = answers.own_assignment(session, person, act.id)
@@ -245,20 +277,22 @@ class Core:
                 raw["rationale"] = fields["rationale"]
             return self._answered(session, person, assignment.id, raw, key)
         if act.verb == actions.F_SKIP:
-            answers.skip_task(session, person, act.id, fields.get("reason", ""),
-                              fields.get("note"), now)
+            answers.skip_task(
+                session, person, act.id, fields.get("reason", ""), fields.get("note"), now
+            )
             return Reply.nothing()
         if act.verb == actions.F_ASK:
             try:
-                clar = clarifications.open_clarification(session, person, act.id,
-                                                         fields.get("question", ""), now)
+                clar = clarifications.open_clarification(
+                    session, person, act.id, fields.get("question", ""), now
+                )
             except InvalidInput as exc:
                 raise InvalidInput(exc.message, [f"question: {exc.message}"]) from None
             return Reply.say(f"Question #{clar.id} sent. Replies appear in the task's thread.")
         if act.verb == actions.F_FAQ:
-            version = clarifications.add_to_faq(session, person, act.id,
-                                                fields.get("question", ""),
-                                                fields.get("answer", ""), now)
+            version = clarifications.add_to_faq(
+                session, person, act.id, fields.get("question", ""), fields.get("answer", ""), now
+            )
             return Reply.say(f"Added to the FAQ (instructions v{version}).")
         raise InvalidInput("That form is not recognised (it may be from an old version).")
 

@@ -35,8 +35,10 @@ class InvalidInput(HdopsError):
 
     def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
         self.problems = list(problems)
-        full = message if not self.problems else message + "\n" + "\n".join(
-            f"  - {p}" for p in self.problems
+        full = (
+            message
+            if not self.problems
+            else message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
         )
         super().__init__(full)
         self.summary = message

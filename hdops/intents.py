@@ -38,9 +38,7 @@ class Intent(BaseModel):
 
 
 def _put(session: Session, intent: Intent, now: datetime, dedupe_key: str | None) -> None:
-    outbox.enqueue(
-        session, intent.kind, intent.model_dump(mode="json"), now, dedupe_key=dedupe_key
-    )
+    outbox.enqueue(session, intent.kind, intent.model_dump(mode="json"), now, dedupe_key=dedupe_key)
 
 
 def dm(
@@ -52,8 +50,12 @@ def dm(
     ref: str | None = None,
     dedupe_key: str | None = None,
 ) -> None:
-    _put(session, Intent(kind="send", target=Target(person=person_id), message=message, ref=ref),
-         now, dedupe_key)
+    _put(
+        session,
+        Intent(kind="send", target=Target(person=person_id), message=message, ref=ref),
+        now,
+        dedupe_key,
+    )
 
 
 def to_channels(
@@ -64,21 +66,37 @@ def to_channels(
     *,
     ref: str | None = None,
 ) -> None:
-    _put(session, Intent(kind="send", target=Target(channels=channels), message=message, ref=ref),
-         now, None)
+    _put(
+        session,
+        Intent(kind="send", target=Target(channels=channels), message=message, ref=ref),
+        now,
+        None,
+    )
 
 
 def to_ops(
-    session: Session, message: Message, now: datetime, *, dedupe_key: str | None = None,
+    session: Session,
+    message: Message,
+    now: datetime,
+    *,
+    dedupe_key: str | None = None,
     ref: str | None = None,
 ) -> None:
-    _put(session, Intent(kind="send", target=Target(ops=True), message=message, ref=ref), now,
-         dedupe_key)
+    _put(
+        session,
+        Intent(kind="send", target=Target(ops=True), message=message, ref=ref),
+        now,
+        dedupe_key,
+    )
 
 
 def in_thread(session: Session, parent_ref: str, message: Message, now: datetime) -> None:
-    _put(session, Intent(kind="send", target=Target(thread_of=parent_ref), message=message),
-         now, None)
+    _put(
+        session,
+        Intent(kind="send", target=Target(thread_of=parent_ref), message=message),
+        now,
+        None,
+    )
 
 
 def edit(session: Session, ref: str, message: Message, now: datetime) -> None:

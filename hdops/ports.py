@@ -26,8 +26,9 @@ class DeliveryError(Exception):
     """A send failed. `retry_after` (seconds) when the platform said when to retry;
     `permanent` when retrying cannot help (channel archived, user gone)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None,
-                 permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent

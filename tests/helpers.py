@@ -37,18 +37,30 @@ def make_project(session: Session, **overrides: Any) -> Project:
 
 
 def add_items(
-    session: Session, project: Project, n: int, *, gold: dict[str, Any] | None = None,
-    prefix: str = "it", start: int = 0, fields: list[str] | None = None,
+    session: Session,
+    project: Project,
+    n: int,
+    *,
+    gold: dict[str, Any] | None = None,
+    prefix: str = "it",
+    start: int = 0,
+    fields: list[str] | None = None,
 ) -> list[Item]:
     now = T0
     names = fields or list(project.spec["task"]["fields"])
     items = []
     for i in range(start, start + n):
         item = Item(
-            project_id=project.id, external_id=f"{prefix}-{i}",
+            project_id=project.id,
+            external_id=f"{prefix}-{i}",
             data={f: f"{f} text {i}" for f in names},
-            gold=gold, is_gold=gold is not None, target=project.overlap, answer_count=0,
-            open_slots=project.overlap, created_at=now, updated_at=now,
+            gold=gold,
+            is_gold=gold is not None,
+            target=project.overlap,
+            answer_count=0,
+            open_slots=project.overlap,
+            created_at=now,
+            updated_at=now,
         )
         session.add(item)
         items.append(item)

@@ -60,8 +60,9 @@ class LocalChat:
 
     # ------------------------------------------------------------------ port
 
-    def _store(self, channel: str, message: Message, author: str = "bot",
-               thread_of: str | None = None) -> LocalMessage:
+    def _store(
+        self, channel: str, message: Message, author: str = "bot", thread_of: str | None = None
+    ) -> LocalMessage:
         msg = LocalMessage(f"m{next(self._ids)}", channel, author, message, thread_of)
         self.messages[msg.id] = msg
         where = f"{channel}" + (f" (thread {thread_of})" if thread_of else "")
@@ -70,8 +71,9 @@ class LocalChat:
             listener(msg, "new")
         return msg
 
-    async def send_dm(self, user_id: str, message: Message, *,
-                      dm_channel: str | None = None) -> SentRef:
+    async def send_dm(
+        self, user_id: str, message: Message, *, dm_channel: str | None = None
+    ) -> SentRef:
         if user_id in self.gone_users:
             raise DeliveryError(f"user {user_id} has left", permanent=True)
         msg = self._store(dm_channel or f"dm-{user_id}", message)
@@ -119,9 +121,14 @@ class LocalChat:
 
     def open_tasks(self, user: str) -> list[LocalMessage]:
         """DM messages that still have answer controls."""
-        return [m for m in self.inbox(user) if any(
-            c.action_id.startswith("hd:ans:") or c.action_id.startswith("hd:text:")
-            for c in m.message.controls())]
+        return [
+            m
+            for m in self.inbox(user)
+            if any(
+                c.action_id.startswith("hd:ans:") or c.action_id.startswith("hd:text:")
+                for c in m.message.controls()
+            )
+        ]
 
     # ------------------------------------------------------------------ acting
 
@@ -157,21 +164,26 @@ class LocalChat:
                 return control
         raise KeyError(f"no control {label_or_index!r} on {message_id}")
 
-    def press(self, user: str, message_id: str, label_or_index: str | int,
-              event_id: str | None = None) -> Reply:
+    def press(
+        self, user: str, message_id: str, label_or_index: str | int, event_id: str | None = None
+    ) -> Reply:
         control = self.find_control(message_id, label_or_index)
         self.transcript.append(f"{user} presses [{getattr(control, 'label', '?')}] on {message_id}")
-        reply = self._core().action(f"console:{user}", control.action_id, [],
-                                    event_id or self._event())
+        reply = self._core().action(
+            f"console:{user}", control.action_id, [], event_id or self._event()
+        )
         return self._handle(user, reply)
 
-    def choose(self, user: str, message_id: str, values: list[str],
-               event_id: str | None = None) -> Reply:
-        control = next(c for c in self.messages[message_id].message.controls()
-                       if isinstance(c, Select))
+    def choose(
+        self, user: str, message_id: str, values: list[str], event_id: str | None = None
+    ) -> Reply:
+        control = next(
+            c for c in self.messages[message_id].message.controls() if isinstance(c, Select)
+        )
         self.transcript.append(f"{user} chooses {values} on {message_id}")
-        reply = self._core().action(f"console:{user}", control.action_id, values,
-                                    event_id or self._event())
+        reply = self._core().action(
+            f"console:{user}", control.action_id, values, event_id or self._event()
+        )
         return self._handle(user, reply)
 
     def submit(self, user: str, fields: dict[str, str], event_id: str | None = None) -> Reply:
@@ -179,8 +191,9 @@ class LocalChat:
         if form is None:
             raise RuntimeError(f"{user} has no open form")
         self.transcript.append(f"{user} submits {form.title}: {fields}")
-        reply = self._core().form(f"console:{user}", form.form_id, fields,
-                                  event_id or self._event())
+        reply = self._core().form(
+            f"console:{user}", form.form_id, fields, event_id or self._event()
+        )
         if not reply.form_errors:
             self.open_forms.pop(user, None)
         return self._handle(user, reply)
@@ -188,12 +201,14 @@ class LocalChat:
     def reply(self, user: str, parent_id: str, text: str, event_id: str | None = None) -> Reply:
         parent = self.messages[parent_id]
         self._store(parent.channel, Message(text=text), author=user, thread_of=parent_id)
-        reply = self._core().thread_reply(f"console:{user}", PLATFORM, parent.channel,
-                                          parent_id, text, event_id or self._event())
+        reply = self._core().thread_reply(
+            f"console:{user}", PLATFORM, parent.channel, parent_id, text, event_id or self._event()
+        )
         return self._handle(user, reply)
 
     def command(self, user: str, text: str, event_id: str | None = None) -> Reply:
         self.transcript.append(f"{user}: {text}")
-        reply = self._core().command(f"console:{user}", text, event_id or self._event(),
-                                     platform=PLATFORM)
+        reply = self._core().command(
+            f"console:{user}", text, event_id or self._event(), platform=PLATFORM
+        )
         return self._handle(user, reply)

@@ -21,13 +21,13 @@ import re
 from typing import Any
 
 from aiohttp import web
+from bots.slack.blocks import form_values, full_text_modal, message_payload, modal_view
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots import metrics
-from bots.slack.blocks import form_values, full_text_modal, message_payload, modal_view
 from bots.slack.port import SlackPort
 from hdops.chat import Reply
 from hdops.config import Settings
@@ -39,10 +39,17 @@ log = logging.getLogger(__name__)
 ACTION_RE = re.compile(r"^hd:")
 MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 LONG_REPLY_CHARS = 2500  # longer private replies open as a modal when possible
-IGNORED_SUBTYPES = frozenset({
-    "bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave",
-    "thread_broadcast", "message_replied",
-})
+IGNORED_SUBTYPES = frozenset(
+    {
+        "bot_message",
+        "message_changed",
+        "message_deleted",
+        "channel_join",
+        "channel_leave",
+        "thread_broadcast",
+        "message_replied",
+    }
+)
 
 
 def slack_text_to_plain(text: str) -> str:
@@ -98,18 +105,25 @@ class SlackAdapter:
         metrics.inc("hdops_events_total", platform="slack", kind="command")
         user = command["user_id"]
         reply = await asyncio.to_thread(
-            self.core.command, f"slack:{user}", command_text(command.get("text", "")),
-            None, "slack",
+            self.core.command,
+            f"slack:{user}",
+            command_text(command.get("text", "")),
+            None,
+            "slack",
         )
-        await self.show(reply, user=user, channel=command.get("channel_id"),
-                        trigger_id=command.get("trigger_id"))
+        await self.show(
+            reply,
+            user=user,
+            channel=command.get("channel_id"),
+            trigger_id=command.get("trigger_id"),
+        )
 
     async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         metrics.inc("hdops_events_total", platform="slack", kind="action")
         user = body["user"]["id"]
         values: list[str] = []
-        if "selected_option" in action and action["selected_option"]:
+        if action.get("selected_option"):
             values = [action["selected_option"]["value"]]
         elif "selected_options" in action:
             values = [o["value"] for o in action["selected_options"]]
@@ -135,8 +149,10 @@ class SlackAdapter:
             await ack(response_action="errors", errors=self._view_errors(view, reply))
             return
         if reply.form is not None:
-            await ack(response_action="update", view=modal_view(
-                reply.form, private_metadata=view.get("private_metadata", "")))
+            await ack(
+                response_action="update",
+                view=modal_view(reply.form, private_metadata=view.get("private_metadata", "")),
+            )
             return
         await ack()
         channel = _metadata(view).get("channel")
@@ -160,37 +176,52 @@ class SlackAdapter:
             return
         metrics.inc("hdops_events_total", platform="slack", kind="thread_reply")
         reply = await asyncio.to_thread(
-            self.core.thread_reply, f"slack:{user}", "slack", event["channel"], thread_ts,
-            slack_text_to_plain(event.get("text", "")), body.get("event_id"),
+            self.core.thread_reply,
+            f"slack:{user}",
+            "slack",
+            event["channel"],
+            thread_ts,
+            slack_text_to_plain(event.get("text", "")),
+            body.get("event_id"),
         )
         if reply.message is not None:
             await self.show(reply, user=user, channel=event["channel"], thread_ts=thread_ts)
 
     # ------------------------------------------------------------------ replies
 
-    async def show(self, reply: Reply, *, user: str, channel: str | None = None,
-                   trigger_id: str | None = None, thread_ts: str | None = None) -> None:
+    async def show(
+        self,
+        reply: Reply,
+        *,
+        user: str,
+        channel: str | None = None,
+        trigger_id: str | None = None,
+        thread_ts: str | None = None,
+    ) -> None:
         """Show the core's reply privately: a modal for forms (and for long texts
         when a trigger is at hand), otherwise an ephemeral message."""
         try:
             if reply.form is not None and trigger_id:
                 metadata = json.dumps({"channel": channel} if channel else {})
-                await self.client.views_open(trigger_id=trigger_id,
-                                             view=modal_view(reply.form, private_metadata=metadata))
+                await self.client.views_open(
+                    trigger_id=trigger_id, view=modal_view(reply.form, private_metadata=metadata)
+                )
                 return
             if reply.message is None:
                 return
             if trigger_id and len(reply.message.plain()) > LONG_REPLY_CHARS:
                 title = reply.message.text[:24] or "hdops"
-                await self.client.views_open(trigger_id=trigger_id,
-                                             view=full_text_modal(title, reply.message.plain()))
+                await self.client.views_open(
+                    trigger_id=trigger_id, view=full_text_modal(title, reply.message.plain())
+                )
                 return
             await self._ephemeral(reply, user, channel, thread_ts)
         except Exception:
             log.exception("could not show a reply to %s", user)
 
-    async def _ephemeral(self, reply: Reply, user: str, channel: str | None,
-                         thread_ts: str | None) -> None:
+    async def _ephemeral(
+        self, reply: Reply, user: str, channel: str | None, thread_ts: str | None
+    ) -> None:
         assert reply.message is not None
         payload = message_payload(reply.message)
         if channel:
@@ -222,8 +253,7 @@ class SlackAdapter:
             return web.json_response(status, status=200 if status.get("ok") else 503)
 
         async def metrics_view(_: web.Request) -> web.Response:
-            return web.Response(text=metrics.render(), content_type="text/plain",
-                                charset="utf-8")
+            return web.Response(text=metrics.render(), content_type="text/plain", charset="utf-8")
 
         web_app = web.Application()
         web_app.router.add_post("/slack/events", events)
@@ -246,12 +276,12 @@ class SlackAdapter:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         handler = AsyncSocketModeHandler(self.app, app_token)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("Slack Socket Mode connected")
         try:
             await asyncio.Event().wait()
         finally:
-            await handler.close_async()
+            await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 def _metadata(view: dict[str, Any]) -> dict[str, Any]:

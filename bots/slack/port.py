@@ -12,22 +12,37 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bots.slack.blocks import message_payload
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bots.slack.blocks import message_payload
 from hdops.chat import Message
 from hdops.ports import DeliveryError, SentRef
 
 log = logging.getLogger(__name__)
 
-PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "is_archived", "not_in_channel", "user_not_found",
-    "account_inactive", "cannot_dm_bot", "user_disabled", "message_not_found",
-    "cant_update_message", "invalid_blocks", "invalid_arguments", "msg_too_long",
-    "no_text", "restricted_action", "team_access_not_granted", "not_authed",
-    "invalid_auth", "missing_scope",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "user_not_found",
+        "account_inactive",
+        "cannot_dm_bot",
+        "user_disabled",
+        "message_not_found",
+        "cant_update_message",
+        "invalid_blocks",
+        "invalid_arguments",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+        "team_access_not_granted",
+        "not_authed",
+        "invalid_auth",
+        "missing_scope",
+    }
+)
 
 
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
@@ -37,7 +52,7 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
     if error == "ratelimited" or status == 429:
         headers = getattr(response, "headers", {}) or {}
         retry = headers.get("Retry-After") or headers.get("retry-after") or 1
-        return DeliveryError(f"slack: ratelimited", retry_after=float(retry))
+        return DeliveryError("slack: ratelimited", retry_after=float(retry))
     if status >= 500:
         return DeliveryError(f"slack: server error {status}")
     return DeliveryError(f"slack: {error}", permanent=error in PERMANENT_ERRORS)
@@ -61,21 +76,26 @@ class SlackPort:
         response = await self._call("conversations_open", users=user_id)
         return str(response["channel"]["id"])
 
-    async def send_dm(self, user_id: str, message: Message, *,
-                      dm_channel: str | None = None) -> SentRef:
+    async def send_dm(
+        self, user_id: str, message: Message, *, dm_channel: str | None = None
+    ) -> SentRef:
         channel = dm_channel or await self.open_dm(user_id)
         return await self.post_channel(channel, message)
 
     async def post_channel(self, channel: str, message: Message) -> SentRef:
-        response = await self._call("chat_postMessage", channel=channel,
-                                    **message_payload(message))
+        response = await self._call("chat_postMessage", channel=channel, **message_payload(message))
         return SentRef(str(response["channel"]), str(response["ts"]))
 
     async def post_thread(self, parent: SentRef, message: Message) -> SentRef:
-        response = await self._call("chat_postMessage", channel=parent.channel,
-                                    thread_ts=parent.message_id, **message_payload(message))
+        response = await self._call(
+            "chat_postMessage",
+            channel=parent.channel,
+            thread_ts=parent.message_id,
+            **message_payload(message),
+        )
         return SentRef(str(response["channel"]), str(response["ts"]))
 
     async def edit(self, ref: SentRef, message: Message) -> None:
-        await self._call("chat_update", channel=ref.channel, ts=ref.message_id,
-                         **message_payload(message))
+        await self._call(
+            "chat_update", channel=ref.channel, ts=ref.message_id, **message_payload(message)
+        )

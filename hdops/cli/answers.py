@@ -57,27 +57,40 @@ def clarifications(
             asker = session.get(Person, c.person_id)
             p = session.get(Project, c.project_id)
             first = c.first_answered_at - c.opened_at if c.first_answered_at else None
-            data.append({
-                "id": c.id, "project": p.name if p else "?",
-                "asked_by": asker.name if asker else "?", "status": c.status,
-                "question": c.question, "opened_at": c.opened_at.isoformat(),
-                "time_to_first_answer_s": int(first.total_seconds()) if first else None,
-            })
+            data.append(
+                {
+                    "id": c.id,
+                    "project": p.name if p else "?",
+                    "asked_by": asker.name if asker else "?",
+                    "status": c.status,
+                    "question": c.question,
+                    "opened_at": c.opened_at.isoformat(),
+                    "time_to_first_answer_s": int(first.total_seconds()) if first else None,
+                }
+            )
     if as_json:
         echo_json(data)
         return
     table = Table("id", "project", "asked by", "status", "first answer", "question")
     for d in data:
         secs = d["time_to_first_answer_s"]
-        table.add_row(str(d["id"]), str(d["project"]), str(d["asked_by"]), str(d["status"]),
-                      _fmt(timedelta(seconds=secs) if isinstance(secs, int) else None),
-                      str(d["question"])[:80])
+        table.add_row(
+            str(d["id"]),
+            str(d["project"]),
+            str(d["asked_by"]),
+            str(d["status"]),
+            _fmt(timedelta(seconds=secs) if isinstance(secs, int) else None),
+            str(d["question"])[:80],
+        )
     out.print(table)
-    answered = [d["time_to_first_answer_s"] for d in data
-                if isinstance(d["time_to_first_answer_s"], int)]
+    answered = [
+        d["time_to_first_answer_s"] for d in data if isinstance(d["time_to_first_answer_s"], int)
+    ]
     if answered:
-        out.print(f"{len(data)} questions; median time to first answer "
-                  f"{_fmt(timedelta(seconds=median(answered)))}")
+        out.print(
+            f"{len(data)} questions; median time to first answer "
+            f"{_fmt(timedelta(seconds=median(answered)))}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -103,7 +103,11 @@ def resolve(words: list[str]) -> tuple[CommandSpec, list[str]]:
 
 
 def run_command(
-    session: Session, person: Person, text: str, now: datetime, settings: Settings,
+    session: Session,
+    person: Person,
+    text: str,
+    now: datetime,
+    settings: Settings,
     platform: str,
 ) -> Reply:
     spec, args = resolve(split_words(text))

@@ -65,7 +65,9 @@ def ask(inv: Invocation) -> Reply:
         raise InvalidInput("Usage: /hdops ask TEXT — your question about the current task.")
     assignment = clarifications.current_or_last_assignment(inv.session, inv.person)
     clar = clarifications.open_clarification(inv.session, inv.person, assignment.id, text, inv.now)
-    return Reply.say(f"Question #{clar.id} sent to the researchers. Replies come in the task's thread.")
+    return Reply.say(
+        f"Question #{clar.id} sent to the researchers. Replies come in the task's thread."
+    )
 
 
 @command("tz", usage="tz ZONE", summary="set your timezone (e.g. Europe/London)")
@@ -79,8 +81,7 @@ def tz(inv: Invocation) -> Reply:
 @command("help", usage="help", summary="this list")
 def help_(inv: Invocation) -> Reply:
     lines = [
-        f"/hdops {c.usage} — {c.summary}"
-        + (f" ({', '.join(c.roles)})" if c.roles else "")
+        f"/hdops {c.usage} — {c.summary}" + (f" ({', '.join(c.roles)})" if c.roles else "")
         for c in commands()
         if not c.roles or inv.has(*c.roles)
     ]

@@ -17,8 +17,12 @@ def _name(inv: Invocation, usage: str) -> str:
     return inv.args[0]
 
 
-@command("project status", roles=("researcher", "ops"), usage="project status NAME",
-         summary="progress, answers, open questions, answers per contractor")
+@command(
+    "project status",
+    roles=("researcher", "ops"),
+    usage="project status NAME",
+    summary="progress, answers, open questions, answers per contractor",
+)
 def status(inv: Invocation) -> Reply:
     project = project_service.get_project(inv.session, _name(inv, "project status NAME"))
     summary = project_service.project_summary(inv.session, project)
@@ -38,28 +42,41 @@ def status(inv: Invocation) -> Reply:
     ]
     if per_person:
         parts.append(
-            Paragraph(text="Answers per contractor:\n"
-                      + "\n".join(f"{name}: {n}" for name, n in per_person))
+            Paragraph(
+                text="Answers per contractor:\n"
+                + "\n".join(f"{name}: {n}" for name, n in per_person)
+            )
         )
     return Reply(message=Message(text=f"Status of {project.name}", parts=parts))
 
 
-@command("project pause", roles=("researcher", "ops"), usage="project pause NAME",
-         summary="stop handing out tasks of a project")
+@command(
+    "project pause",
+    roles=("researcher", "ops"),
+    usage="project pause NAME",
+    summary="stop handing out tasks of a project",
+)
 def pause(inv: Invocation) -> Reply:
     project = project_service.get_project(inv.session, _name(inv, "project pause NAME"))
     changed = project_service.set_status(inv.session, project, "paused", inv.person.id)
     return Reply.say(
         f"Project {project.name} paused: no new tasks are handed out."
-        if changed else f"Project {project.name} was already paused."
+        if changed
+        else f"Project {project.name} was already paused."
     )
 
 
-@command("project resume", roles=("researcher", "ops"), usage="project resume NAME",
-         summary="hand out tasks of a project again")
+@command(
+    "project resume",
+    roles=("researcher", "ops"),
+    usage="project resume NAME",
+    summary="hand out tasks of a project again",
+)
 def resume(inv: Invocation) -> Reply:
     project = project_service.get_project(inv.session, _name(inv, "project resume NAME"))
     changed = project_service.set_status(inv.session, project, "active", inv.person.id)
     return Reply.say(
-        f"Project {project.name} resumed." if changed else f"Project {project.name} is already active."
+        f"Project {project.name} resumed."
+        if changed
+        else f"Project {project.name} is already active."
     )

@@ -49,7 +49,7 @@ def looks_like_identity(text: str) -> bool:
 def check_role(role: str) -> Role:
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
-    return role  # type: ignore[return-value]
+    return role
 
 
 def check_person_name(name: str) -> str:

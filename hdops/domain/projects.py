@@ -41,7 +41,7 @@ class Pay(BaseModel):
             try:
                 value = Decimal(str(value).strip())
             except InvalidOperation:
-                raise ValueError("must be a decimal amount such as \"0.40\"") from None
+                raise ValueError('must be a decimal amount such as "0.40"') from None
         return value
 
     @field_validator("per_task")
@@ -151,7 +151,7 @@ class ProjectSpec(BaseModel):
 class _SpecShape(ProjectSpec):
     """Pass one: every field except the task block, which pass two checks."""
 
-    task: Any = None  # type: ignore[assignment]
+    task: Any = None
 
 
 def resolve_instructions(value: Any, base_dir: Path | None) -> tuple[str, list[str]]:

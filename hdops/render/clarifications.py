@@ -43,10 +43,14 @@ def question_post(
         parts.append(
             Actions(
                 controls=[
-                    Button(action_id=actions.encode(actions.RESOLVE, clarification_id),
-                           label="Resolve", style="primary"),
-                    Button(action_id=actions.encode(actions.FAQ, clarification_id),
-                           label="Add to FAQ"),
+                    Button(
+                        action_id=actions.encode(actions.RESOLVE, clarification_id),
+                        label="Resolve",
+                        style="primary",
+                    ),
+                    Button(
+                        action_id=actions.encode(actions.FAQ, clarification_id), label="Add to FAQ"
+                    ),
                 ]
             )
         )
@@ -54,8 +58,13 @@ def question_post(
     else:
         parts.append(Paragraph(text=f"✓ Resolved by {defang_mentions(resolved_by)}"))
         parts.append(
-            Actions(controls=[Button(action_id=actions.encode(actions.FAQ, clarification_id),
-                                     label="Add to FAQ")])
+            Actions(
+                controls=[
+                    Button(
+                        action_id=actions.encode(actions.FAQ, clarification_id), label="Add to FAQ"
+                    )
+                ]
+            )
         )
     return Message(text=f"Question from {defang_mentions(asker)} on {project_title}", parts=parts)
 
@@ -90,8 +99,7 @@ def escalation(identities: Sequence[str], minutes: int, clarification_id: int) -
 
 def escalation_to_ops(project_title: str, clarification_id: int, minutes: int) -> Message:
     text = (
-        f"Question #{clarification_id} on {project_title} is still unanswered after "
-        f"{minutes} min."
+        f"Question #{clarification_id} on {project_title} is still unanswered after {minutes} min."
     )
     return Message(text=text, parts=[Paragraph(text=text)])
 
@@ -101,10 +109,20 @@ def faq_form(clarification_id: int, question: str, answer: str) -> Form:
         form_id=actions.encode(actions.F_FAQ, clarification_id),
         title="Add to FAQ",
         fields=[
-            FormField(name="question", label="Question", kind="long", initial=question[:3000],
-                      max_length=3000),
-            FormField(name="answer", label="Answer", kind="long", initial=answer[:3000] or None,
-                      max_length=3000),
+            FormField(
+                name="question",
+                label="Question",
+                kind="long",
+                initial=question[:3000],
+                max_length=3000,
+            ),
+            FormField(
+                name="answer",
+                label="Answer",
+                kind="long",
+                initial=answer[:3000] or None,
+                max_length=3000,
+            ),
         ],
         submit_label="Add",
     )

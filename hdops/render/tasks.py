@@ -89,10 +89,7 @@ def task_message(view: TaskView) -> Message:
         )
     )
     preview = _preview(view.instructions_preview)
-    context = (
-        f"Instructions v{view.instruction_version}"
-        + (f": {preview}" if preview else "")
-    )
+    context = f"Instructions v{view.instruction_version}" + (f": {preview}" if preview else "")
     parts.append(Context(text=context))
     parts.append(
         Context(
@@ -102,8 +99,9 @@ def task_message(view: TaskView) -> Message:
             )
         )
     )
-    return Message(text=f"New task: {view.project_title} (item {view.item_external_id})",
-                   parts=parts)
+    return Message(
+        text=f"New task: {view.project_title} (item {view.item_external_id})", parts=parts
+    )
 
 
 def _closed(view: TaskView, status_line: str) -> Message:
@@ -196,8 +194,13 @@ def skip_form(assignment_id: int) -> Form:
                 kind="select",
                 options=[Option(label=v, value=k) for k, v in SKIP_REASONS.items()],
             ),
-            FormField(name="note", label="Anything to add? (optional)", kind="long",
-                      required=False, max_length=1000),
+            FormField(
+                name="note",
+                label="Anything to add? (optional)",
+                kind="long",
+                required=False,
+                max_length=1000,
+            ),
         ],
         submit_label="Skip",
     )
@@ -209,21 +212,30 @@ def ask_form(assignment_id: int) -> Form:
         title="Ask a question",
         intro="Your question goes to the project's researchers; their reply appears in "
         "the thread of this task. You can keep working meanwhile.",
-        fields=[FormField(name="question", label="Your question", kind="long", min_length=3,
-                          max_length=3000)],
+        fields=[
+            FormField(
+                name="question", label="Your question", kind="long", min_length=3, max_length=3000
+            )
+        ],
         submit_label="Send",
     )
 
 
 def full_text_message(view: TaskView, index: int) -> Message:
     name, value = view.fields[index]
-    return Message(text=f"{name} (full text)",
-                   parts=[Heading(text=f"{name} — item {view.item_external_id}"),
-                          Paragraph(text=value)])
+    return Message(
+        text=f"{name} (full text)",
+        parts=[Heading(text=f"{name} — item {view.item_external_id}"), Paragraph(text=value)],
+    )
 
 
-def instructions_message(title: str, version: int, body: str, faq: Sequence[tuple[str, str]]) -> Message:
-    parts: list[Any] = [Heading(text=f"{title} — instructions v{version}"), Paragraph(text=body or "(none)")]
+def instructions_message(
+    title: str, version: int, body: str, faq: Sequence[tuple[str, str]]
+) -> Message:
+    parts: list[Any] = [
+        Heading(text=f"{title} — instructions v{version}"),
+        Paragraph(text=body or "(none)"),
+    ]
     if faq:
         parts.append(Heading(text="FAQ"))
         for q, a in faq:

@@ -68,9 +68,7 @@ def submit_answer(
     idempotency_key: str,
     now: datetime,
 ) -> AnswerResult:
-    existing = session.scalar(
-        select(Answer.id).where(Answer.idempotency_key == idempotency_key)
-    )
+    existing = session.scalar(select(Answer.id).where(Answer.idempotency_key == idempotency_key))
     if existing is not None:
         return AnswerResult("duplicate", existing)
     assignment = own_assignment(session, person, assignment_id)
@@ -122,8 +120,9 @@ def submit_answer(
     count, target = q.bump_answer_count(session, item.id, 1)
     if not item.is_gold and count >= target and target < project.max_overlap:
         _extend_overlap_on_disagreement(session, project, item)
-    intents.edit(session, f"assignment:{assignment.id}",
-                 render.recorded_message(view, answer, seconds), now)
+    intents.edit(
+        session, f"assignment:{assignment.id}", render.recorded_message(view, answer, seconds), now
+    )
     nxt = None
     if person.profile is not None and person.profile.available:
         nxt = dispatch.offer_next(session, person, now)
@@ -151,7 +150,11 @@ def _extend_overlap_on_disagreement(session: Session, project: Project, item: It
 
 
 def skip_task(
-    session: Session, person: Person, assignment_id: int, reason: str, note: str | None,
+    session: Session,
+    person: Person,
+    assignment_id: int,
+    reason: str,
+    note: str | None,
     now: datetime,
 ) -> Assignment | None:
     """Skip with a reason; the item is never offered to this contractor again."""
@@ -171,8 +174,14 @@ def skip_task(
     if was_holding and item is not None and not item.is_gold:
         q.release_slot(session, assignment.item_id)
     intents.edit(session, f"assignment:{assignment.id}", render.skipped_message(view, reason), now)
-    audit.record(session, "task.skip", f"assignment:{assignment.id}", actor_id=person.id,
-                 reason=reason, at=now)
+    audit.record(
+        session,
+        "task.skip",
+        f"assignment:{assignment.id}",
+        actor_id=person.id,
+        reason=reason,
+        at=now,
+    )
     if person.profile is not None and person.profile.available:
         return dispatch.offer_next(session, person, now)
     return None
@@ -210,6 +219,7 @@ def reject_answer(
         "It will not be paid."
     )
     intents.dm(session, answer.person_id, Message(text=text, parts=[Paragraph(text=text)]), now)
-    audit.record(session, "answer.reject", f"answer:{answer.id}", actor_id=actor.id,
-                 reason=reason, at=now)
+    audit.record(
+        session, "answer.reject", f"answer:{answer.id}", actor_id=actor.id, reason=reason, at=now
+    )
     return answer

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hdops import intents
+from hdops.chat import Message
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.render import clarifications as render
 from hdops.services import audit, dispatch
@@ -51,15 +52,25 @@ def researchers_of(project: Project) -> list[str]:
     return list(project.spec.get("researchers") or [])
 
 
-def _post(session: Session, clar: Clarification, project: Project, now: datetime,
-          resolved_by: str | None = None) -> render.Message:
+def _post(
+    session: Session,
+    clar: Clarification,
+    project: Project,
+    now: datetime,
+    resolved_by: str | None = None,
+) -> Message:
     item = session.get(Item, clar.item_id) if clar.item_id else None
     asker = session.get(Person, clar.person_id)
     settings = dispatch.settings_of(project)
     fields = [(f, str(item.data.get(f, ""))) for f in settings.fields] if item else []
     return render.question_post(
-        clar.id, project.title, item.external_id if item else "-",
-        asker.display_name if asker else "?", clar.question, fields, resolved_by=resolved_by,
+        clar.id,
+        project.title,
+        item.external_id if item else "-",
+        asker.display_name if asker else "?",
+        clar.question,
+        fields,
+        resolved_by=resolved_by,
     )
 
 
@@ -85,14 +96,22 @@ def open_clarification(
     )
     session.add(clar)
     session.flush()
-    session.add(ClarificationMessage(clarification_id=clar.id, author_id=person.id,
-                                     direction="to_researchers", text=question, created_at=now))
+    session.add(
+        ClarificationMessage(
+            clarification_id=clar.id,
+            author_id=person.id,
+            direction="to_researchers",
+            text=question,
+            created_at=now,
+        )
+    )
     if assignment.status == "offered":
         # The item waits for them and stops counting against their speed.
         assignment.status = "waiting"
         assignment.leased_until = now + dispatch.WAITING_HOLD
-    intents.to_channels(session, _channels(project), _post(session, clar, project, now), now,
-                        ref=f"clar:{clar.id}")
+    intents.to_channels(
+        session, _channels(project), _post(session, clar, project, now), now, ref=f"clar:{clar.id}"
+    )
     intents.in_thread(session, f"assignment:{assignment.id}", render.question_sent(clar.id), now)
     audit.record(session, "clarification.open", f"clar:{clar.id}", actor_id=person.id, at=now)
     if person.profile is not None and person.profile.available:
@@ -119,12 +138,23 @@ def relay_from_researcher(
     """A reply in the researchers' thread goes to the contractor's task thread."""
     text = _clean(text)
     require_role(session, author, "researcher", "ops", action="answer questions")
-    session.add(ClarificationMessage(clarification_id=clar.id, author_id=author.id,
-                                     direction="to_contractor", text=text, created_at=now))
+    session.add(
+        ClarificationMessage(
+            clarification_id=clar.id,
+            author_id=author.id,
+            direction="to_contractor",
+            text=text,
+            created_at=now,
+        )
+    )
     if clar.first_answered_at is None:
         clar.first_answered_at = now
-    intents.in_thread(session, f"assignment:{clar.assignment_id}",
-                      render.relayed(author.display_name, text, "researcher"), now)
+    intents.in_thread(
+        session,
+        f"assignment:{clar.assignment_id}",
+        render.relayed(author.display_name, text, "researcher"),
+        now,
+    )
 
 
 def relay_from_contractor(
@@ -134,10 +164,18 @@ def relay_from_contractor(
     text = _clean(text)
     if author.id != clar.person_id:
         raise InvalidInput("Only the person who asked can reply in this thread.")
-    session.add(ClarificationMessage(clarification_id=clar.id, author_id=author.id,
-                                     direction="to_researchers", text=text, created_at=now))
-    intents.in_thread(session, f"clar:{clar.id}",
-                      render.relayed(author.display_name, text, "contractor"), now)
+    session.add(
+        ClarificationMessage(
+            clarification_id=clar.id,
+            author_id=author.id,
+            direction="to_researchers",
+            text=text,
+            created_at=now,
+        )
+    )
+    intents.in_thread(
+        session, f"clar:{clar.id}", render.relayed(author.display_name, text, "contractor"), now
+    )
 
 
 def latest_for_assignment(session: Session, assignment_id: int) -> Clarification | None:
@@ -172,11 +210,19 @@ def resolve(session: Session, actor: Person, clarification_id: int, now: datetim
     if assignment is not None and assignment.status == "waiting":
         assignment.paused_seconds += int((now - clar.opened_at).total_seconds())
         assignment.leased_until = now + timedelta(minutes=project.lease_minutes)
-    intents.edit(session, f"clar:{clar.id}",
-                 _post(session, clar, project, now, resolved_by=actor.display_name), now)
+    intents.edit(
+        session,
+        f"clar:{clar.id}",
+        _post(session, clar, project, now, resolved_by=actor.display_name),
+        now,
+    )
     if assignment is not None:
-        intents.in_thread(session, f"assignment:{assignment.id}",
-                          render.resolved_for_contractor(clar.id, actor.display_name), now)
+        intents.in_thread(
+            session,
+            f"assignment:{assignment.id}",
+            render.resolved_for_contractor(clar.id, actor.display_name),
+            now,
+        )
     audit.record(session, "clarification.resolve", f"clar:{clar.id}", actor_id=actor.id, at=now)
     return True
 
@@ -184,8 +230,10 @@ def resolve(session: Session, actor: Person, clarification_id: int, now: datetim
 def last_researcher_reply(session: Session, clarification_id: int) -> str:
     text = session.scalars(
         select(ClarificationMessage.text)
-        .where(ClarificationMessage.clarification_id == clarification_id,
-               ClarificationMessage.direction == "to_contractor")
+        .where(
+            ClarificationMessage.clarification_id == clarification_id,
+            ClarificationMessage.direction == "to_contractor",
+        )
         .order_by(ClarificationMessage.id.desc())
         .limit(1)
     ).first()
@@ -193,7 +241,11 @@ def last_researcher_reply(session: Session, clarification_id: int) -> str:
 
 
 def add_to_faq(
-    session: Session, actor: Person, clarification_id: int, question: str, answer: str,
+    session: Session,
+    actor: Person,
+    clarification_id: int,
+    question: str,
+    answer: str,
     now: datetime,
 ) -> int:
     """Append the Q&A to the project's FAQ as a new instruction version, tell the
@@ -254,15 +306,23 @@ def due_escalations(session: Session, now: datetime) -> list[Escalation]:
         if clar.escalations == 0:
             if now - clar.opened_at < after:
                 continue
-            intents.in_thread(session, f"clar:{clar.id}",
-                              render.escalation(researchers_of(project), waited, clar.id), now)
+            intents.in_thread(
+                session,
+                f"clar:{clar.id}",
+                render.escalation(researchers_of(project), waited, clar.id),
+                now,
+            )
             done.append(Escalation(clar.id, "researchers"))
         else:
             assert clar.last_escalated_at is not None
             if now - clar.last_escalated_at < repeat:
                 continue
-            intents.in_thread(session, f"clar:{clar.id}",
-                              render.escalation(researchers_of(project), waited, clar.id), now)
+            intents.in_thread(
+                session,
+                f"clar:{clar.id}",
+                render.escalation(researchers_of(project), waited, clar.id),
+                now,
+            )
             intents.to_ops(session, render.escalation_to_ops(project.title, clar.id, waited), now)
             done.append(Escalation(clar.id, "ops"))
         clar.escalations += 1

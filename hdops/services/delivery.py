@@ -12,10 +12,13 @@ its parent message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hdops.chat import Message, Paragraph
@@ -25,12 +28,24 @@ from hdops.intents import Intent, Target
 from hdops.ports import ChatPort, DeliveryError, SentRef
 from hdops.store import outbox
 from hdops.store.db import Store
-from hdops.store.orm import Identity, OutboxMessage
+from hdops.store.orm import Identity
 
 log = logging.getLogger(__name__)
 
 PLATFORM_PREFERENCE = ("slack", "discord", "console")
 WAIT_FOR_PARENT = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class Send:
+    """A resolved intent: which platform, which call, where. For `dm`, `target` is the
+    platform user id and `channel` the cached DM channel (may be empty); for `thread`
+    and `edit`, `target` is the stored message id."""
+
+    platform: str
+    op: str  # dm | post | thread | edit
+    channel: str
+    target: str
 
 
 class Unroutable(Exception):
@@ -75,10 +90,8 @@ class Deliverer:
                 await self.deliver_due()
             except Exception:  # never let one bad row stop delivery
                 log.exception("outbox delivery pass failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def deliver_due(self, limit: int = 100) -> int:
@@ -98,20 +111,20 @@ class Deliverer:
                 if len(claimed) < limit:
                     return sent
 
-    async def _deliver_one(self, row_id: int, kind: str, payload: dict[str, object],
-                           attempts: int) -> bool:
+    async def _deliver_one(
+        self, row_id: int, kind: str, payload: dict[str, object], attempts: int
+    ) -> bool:
         intent = Intent.model_validate(payload)
         try:
             with self.store.unit_of_work() as session:
-                plan = self._plan(session, intent)
-            platform, action = plan
-            port = self.ports[platform]
-            result = await action(port)
+                send = self._plan(session, intent)
+            platform = send.platform
+            result = await self._execute(self.ports[platform], send, intent.message)
         except Unroutable as exc:
             self._retry(row_id, attempts, str(exc), WAIT_FOR_PARENT, give_up=attempts >= 30)
             return False
         except DeliveryError as exc:
-            delay = timedelta(seconds=exc.retry_after or min(300, 2 ** attempts))
+            delay = timedelta(seconds=exc.retry_after or min(300, 2**attempts))
             give_up = exc.permanent or attempts >= outbox.MAX_ATTEMPTS
             self._retry(row_id, attempts, str(exc), delay, give_up)
             if give_up:
@@ -119,25 +132,30 @@ class Deliverer:
             return False
         except Exception as exc:  # an adapter bug must not lose the row
             log.exception("delivering outbox row %s failed", row_id)
-            delay = timedelta(seconds=min(300, 2 ** attempts))
+            delay = timedelta(seconds=min(300, 2**attempts))
             self._retry(row_id, attempts, repr(exc), delay, attempts >= outbox.MAX_ATTEMPTS)
             return False
         now = self.clock.now()
         with self.store.unit_of_work() as session:
             refs: dict[str, object] = {}
             if result is not None:
-                refs = {"platform": platform, "channel": result.channel,
-                        "message_id": result.message_id}
+                refs = {
+                    "platform": platform,
+                    "channel": result.channel,
+                    "message_id": result.message_id,
+                }
                 if intent.ref:
-                    outbox.save_ref(session, intent.ref, platform, result.channel,
-                                    result.message_id, now)
+                    outbox.save_ref(
+                        session, intent.ref, platform, result.channel, result.message_id, now
+                    )
                 if intent.target.person is not None:
                     self._cache_dm(session, intent.target.person, platform, result.channel)
             outbox.mark_sent(session, row_id, now, refs)
         return True
 
-    def _retry(self, row_id: int, attempts: int, error: str, delay: timedelta,
-               give_up: bool) -> None:
+    def _retry(
+        self, row_id: int, attempts: int, error: str, delay: timedelta, give_up: bool
+    ) -> None:
         if give_up:
             log.error("giving up on outbox row %s after %s attempts: %s", row_id, attempts, error)
         else:
@@ -152,56 +170,52 @@ class Deliverer:
         from hdops import intents as intent_api
 
         with self.store.unit_of_work() as session:
-            intent_api.to_ops(session, Message(text=text, parts=[Paragraph(text=text)]),
-                              self.clock.now())
+            intent_api.to_ops(
+                session, Message(text=text, parts=[Paragraph(text=text)]), self.clock.now()
+            )
 
     # ------------------------------------------------------------------ routing
 
-    def _plan(self, session: Session, intent: Intent):  # type: ignore[no-untyped-def]
+    def _plan(self, session: Session, intent: Intent) -> Send:
         """Decide platform and call for an intent, reading what is needed from the store."""
         target: Target = intent.target
-        message = intent.message
-        if target.edit is not None or target.thread_of is not None:
-            key = target.edit or target.thread_of
-            assert key is not None
+        key = target.edit or target.thread_of
+        if key is not None:
             for platform in self._platforms():
                 ref = outbox.get_ref(session, key, platform)
                 if ref is not None:
-                    sent = SentRef(ref.channel, ref.message_id)
-                    if target.edit is not None:
-                        async def do_edit(port: ChatPort) -> SentRef | None:
-                            await port.edit(sent, message)
-                            return None
-                        return platform, do_edit
-
-                    async def do_thread(port: ChatPort) -> SentRef | None:
-                        return await port.post_thread(sent, message)
-                    return platform, do_thread
+                    op = "edit" if target.edit is not None else "thread"
+                    return Send(platform, op, ref.channel, ref.message_id)
             raise Unroutable(f"no delivered message {key} yet")
         if target.person is not None:
             identities = {
                 i.platform: i
-                for i in session.query(Identity).filter(Identity.person_id == target.person)
+                for i in session.scalars(
+                    select(Identity).where(Identity.person_id == target.person)
+                )
             }
             for platform in self._platforms():
                 identity = identities.get(platform)
                 if identity is not None:
-                    user, dm = identity.external_id, identity.dm_channel
-
-                    async def do_dm(port: ChatPort) -> SentRef | None:
-                        return await port.send_dm(user, message, dm_channel=dm)
-                    return platform, do_dm
+                    return Send(platform, "dm", identity.dm_channel or "", identity.external_id)
             raise Unroutable(f"person {target.person} has no identity on a running platform")
-        channels = dict(target.channels)
-        if target.ops:
-            channels = self._ops_channels()
+        channels = self._ops_channels() if target.ops else dict(target.channels)
         for platform in self._platforms():
             channel = channels.get(platform)
             if channel:
-                async def do_post(port: ChatPort, channel: str = channel) -> SentRef | None:
-                    return await port.post_channel(channel, message)
-                return platform, do_post
+                return Send(platform, "post", channel, "")
         raise Unroutable("no channel on a running platform")
+
+    @staticmethod
+    async def _execute(port: ChatPort, send: Send, message: Message) -> SentRef | None:
+        if send.op == "dm":
+            return await port.send_dm(send.target, message, dm_channel=send.channel or None)
+        if send.op == "post":
+            return await port.post_channel(send.channel, message)
+        if send.op == "thread":
+            return await port.post_thread(SentRef(send.channel, send.target), message)
+        await port.edit(SentRef(send.channel, send.target), message)
+        return None
 
     def _ops_channels(self) -> dict[str, str]:
         out = {"console": "ops"}
@@ -216,16 +230,8 @@ class Deliverer:
 
     @staticmethod
     def _cache_dm(session: Session, person_id: int, platform: str, channel: str) -> None:
-        identity = (
-            session.query(Identity)
-            .filter(Identity.person_id == person_id, Identity.platform == platform)
-            .first()
-        )
+        identity = session.scalars(
+            select(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
+        ).first()
         if identity is not None and identity.dm_channel != channel:
             identity.dm_channel = channel
-
-
-def pending(session: Session) -> list[OutboxMessage]:
-    from sqlalchemy import select
-
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "pending")))

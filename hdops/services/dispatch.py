@@ -11,8 +11,8 @@ decrement (see `hdops.store.dispatch`).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -87,7 +87,7 @@ def settings_of(project: Project) -> TaskSettings:
 def _qualification_state(session: Session, project: Project, person_id: int) -> str:
     """'ok', 'screening' (only gold until enough answered) or 'failed'."""
     qual = spec_of(project).qualification
-    if qual is None or qual.min_gold_answered == 0 and qual.min_gold_accuracy == 0:
+    if qual is None or (qual.min_gold_answered == 0 and qual.min_gold_accuracy == 0):
         return "ok"
     answered, correct = q.gold_record(session, project.id, person_id)
     if answered < qual.min_gold_answered:
@@ -184,11 +184,14 @@ def task_view(
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     done_today, total, done = 0, 0, 0
     if with_counts:
-        done_today = session.scalar(
-            select(func.count(Answer.id)).where(
-                Answer.person_id == assignment.person_id, Answer.answered_at >= day_start
+        done_today = (
+            session.scalar(
+                select(func.count(Answer.id)).where(
+                    Answer.person_id == assignment.person_id, Answer.answered_at >= day_start
+                )
             )
-        ) or 0
+            or 0
+        )
         total, done = _project_progress(session, project.id, now)
     return render.TaskView(
         assignment_id=assignment.id,

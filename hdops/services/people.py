@@ -161,8 +161,11 @@ def person_by_identity(session: Session, platform: str, external_id: str) -> Per
 def list_people(session: Session, role: str | None = None) -> list[Person]:
     stmt = (
         select(Person)
-        .options(selectinload(Person.identities), selectinload(Person.roles),
-                 selectinload(Person.profile))
+        .options(
+            selectinload(Person.identities),
+            selectinload(Person.roles),
+            selectinload(Person.profile),
+        )
         .order_by(Person.name)
     )
     if role is not None:

@@ -51,7 +51,8 @@ def project_spec(project: Project) -> ProjectSpec:
 
 
 def task_settings(project: Project) -> TaskSettings:
-    return get_task_type(project.task_type).parse_settings(project.spec["task"])
+    settings: TaskSettings = get_task_type(project.task_type).parse_settings(project.spec["task"])
+    return settings
 
 
 def current_version(session: Session, project_id: int) -> InstructionVersion:
@@ -162,7 +163,9 @@ def add_instruction_version(
 
 
 def update_project(
-    session: Session, spec: ProjectSpec, actor_id: int | None = None,
+    session: Session,
+    spec: ProjectSpec,
+    actor_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Project, InstructionChange | None]:
     """Apply a changed spec. New instructions text makes a new instruction version."""
@@ -235,22 +238,34 @@ def list_projects(session: Session) -> list[Project]:
 def project_summary(session: Session, project: Project) -> dict[str, Any]:
     """What `hdops project show --json` prints: stable keys for scripts."""
     items = session.scalar(select(func.count()).where(Item.project_id == project.id)) or 0
-    gold = session.scalar(
-        select(func.count()).where(Item.project_id == project.id, Item.is_gold.is_(True))
-    ) or 0
-    done = session.scalar(
-        select(func.count()).where(
-            Item.project_id == project.id, Item.answer_count >= Item.target
+    gold = (
+        session.scalar(
+            select(func.count()).where(Item.project_id == project.id, Item.is_gold.is_(True))
         )
-    ) or 0
-    answers = session.scalar(
-        select(func.count()).where(Answer.project_id == project.id, Answer.status == "accepted")
-    ) or 0
-    open_q = session.scalar(
-        select(func.count()).where(
-            Clarification.project_id == project.id, Clarification.status == "open"
+        or 0
+    )
+    done = (
+        session.scalar(
+            select(func.count()).where(
+                Item.project_id == project.id, Item.answer_count >= Item.target
+            )
         )
-    ) or 0
+        or 0
+    )
+    answers = (
+        session.scalar(
+            select(func.count()).where(Answer.project_id == project.id, Answer.status == "accepted")
+        )
+        or 0
+    )
+    open_q = (
+        session.scalar(
+            select(func.count()).where(
+                Clarification.project_id == project.id, Clarification.status == "open"
+            )
+        )
+        or 0
+    )
     version = current_version(session, project.id)
     return {
         "name": project.name,

@@ -64,12 +64,17 @@ OPEN_TASK = (
     .limit(1)
 )
 
-MY_MIX = select(
-    func.count(Assignment.id),
-    func.coalesce(func.sum(case((Item.is_gold.is_(True), 1), else_=0)), 0),
-).select_from(Assignment).join(Item, Item.id == Assignment.item_id).where(
-    Assignment.project_id == bindparam("project_id"),
-    Assignment.person_id == bindparam("person_id"),
+MY_MIX = (
+    select(
+        func.count(Assignment.id),
+        func.coalesce(func.sum(case((Item.is_gold.is_(True), 1), else_=0)), 0),
+    )
+    .select_from(Assignment)
+    .join(Item, Item.id == Assignment.item_id)
+    .where(
+        Assignment.project_id == bindparam("project_id"),
+        Assignment.person_id == bindparam("person_id"),
+    )
 )
 
 GOLD_RECORD = select(
@@ -182,5 +187,3 @@ def bump_answer_count(session: Session, item_id: int, delta: int) -> tuple[int, 
     """Add `delta` accepted answers; returns the item's new (answer_count, target)."""
     row = session.execute(BUMP_ANSWERS, {"item_id": item_id, "delta": delta}).one()
     return int(row[0]), int(row[1])
-
-

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from hdops.store.orm import Assignment, Item
 
 LIVE_ASSIGNMENT_STATUSES = ("offered", "waiting")
 
 
-def live_offers_subquery():  # type: ignore[no-untyped-def]
+def live_offers_subquery() -> ScalarSelect[int]:
     return (
         select(func.count())
         .where(Assignment.item_id == Item.id, Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -48,7 +48,7 @@ JsonDict = dict[str, Any]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         Decimal: Money(),
         JsonDict: JSON(),
@@ -542,7 +542,10 @@ class Pseudonym(Base):
     """Stable per-project pseudonym of a contractor, used in exports."""
 
     __tablename__ = "pseudonyms"
-    __table_args__ = (UniqueConstraint("project_id", "person_id"), UniqueConstraint("project_id", "alias"))
+    __table_args__ = (
+        UniqueConstraint("project_id", "person_id"),
+        UniqueConstraint("project_id", "alias"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))

@@ -95,9 +95,7 @@ def mark_retry(
 def pending_count(session: Session) -> int:
     from sqlalchemy import func
 
-    return session.scalar(
-        select(func.count()).where(OutboxMessage.status == "pending")
-    ) or 0
+    return session.scalar(select(func.count()).where(OutboxMessage.status == "pending")) or 0
 
 
 # --------------------------------------------------------------------------- refs

@@ -68,6 +68,9 @@ class Money(TypeDecorator[Decimal]):
             return None
         if dialect.name == "sqlite":
             if isinstance(value, float):  # e.g. AVG(); never produced by SUM of ints
-                return (Decimal(repr(value)) / _FACTOR).quantize(_QUANT)
-            return (Decimal(int(value)) / _FACTOR).quantize(_QUANT)
-        return Decimal(value).quantize(_QUANT)
+                scaled = Decimal(repr(value)) / _FACTOR
+            else:
+                scaled = Decimal(int(value)) / _FACTOR
+            return scaled.quantize(_QUANT)
+        exact: Decimal = Decimal(value).quantize(_QUANT)
+        return exact

@@ -47,8 +47,9 @@ CHILD = textwrap.dedent(
 )
 
 
-async def test_next_task_is_delivered_once_after_a_crash(store: Store, db_url: str,
-                                                         tmp_path: Path) -> None:
+async def test_next_task_is_delivered_once_after_a_crash(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
     with store.unit_of_work() as s:
         project = make_project(s)
         add_items(s, project, 3)
@@ -56,8 +57,9 @@ async def test_next_task_is_delivered_once_after_a_crash(store: Store, db_url: s
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    proc = subprocess.run([sys.executable, str(script), db_url], env=env, timeout=60,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(script), db_url], env=env, timeout=60, capture_output=True, text=True
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
     with store.unit_of_work() as s:
@@ -77,9 +79,12 @@ async def test_next_task_is_delivered_once_after_a_crash(store: Store, db_url: s
     new_tasks = [m for m in chat.inbox("alice") if m.text.startswith("== Helpfulness")]
     assert len(new_tasks) == 1  # the next task, exactly once
     with store.unit_of_work() as s:
-        row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "send",
-                                                     OutboxMessage.payload["ref"].as_string()
-                                                     == "assignment:2")).one()
+        row = s.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "send",
+                OutboxMessage.payload["ref"].as_string() == "assignment:2",
+            )
+        ).one()
         assert row.status == "sent" and row.attempts == 1
     # the same interaction redelivered after the restart stores nothing more
     core.action("console:alice", "hd:ans:1:a", [], "slack-interaction-1")

@@ -49,7 +49,10 @@ async def test_question_reply_and_resolve_round_trip(harness: Harness) -> None:
 
     h.chat.reply("alice", task_id, "Thanks! What about partial refusals?")
     await h.flush()
-    assert "alice (contractor): Thanks! What about partial refusals?" in h.chat.thread(post.id)[-1].text
+    assert (
+        "alice (contractor): Thanks! What about partial refusals?"
+        in h.chat.thread(post.id)[-1].text
+    )
 
     h.chat.press("rita", post.id, "Resolve")
     await h.flush()
@@ -118,11 +121,15 @@ async def test_add_to_faq_makes_a_new_version_shown_with_instructions(harness: H
     with h.store.unit_of_work() as s:
         from hdops.store.orm import Answer
 
-        recorded = s.execute(
-            select(InstructionVersion.version)
-            .join(Answer, Answer.instruction_version_id == InstructionVersion.id)
-            .order_by(Answer.id)
-        ).scalars().all()
+        recorded = (
+            s.execute(
+                select(InstructionVersion.version)
+                .join(Answer, Answer.instruction_version_id == InstructionVersion.id)
+                .order_by(Answer.id)
+            )
+            .scalars()
+            .all()
+        )
         assert recorded == [1, 2]
 
 
@@ -138,8 +145,9 @@ async def test_escalation_mentions_researchers_then_tells_ops(harness: Harness) 
     assert h.core.sweep()["escalated"] == 1
     await h.flush()
     nudge = h.chat.thread(post.id)[-1]
-    assert any(isinstance(p, Mention) and p.identities == ["console:rita"]
-               for p in nudge.message.parts)
+    assert any(
+        isinstance(p, Mention) and p.identities == ["console:rita"] for p in nudge.message.parts
+    )
     assert h.core.sweep()["escalated"] == 0  # not twice
     h.clock.advance(timedelta(minutes=61))
     assert h.core.sweep()["escalated"] == 1
@@ -155,8 +163,9 @@ async def test_instruction_update_tells_contractors_with_open_tasks(harness: Har
     h = harness
     await _alice_with_task(h)
     with h.store.unit_of_work() as s:
-        spec = parse_project_spec(spec_dict(
-            instructions="Pick the more helpful response.\nTies are fine when equal."))
+        spec = parse_project_spec(
+            spec_dict(instructions="Pick the more helpful response.\nTies are fine when equal.")
+        )
         _, change = update_project(s, spec, now=h.clock.now())
         assert change is not None and change.version == 2
     await h.flush()

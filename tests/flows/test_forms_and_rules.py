@@ -12,8 +12,9 @@ from tests.helpers import add_items, contractor, make_project
 async def test_text_task_is_answered_through_a_form_with_field_errors(harness: Harness) -> None:
     h = harness
     with h.store.unit_of_work() as s:
-        p = make_project(s, name="replies", task={"type": "text", "fields": ["ticket"],
-                                                   "min_chars": 20})
+        p = make_project(
+            s, name="replies", task={"type": "text", "fields": ["ticket"], "min_chars": 20}
+        )
         add_items(s, p, 2)
         contractor(s, "tess")
     h.chat.command("tess", "next")
@@ -34,9 +35,14 @@ async def test_text_task_is_answered_through_a_form_with_field_errors(harness: H
 async def test_required_rationale_is_asked_in_a_form(harness: Harness) -> None:
     h = harness
     with h.store.unit_of_work() as s:
-        p = make_project(s, task={"type": "pairwise",
-                                  "fields": ["prompt", "response_a", "response_b"],
-                                  "rationale": "required"})
+        p = make_project(
+            s,
+            task={
+                "type": "pairwise",
+                "fields": ["prompt", "response_a", "response_b"],
+                "rationale": "required",
+            },
+        )
         add_items(s, p, 2)
         contractor(s, "rae")
     h.chat.command("rae", "next")
@@ -57,8 +63,16 @@ async def test_required_rationale_is_asked_in_a_form(harness: Harness) -> None:
 async def test_rating_and_multi_choice_selects(harness: Harness) -> None:
     h = harness
     with h.store.unit_of_work() as s:
-        p = make_project(s, name="tags", task={"type": "choice", "fields": ["text"],
-                                               "options": ["x", "y", "z"], "multiple": True})
+        p = make_project(
+            s,
+            name="tags",
+            task={
+                "type": "choice",
+                "fields": ["text"],
+                "options": ["x", "y", "z"],
+                "multiple": True,
+            },
+        )
         add_items(s, p, 1)
         contractor(s, "cy")
     h.chat.command("cy", "next")
@@ -87,7 +101,8 @@ async def test_gold_is_mixed_in_at_gold_share(harness: Harness) -> None:
     await h.flush()
     with h.store.unit_of_work() as s:
         gold = s.scalar(
-            select(func.count(Assignment.id)).join(Item, Item.id == Assignment.item_id)
+            select(func.count(Assignment.id))
+            .join(Item, Item.id == Assignment.item_id)
             .where(Item.is_gold.is_(True))
         )
         total = s.scalar(select(func.count(Assignment.id)))
@@ -98,8 +113,12 @@ async def test_gold_is_mixed_in_at_gold_share(harness: Harness) -> None:
 async def test_qualification_screens_with_gold_then_stops_failures(harness: Harness) -> None:
     h = harness
     with h.store.unit_of_work() as s:
-        p = make_project(s, overlap=1, gold_share=0.2,
-                         qualification={"min_gold_accuracy": 0.8, "min_gold_answered": 2})
+        p = make_project(
+            s,
+            overlap=1,
+            gold_share=0.2,
+            qualification={"min_gold_accuracy": 0.8, "min_gold_answered": 2},
+        )
         add_items(s, p, 10)
         add_items(s, p, 4, gold={"choice": "a"}, prefix="gold")
         contractor(s, "good")

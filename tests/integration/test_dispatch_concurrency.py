@@ -38,8 +38,14 @@ def _work(url: str, names: list[str], rounds: int) -> None:
                     assignment = dispatch.assign_next_task(s, person, now)
                     if assignment is None:
                         continue
-                    answers.submit_answer(s, person, assignment.id, {"choice": "tie"},
-                                          f"{name}-{r}-{assignment.id}", now)
+                    answers.submit_answer(
+                        s,
+                        person,
+                        assignment.id,
+                        {"choice": "tie"},
+                        f"{name}-{r}-{assignment.id}",
+                        now,
+                    )
     finally:
         store.dispose()
 

@@ -32,8 +32,16 @@ def test_money_is_exact_decimal_and_sums_exactly(store: Store) -> None:
         s.add(p)
         s.flush()
         for _ in range(10):
-            s.add(Adjustment(person_id=p.id, week="2026-W01", amount=Decimal("0.10"),
-                             currency="USD", reason="r", created_at=now))
+            s.add(
+                Adjustment(
+                    person_id=p.id,
+                    week="2026-W01",
+                    amount=Decimal("0.10"),
+                    currency="USD",
+                    reason="r",
+                    created_at=now,
+                )
+            )
     with store.unit_of_work() as s:
         total = s.scalar(select(func.sum(Adjustment.amount)))
         one = s.scalar(select(Adjustment.amount).limit(1))
@@ -47,8 +55,16 @@ def test_float_money_is_refused(store: Store) -> None:
         p = Person(name="f", display_name="f", created_at=now)
         s.add(p)
         s.flush()
-        s.add(Adjustment(person_id=p.id, week="2026-W01", amount=0.1,  # type: ignore[arg-type]
-                         currency="USD", reason="r", created_at=now))
+        s.add(
+            Adjustment(
+                person_id=p.id,
+                week="2026-W01",
+                amount=0.1,  # type: ignore[arg-type]
+                currency="USD",
+                reason="r",
+                created_at=now,
+            )
+        )
 
 
 def test_datetimes_come_back_aware_utc(store: Store) -> None:

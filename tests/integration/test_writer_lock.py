@@ -24,14 +24,24 @@ time.sleep(60)
 
 def test_second_run_on_same_sqlite_file_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'hdops.db'}"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        env = {**os.environ, "HDOPS_DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-test",
-               "SLACK_APP_TOKEN": "xapp-test"}
-        proc = subprocess.run([sys.executable, "-m", "bots.cli", "run", "--slack"], env=env,
-                              capture_output=True, text=True, timeout=60)
+        env = {
+            **os.environ,
+            "HDOPS_DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_APP_TOKEN": "xapp-test",
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "bots.cli", "run", "--slack"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode != 0
         assert str(lock_path(url)) in proc.stderr
         assert f"pid {holder.pid}" in proc.stderr

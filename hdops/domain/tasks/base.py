@@ -71,7 +71,9 @@ class TaskType(Generic[S, A]):
         try:
             answer = self.answer_model.model_validate(raw)
         except ValidationError as exc:
-            raise InvalidInput("That answer is not valid.", problems_from(exc, ("answer",))) from exc
+            raise InvalidInput(
+                "That answer is not valid.", problems_from(exc, ("answer",))
+            ) from exc
         problems = list(self.check_answer(settings, answer))
         rationale = (answer.rationale or "").strip()
         if settings.rationale == "required" and not rationale:
@@ -104,13 +106,14 @@ class TaskType(Generic[S, A]):
     def controls(self, settings: S, assignment_id: int) -> list[Control]:
         """Buttons/selects that record an answer (Skip/Ask are added by the renderer)."""
         return [
-            Button(action_id=actions.encode(actions.TEXT, assignment_id), label="Write answer",
-                   style="primary")
+            Button(
+                action_id=actions.encode(actions.TEXT, assignment_id),
+                label="Write answer",
+                style="primary",
+            )
         ]
 
-    def answer_from_action(
-        self, settings: S, arg: str | None, values: list[str]
-    ) -> dict[str, Any]:
+    def answer_from_action(self, settings: S, arg: str | None, values: list[str]) -> dict[str, Any]:
         """Turn a pressed button's arg or a select's chosen values into an answer dict."""
         raise InvalidInput("This task is answered in a form.")
 

@@ -100,7 +100,9 @@ class Rating(TaskType[RatingSettings, RatingAnswer]):
             Select(
                 action_id=actions.encode(actions.ANSWER, assignment_id),
                 placeholder="Choose a rating",
-                options=[Option(label=self._point_label(settings, p), value=str(p)) for p in points],
+                options=[
+                    Option(label=self._point_label(settings, p), value=str(p)) for p in points
+                ],
             )
         ]
 

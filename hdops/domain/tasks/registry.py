@@ -26,4 +26,5 @@ def get_task_type(name: str) -> AnyTaskType:
 
 
 def parse_task_settings(raw: dict[str, Any]) -> TaskSettings:
-    return get_task_type(str(raw.get("type"))).parse_settings(raw)
+    settings: TaskSettings = get_task_type(str(raw.get("type"))).parse_settings(raw)
+    return settings
