@@ -166,8 +166,8 @@ class Terminal:
         self.write = write
         self.sweep_seconds = sweep_seconds
         self._last_sweep = float("-inf")
-        self._dirty = True
-        self.core = Core(store, cfg, clock, on_commit=self._committed)
+        # Delivery runs after every input line anyway; the kick is for a running loop.
+        self.core = Core(store, cfg, clock, on_commit=lambda: self.deliverer.kick())
         with store.unit_of_work() as session:
             first = next_message_number(outbox.ref_message_ids(session, PLATFORM))
         self.chat = LocalChat(self.core, _ids=itertools.count(first))
@@ -176,9 +176,6 @@ class Terminal:
         self.chat.listeners.append(lambda msg, _kind: self.events.append(msg.id))
         self.viewers: dict[str, Viewer] = {}
         self.viewer: Viewer | None = None
-
-    def _committed(self) -> None:
-        self._dirty = True
 
     # ------------------------------------------------------------------ people
 
@@ -311,7 +308,6 @@ class Terminal:
             await self.deliverer.deliver_due()
         except Exception:
             log.exception("delivery failed")
-        self._dirty = False
         return self.show_new()
 
     # ------------------------------------------------------------------ acting
@@ -360,6 +356,7 @@ class Terminal:
             values = pick_options(control, rest)
             self.chat.transcript.append(f"{viewer.user} chooses {values} on {msg.id}")
             reply = self.core.action(identity, control.action_id, values, self._event())
+            # LocalChat.choose takes the message's first select; this may be any.
             self.chat._handle(viewer.user, reply)
         await self.answer(reply)
 
@@ -436,7 +433,7 @@ class Terminal:
             shown = shown if len(shown) <= 60 else shown[:59] + "…"
             text += f"\n  (empty keeps: {shown})"
         elif not form_field.required:
-            text += " [optional: empty to skip]"
+            text += " [empty to skip]"
         return text + ":"
 
     def _field_value(self, form_field: FormField, text: str) -> str:
@@ -626,6 +623,7 @@ def chat_cmd(
     person: str = typer.Option(
         ...,
         "--as",
+        metavar="PERSON",
         help="Who you are: a name or identity (console:alice). Needs a console identity.",
         show_default=False,
     ),
@@ -641,8 +639,8 @@ def chat_cmd(
     When stdin is not a terminal, lines are read from it as a script and echoed,
     so a transcript can be piped in. The chat's messages live in memory: messages
     from an earlier `hdops chat` session are not shown again (`/hdops next`
-    re-sends an open task). Messages for people without a console identity wait
-    in the outbox for the Slack or Discord bot.
+    re-sends an open task). Messages for people without a console identity
+    cannot be delivered by this process; they are left to the Slack or Discord bot.
     """
     run_chat(person, sys.stdin)
 

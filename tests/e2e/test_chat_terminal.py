@@ -13,9 +13,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 import bots.cli  # noqa: F401  (the composition root adds `hdops chat`)
-from bots.local.terminal import next_message_number, pick_options
-from hdops.chat import Option, Select
+from bots.local.terminal import Terminal, next_message_number, pick_options
+from hdops.chat import Option, Reply, Select
 from hdops.cli.main import app
+from hdops.config import Settings
 from hdops.services.people import add_person
 from hdops.store.db import Store
 from hdops.store.orm import Answer, Assignment, Clarification
@@ -168,7 +169,7 @@ def test_skip_form_asks_field_by_field_and_re_asks_bad_answers(chat: Chat, pairs
     assert form[1] == "Why skip it?"
     assert form[2].startswith("  choose one: 1) Unclear  2) Outside my expertise")
     assert lines_after(out, "bored")[0].startswith("  ! Choose one of: Unclear,")
-    assert lines_after(out, "1")[-1] == "Anything to add? (optional) [optional: empty to skip]:"
+    assert lines_after(out, "1")[-1] == "Anything to add? (optional) [empty to skip]:"
     done = "\n".join(lines_after(out, ""))
     assert "(updated m1) hdops in your DM:" in done and "Skipped (Unclear)." in done
     assert "item it-1" in done
@@ -215,7 +216,7 @@ def test_rating_select_and_rationale_form(chat: Chat, store: Store) -> None:
     assert lines_after(out, "1 great")[:3] == [
         "-- form: Why? (/cancel to close it) --",
         "  Your answer: Rating 10 (great)",
-        "Rationale (optional) [optional: empty to skip]:",
+        "Rationale (optional) [empty to skip]:",
     ]
     assert "✓ Recorded: Rating 10 (great)" in out and "rationale: clear and kind" in out
     assert lines_after(out, "1@m1 3") == ["m1 has no buttons any more."]
@@ -257,3 +258,35 @@ def test_pick_options_by_label() -> None:
     assert pick_options(select_, "No, not") == ["1"]  # a label with a comma in it
     assert next_message_number(["m3", "m12", "C0CLAR.17", "m2"]) == 13
     assert next_message_number([]) == 1
+
+
+async def test_form_errors_from_the_core_re_ask_the_failing_fields(pairs: Store) -> None:
+    """The core may refuse a submitted form field by field; only those are asked again."""
+    script = iter(["/hdops next", "5", "Is A the first?", "Is A the first one?"])
+    printed: list[str] = []
+
+    async def read(prompt: str) -> str | None:
+        line = next(script, None)
+        if line is not None:
+            printed.append(f"> {line}")
+        return line
+
+    terminal = Terminal(pairs, Settings(), read, printed.append)
+    submit = terminal.chat.submit
+    calls: list[dict[str, str]] = []
+
+    def picky_submit(user: str, fields: dict[str, str], event_id: str | None = None) -> Reply:
+        calls.append(fields)
+        if len(calls) == 1:
+            return Reply(form_errors={"question": "Say which response you mean."})
+        return submit(user, fields, event_id)
+
+    terminal.chat.submit = picky_submit  # type: ignore[method-assign]
+    await terminal.run("alice")
+    text = "\n".join(printed)
+    assert (
+        "  ! Your question: Say which response you mean.\nYour question:\n> Is A the first one?"
+        in text
+    )
+    assert [c["question"] for c in calls] == ["Is A the first?", "Is A the first one?"]
+    assert "(only you) Question #1 sent." in text
