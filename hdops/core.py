@@ -111,10 +111,10 @@ class Core:
         event_id: str | None = None,
     ) -> Reply:
         """A button press or select choice carrying an `hd:` action id."""
-        act = actions.decode(action_id)
         key = event_id or f"local:{uuid.uuid4().hex}"
 
         def run(session: Session, person: Person) -> Reply:
+            act = actions.decode(action_id)
             return self._do_action(session, person, act, list(values or []), key)
 
         return self._run(identity, event_id, run)
@@ -123,10 +123,10 @@ class Core:
         self, identity: str, form_id: str, fields: dict[str, str], event_id: str | None = None
     ) -> Reply:
         """A submitted form. Invalid input comes back as per-field errors."""
-        act = actions.decode(form_id)
         key = event_id or f"local:{uuid.uuid4().hex}"
 
         def run(session: Session, person: Person) -> Reply:
+            act = actions.decode(form_id)
             return self._do_form(session, person, act, fields, key)
 
         return self._run(identity, event_id, run, form=True)

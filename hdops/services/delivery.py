@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM_PREFERENCE = ("slack", "discord", "console")
 WAIT_FOR_PARENT = timedelta(seconds=2)
+UNROUTABLE_MAX_DELAY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,10 @@ class Deliverer:
             platform = send.platform
             result = await self._execute(self.ports[platform], send, intent.message)
         except Unroutable as exc:
-            self._retry(row_id, attempts, str(exc), WAIT_FOR_PARENT, give_up=attempts >= 30)
+            # Not a failure: another process (or this one, later) may be able to route
+            # it — a platform starts, a parent message gets delivered. It stays pending.
+            delay = min(UNROUTABLE_MAX_DELAY, WAIT_FOR_PARENT * attempts)
+            self._retry(row_id, attempts, str(exc), delay, give_up=False)
             return False
         except DeliveryError as exc:
             delay = timedelta(seconds=exc.retry_after or min(300, 2**attempts))
