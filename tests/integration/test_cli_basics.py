@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -220,6 +221,13 @@ def test_example_items_import(hdops: Any, example: Path) -> None:
 
 
 def _command_paths() -> list[tuple[str, ...]]:
+    # The console script is `bots.cli:main`: it adds the adapter commands (chat, demo,
+    # run) to the same app, so import it to check their --help as well.
+    try:
+        importlib.import_module("bots.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("bots", "bots.cli"):
+            raise
     paths: list[tuple[str, ...]] = [()]
 
     def walk(cmd: Any, prefix: tuple[str, ...]) -> None:
