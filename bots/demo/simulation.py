@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import func, select
 
@@ -323,6 +324,14 @@ def set_up(store: Store, example: Path, seed: int) -> ProjectSpec:
     return spec
 
 
+def demo_settings() -> Settings:
+    """Settings for the in-process run (the environment can only break it)."""
+    try:
+        return Settings(database_url="sqlite://")
+    except ValidationError as exc:
+        raise HdopsError(f"invalid configuration: {exc}".splitlines()[0]) from None
+
+
 _ITEM_RE = re.compile(r"item (\S+)$")
 
 
@@ -358,13 +367,14 @@ class Simulation:
 
     def __init__(self, store: Store, seed: int, truth: dict[str, str], *,
                  hours: float = DEFAULT_HOURS,
-                 clarification_channel: str = CLARIFICATION_CHANNEL) -> None:
+                 clarification_channel: str = CLARIFICATION_CHANNEL,
+                 settings: Settings | None = None) -> None:
         self.store = store
         self.seed = seed
         self.truth = truth
         self.end = round(hours * 3600)
         self.clock = FakeClock(DAY_START)
-        settings = Settings(database_url="sqlite://")
+        settings = settings or demo_settings()
         self._dirty = False  # the core committed something since the last delivery
         self.core = Core(store, settings, self.clock, on_commit=self._mark_dirty)
         self.chat = LocalChat(self.core)
@@ -757,6 +767,7 @@ async def run_demo_async(seed: int = 1, out: Path | None = None, *,
                          hours: float = DEFAULT_HOURS,
                          console: Console | None = None) -> DemoResult:
     """Run the demo into `out`; print the report on `console` if given."""
+    settings = demo_settings()
     example = find_example()
     out_dir = prepare_out_dir(out, seed)
     store = Store.from_url(f"sqlite:///{out_dir / DB_FILE}")
@@ -765,7 +776,8 @@ async def run_demo_async(seed: int = 1, out: Path | None = None, *,
         spec = set_up(store, example, seed)
         truth = true_labels(example / "items.jsonl", random.Random(f"hdops-demo:{seed}:truth"))
         channel = spec.clarifications.console_channel or CLARIFICATION_CHANNEL
-        sim = Simulation(store, seed, truth, hours=hours, clarification_channel=channel)
+        sim = Simulation(store, seed, truth, hours=hours, clarification_channel=channel,
+                         settings=settings)
         with _quiet_delivery_logs():
             ended = await sim.run()
         files = demo_report.write_exports(store, spec.name, out_dir, ANSWERS_JSONL, ANSWERS_CSV)
