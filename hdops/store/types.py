@@ -67,6 +67,7 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
+            scaled: Decimal
             if isinstance(value, float):  # e.g. AVG(); never produced by SUM of ints
                 scaled = Decimal(repr(value)) / _FACTOR
             else:
