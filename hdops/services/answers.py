@@ -9,6 +9,7 @@ offer the next task — all as outbox intents in the same transaction.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ from hdops.store import dispatch as q
 from hdops.store.orm import Answer, Assignment, Item, Person, Project
 
 REJECT_REASON_MAX = 1000
+AGREEMENT_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ def submit_answer(
     assignment.status = "answered"
     assignment.closed_at = now
     count, target = q.bump_answer_count(session, item.id, 1)
+    if gold_correct is False:
+        _tell_if_disqualified(session, person, project, now)
     if not item.is_gold and count >= target and target < project.max_overlap:
         _extend_overlap_on_disagreement(session, project, item)
     intents.edit(
@@ -130,23 +134,59 @@ def submit_answer(
 
 
 def _extend_overlap_on_disagreement(session: Session, project: Project, item: Item) -> None:
-    """When an item reaches its target with disagreeing labels, ask one more
-    contractor, up to the project's max_overlap (SPEC §2)."""
+    """When an item reaches its target without a clear majority, ask one more
+    contractor, up to the project's max_overlap (SPEC §2). A clear majority is
+    the leading label holding at least AGREEMENT_SHARE of the answers, so 3-of-4
+    settles an item while 2-of-3 or 2-2 asks again."""
     settings = dispatch.settings_of(project)
     task_type = dispatch.task_type_of(project)
-    labels = {
-        task_type.label(settings, a)
+    votes = Counter(
+        label
         for a in session.scalars(
             select(Answer.answer).where(Answer.item_id == item.id, Answer.status == "accepted")
         )
-    }
-    labels.discard(None)
-    if len(labels) > 1:
+        if (label := task_type.label(settings, a)) is not None
+    )
+    total = sum(votes.values())
+    if total and votes.most_common(1)[0][1] / total < AGREEMENT_SHARE:
         session.execute(
             update(Item)
             .where(Item.id == item.id)
             .values(target=Item.target + 1, open_slots=Item.open_slots + 1)
         )
+
+
+def _tell_if_disqualified(
+    session: Session, person: Person, project: Project, now: datetime
+) -> None:
+    """A gold answer can drop a contractor below the project's bar: tell them once,
+    at the moment it happens, instead of their tasks silently drying up."""
+    qual = dispatch.spec_of(project).qualification
+    if qual is None or qual.min_gold_answered == 0:
+        return
+    answered, correct = q.gold_record(session, project.id, person.id)
+    if answered < qual.min_gold_answered:
+        return
+    accuracy = correct / answered
+    was = (correct - 1) / (answered - 1) if answered > qual.min_gold_answered else None
+    if accuracy >= qual.min_gold_accuracy:
+        return
+    if was is not None and was < qual.min_gold_accuracy:
+        return  # already below the bar before this answer: already told
+    text = (
+        f"Your accuracy on check items in {project.title} is {accuracy:.0%} "
+        f"(needed: {qual.min_gold_accuracy:.0%}), so you won't get more tasks from this "
+        "project for now. Ops can tell you more."
+    )
+    intents.dm(session, person.id, Message(text=text, parts=[Paragraph(text=text)]), now)
+    audit.record(
+        session,
+        "qualification.failed",
+        project.name,
+        actor_id=person.id,
+        at=now,
+        accuracy=round(accuracy, 3),
+    )
 
 
 def skip_task(

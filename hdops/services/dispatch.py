@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from hdops import intents
 from hdops.chat import Message
@@ -44,17 +44,26 @@ MAX_SHARE_WARMUP = 20
 WAITING_HOLD = timedelta(days=7)
 
 
-_specs: dict[int, tuple[datetime, ProjectSpec]] = {}
+def _cache_key(project: Project) -> tuple[int, int]:
+    """Per-process caches are keyed by database too: tests and the demo may open
+    several databases in one process, each with its own project 1."""
+    session = object_session(project)
+    bind = session.get_bind() if session is not None else None
+    return (id(bind.engine) if bind is not None else 0, project.id)
+
+
+_specs: dict[tuple[int, int], tuple[datetime, ProjectSpec]] = {}
 
 
 def spec_of(project: Project) -> ProjectSpec:
     """The project's parsed spec, cached per (project, last update): every change to a
     project (spec or instructions) moves `updated_at`, so a stale entry is never used."""
-    cached = _specs.get(project.id)
+    key = _cache_key(project)
+    cached = _specs.get(key)
     if cached is not None and cached[0] == project.updated_at:
         return cached[1]
     spec = parse_project_spec({**project.spec, "instructions": ""})
-    _specs[project.id] = (project.updated_at, spec)
+    _specs[key] = (project.updated_at, spec)
     return spec
 
 
@@ -65,18 +74,19 @@ class VersionInfo:
     body: str
 
 
-_versions: dict[int, tuple[datetime, VersionInfo]] = {}
+_versions: dict[tuple[int, int], tuple[datetime, VersionInfo]] = {}
 
 
 def current_version_of(session: Session, project: Project) -> VersionInfo:
     """The current instruction version, cached like `spec_of` (a new version always
     moves the project's `updated_at`)."""
-    cached = _versions.get(project.id)
+    key = _cache_key(project)
+    cached = _versions.get(key)
     if cached is not None and cached[0] == project.updated_at:
         return cached[1]
     row = project_service.current_version(session, project.id)
     info = VersionInfo(row.id, row.version, row.body)
-    _versions[project.id] = (project.updated_at, info)
+    _versions[key] = (project.updated_at, info)
     return info
 
 
@@ -212,13 +222,14 @@ def task_view(
 
 
 _PROGRESS_TTL = timedelta(seconds=60)
-_progress: dict[int, tuple[datetime, int, int]] = {}
+_progress: dict[tuple[int, int], tuple[datetime, int, int]] = {}
 
 
 def _project_progress(session: Session, project_id: int, now: datetime) -> tuple[int, int]:
     """(items, items done) for the task footer. Counting a large project on every
     task would put a scan on the hot path, so the figure is cached for a minute."""
-    cached = _progress.get(project_id)
+    key = (id(session.get_bind().engine), project_id)
+    cached = _progress.get(key)
     if cached is not None and abs(now - cached[0]) < _PROGRESS_TTL:
         return cached[1], cached[2]
     total, done = session.execute(
@@ -227,7 +238,7 @@ def _project_progress(session: Session, project_id: int, now: datetime) -> tuple
             func.coalesce(func.sum(case((Item.answer_count >= Item.target, 1), else_=0)), 0),
         ).where(Item.project_id == project_id)
     ).one()
-    _progress[project_id] = (now, int(total), int(done))
+    _progress[key] = (now, int(total), int(done))
     return int(total), int(done)
 
 

@@ -133,6 +133,9 @@ async def test_qualification_screens_with_gold_then_stops_failures(harness: Harn
         await h.flush()
     assert h.chat.open_tasks("good")  # passed: gets regular work
     assert not h.chat.open_tasks("poor")  # failed the screening: no more tasks
+    told = [m.text for m in h.chat.inbox("poor") if "accuracy on check items" in m.text]
+    assert len(told) == 1 and "0%" in told[0]  # told once, not left wondering
+    assert not any("accuracy on check items" in m.text for m in h.chat.inbox("good"))
 
 
 async def test_max_share_caps_one_contractor(harness: Harness) -> None:
@@ -153,3 +156,30 @@ async def test_max_share_caps_one_contractor(harness: Harness) -> None:
     with h.store.unit_of_work() as s:
         answered = s.scalar(select(func.count(Answer.id)))
     assert answered == 20  # allowed during warm-up, then capped: one person ≤ 50%
+
+
+async def test_disagreement_asks_more_until_a_clear_majority(harness: Harness) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, overlap=2, max_overlap=4)
+        add_items(s, p, 1)
+        for name in ("d1", "d2", "d3", "d4", "d5"):
+            contractor(s, name)
+    for name, choice in (
+        ("d1", "A is better"),
+        ("d2", "B is better"),
+        ("d3", "A is better"),
+        ("d4", "A is better"),
+        ("d5", "A is better"),
+    ):
+        h.chat.command(name, "next")
+        await h.flush()
+        tasks = h.chat.open_tasks(name)
+        if not tasks:
+            continue
+        h.chat.press(name, tasks[-1].id, choice)
+        await h.flush()
+    with h.store.unit_of_work() as s:
+        item = s.scalars(select(Item)).one()
+        # 1-1 → ask a third; 2-1 (67%) → ask a fourth; 3-1 (75%) settles it.
+        assert (item.target, item.answer_count, item.open_slots) == (4, 4, 0)
