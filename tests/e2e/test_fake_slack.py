@@ -1,0 +1,547 @@
+"""FakeSlack's own tests: the real slack_sdk and slack-bolt code paths against the fake.
+
+No hdops bot here: a plain AsyncWebClient for the Web API, and a minimal bolt AsyncApp
+over Socket Mode and over HTTP for the inbound side.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack.specs import sample, specs_dir
+
+pytest_plugins = ["tests.fakes.slack.fixtures"]  # the fake_slack fixture
+
+TASK_BLOCKS: list[dict[str, Any]] = [
+    {"type": "section", "text": {"type": "mrkdwn", "text": "*Task 1*: which answer helps more?"}},
+    {
+        "type": "actions",
+        "block_id": "answer",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "hd:answer:1:a",
+                "text": {"type": "plain_text", "text": "A is better"},
+                "value": "a",
+            },
+            {
+                "type": "button",
+                "action_id": "hd:answer:1:b",
+                "text": {"type": "plain_text", "text": "B is better"},
+                "value": "b",
+                "style": "primary",
+            },
+        ],
+    },
+]
+
+FORM_VIEW: dict[str, Any] = {
+    "type": "modal",
+    "callback_id": "hd:form:ask",
+    "title": {"type": "plain_text", "text": "Ask a question"},
+    "submit": {"type": "plain_text", "text": "Send"},
+    "private_metadata": json.dumps({"channel": "C1"}),
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "question",
+            "label": {"type": "plain_text", "text": "Your question"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": True,
+                "max_length": 2000,
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "topic",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Topic"},
+            "element": {
+                "type": "static_select",
+                "action_id": "pick",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Guidelines"}, "value": "guidelines"},
+                    {"text": {"type": "plain_text", "text": "Pay"}, "value": "pay"},
+                ],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "tags",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Tags"},
+            "element": {
+                "type": "multi_static_select",
+                "action_id": "tags",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"},
+                    {"text": {"type": "plain_text", "text": "Blocking"}, "value": "blocking"},
+                ],
+            },
+        },
+    ],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def client(fake_slack: FakeSlack) -> AsyncWebClient:
+    return AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+
+
+# ----------------------------------------------------------------------------- specs on disk
+
+
+def test_specs_are_found_beside_the_repository() -> None:
+    assert (specs_dir() / "slack" / "web-api").is_dir()
+    assert "ts" in sample("api/chat.postMessage.json")
+
+
+# ----------------------------------------------------------------------------- Web API
+
+
+async def test_post_update_and_read_back_a_message(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice", "Alice Liddell")
+    dm = (await client.conversations_open(users=alice.id))["channel"]["id"]
+    posted = await client.chat_postMessage(channel=dm, text="Task 1", blocks=TASK_BLOCKS)
+    assert posted["ok"] and posted["channel"] == dm
+    assert posted["message"]["bot_id"] == fake_slack.bot.bot_id
+    assert set(posted["message"]) >= {"type", "text", "user", "ts", "bot_id", "blocks"}
+
+    updated = await client.chat_update(channel=dm, ts=posted["ts"], text="Task 1: recorded")
+    assert updated["ts"] == posted["ts"] and updated["text"] == "Task 1: recorded"
+
+    [message] = fake_slack.messages(dm)
+    assert message.text == "Task 1: recorded" and message.edited
+    assert message.blocks[1]["elements"][0]["action_id"] == "hd:answer:1:a"  # blocks kept
+    assert message.blocks[0]["block_id"]  # Slack fills in missing block ids
+    assert "which answer helps more" in message.plain_text
+
+    reply = await client.chat_postMessage(channel=dm, thread_ts=posted["ts"], text="a note")
+    assert [m.ts for m in fake_slack.thread(dm, posted["ts"])] == [posted["ts"], reply["ts"]]
+    replies = await client.conversations_replies(channel=dm, ts=posted["ts"])
+    assert replies["messages"][0]["reply_count"] == 1
+    link = await client.chat_getPermalink(channel=dm, message_ts=reply["ts"])
+    assert link["permalink"].endswith(reply["ts"].replace(".", ""))
+    assert (await client.users_info(user=alice.id))["user"]["real_name"] == "Alice Liddell"
+    assert float(reply["ts"]) > float(posted["ts"])
+
+
+async def test_calls_are_logged_with_their_parameters(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice")
+    await client.chat_postMessage(channel=fake_slack.dm_with(alice), text="hi")
+    [call] = fake_slack.calls_to("chat.postMessage")
+    assert call.body == "json" and call.params["text"] == "hi" and call.ok
+
+
+async def test_the_same_dm_comes_back_for_the_same_person(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    bob = fake_slack.add_user("bob")
+    first = await client.conversations_open(users=bob.id)
+    again = await client.conversations_open(users=[bob.id])
+    assert first["channel"]["id"] == again["channel"]["id"] == fake_slack.dm_with(bob)
+    assert first["channel"]["id"].startswith("D") and again["already_open"]
+
+
+async def test_a_person_who_left_and_an_archived_channel(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    gone = fake_slack.add_user("gone", deleted=True)
+    with pytest.raises(SlackApiError) as error:
+        await client.conversations_open(users=gone.id)
+    assert error.value.response["error"] == "user_disabled"
+    assert (await client.users_info(user=gone.id))["user"]["deleted"] is True
+    with pytest.raises(SlackApiError) as error:
+        await client.users_info(user="U99999999")
+    assert error.value.response["error"] == "user_not_found"
+
+    old = fake_slack.add_channel("old-project", archived=True)
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=old.id, text="hello?")
+    assert error.value.response["error"] == "is_archived"
+    assert fake_slack.violations == []  # Slack's ordinary answers are not the app's bugs
+
+
+async def test_a_429_is_retried_by_slack_sdk_when_its_handler_is_attached(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice")
+    dm = fake_slack.dm_with(alice)
+    fake_slack.fail_next("chat.postMessage", retry_after=0)
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=dm, text="no retry handler")
+    assert error.value.response.status_code == 429
+    assert error.value.response["error"] == "ratelimited"
+    assert error.value.response.headers["Retry-After"] == "0"
+
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    fake_slack.fail_next("chat.postMessage", retry_after=0)
+    posted = await client.chat_postMessage(channel=dm, text="retried")
+    assert posted["ok"]
+    assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [429, 429, 200]
+    assert [m.text for m in fake_slack.messages(dm)] == ["retried"]
+
+
+async def test_a_5xx_is_retried_by_the_server_error_handler(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice")
+    fake_slack.fail_next("chat.postMessage", status=503)
+    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=1))
+    posted = await client.chat_postMessage(channel=fake_slack.dm_with(alice), text="x")
+    assert posted["ok"]
+    assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [503, 200]
+
+
+async def test_an_unknown_method_and_an_unknown_parameter_are_violations(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice")
+    with pytest.raises(SlackApiError) as error:
+        await client.api_call("chat.postMessages", json={"channel": "C1", "text": "x"})
+    assert error.value.response["error"] == "unknown_method"
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=fake_slack.dm_with(alice), text="x", colour="red")
+    assert error.value.response["error"] == "invalid_arguments"
+    with pytest.raises(SlackApiError):
+        await client.api_call("chat.update", json={"channel": fake_slack.dm_with(alice)})
+    problems = fake_slack.pop_violations()
+    assert [v.method for v in problems] == ["chat.postMessages", "chat.postMessage", "chat.update"]
+    assert "'colour' is not declared for chat.postMessage" in problems[1].problem
+    assert problems[2].problem == "required parameter 'ts' is missing"
+
+
+async def test_spec_gaps_are_accepted(fake_slack: FakeSlack, client: AsyncWebClient) -> None:
+    """views.* posted as JSON, team_id, and the methods newer than the spec."""
+    client.team_id = "T0HDOPS01"  # slack_sdk then adds team_id to every call
+    alice = fake_slack.add_user("alice")
+    await client.chat_postMessage(channel=fake_slack.dm_with(alice), text="with team_id")
+    app_client = AsyncWebClient(base_url=fake_slack.api_url)
+    opened = await app_client.apps_connections_open(app_token="xapp-test")
+    assert opened["url"].startswith(f"ws://127.0.0.1:{fake_slack.port}/socket?")
+    upload = await client.files_upload_v2(
+        channel=fake_slack.dm_with(alice),
+        content="a,b\n1,2\n",
+        filename="answers.csv",
+        initial_comment="today's answers",
+    )
+    assert upload["ok"]
+    message = fake_slack.messages(fake_slack.dm_with(alice))[-1]
+    assert message.files[0]["name"] == "answers.csv"
+    assert message.text == "today's answers"
+    assert fake_slack.violations == []
+
+
+async def test_blocks_breaking_slacks_limits_are_violations(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    dm = fake_slack.dm_with(fake_slack.add_user("alice"))
+    long_button = [
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "go",
+                    "text": {"type": "plain_text", "text": "x" * 76},
+                }
+            ],
+        }
+    ]
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=dm, text="t", blocks=long_button)
+    assert error.value.response["error"] == "invalid_blocks"
+    assert any("75" in p for p in error.value.response["errors"])
+
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=dm, text="t", blocks=[{"type": "divider"}] * 51)
+    assert error.value.response["error"] == "invalid_blocks"
+
+    typo = [{"type": "section", "txt": {"type": "mrkdwn", "text": "hi"}}]
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel=dm, text="t", blocks=typo)
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=dm, text="x" * 40_001)
+    assert error.value.response["error"] == "msg_too_long"
+
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert any("button text length is 76 (limit 75)" in p for p in problems)
+    assert any("51 blocks (limit 50)" in p for p in problems)
+    assert any("unknown field 'txt'" in p for p in problems)
+    assert any("40001 characters" in p for p in problems)
+    assert fake_slack.messages(dm) == []
+
+
+async def test_tokens_are_checked(fake_slack: FakeSlack) -> None:
+    for token, error in (("xoxb-wrong", "invalid_auth"), ("xapp-test", "not_allowed_token_type")):
+        with pytest.raises(SlackApiError) as raised:
+            await AsyncWebClient(token=token, base_url=fake_slack.api_url).auth_test()
+        assert raised.value.response["error"] == error
+    assert len(fake_slack.pop_violations()) == 2
+
+
+# ----------------------------------------------------------------------------- a bolt app
+
+
+def make_app(fake: FakeSlack) -> tuple[AsyncApp, list[dict[str, Any]]]:
+    """A minimal bolt app: /hdops posts a task or opens a form; buttons record answers."""
+    client = AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
+    app = AsyncApp(client=client, signing_secret=fake.signing_secret)
+    seen: list[dict[str, Any]] = []
+
+    @app.command("/hdops")
+    async def on_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        seen.append(command)
+        if command["text"] == "ask":
+            await client.views_open(trigger_id=command["trigger_id"], view=FORM_VIEW)
+        else:
+            await client.chat_postMessage(
+                channel=command["channel_id"], text="Task 1", blocks=TASK_BLOCKS
+            )
+
+    @app.action(re.compile(r"^hd:answer:"))
+    async def on_answer(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        seen.append(body)
+        await client.chat_update(
+            channel=body["container"]["channel_id"],
+            ts=body["container"]["message_ts"],
+            text=f"Task 1: you chose {action['value']}",
+            blocks=[],
+        )
+
+    @app.view("hd:form:ask")
+    async def on_form(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        seen.append(body)
+        text = view["state"]["values"]["question"]["text"]["value"]
+        if len(text) < 10:
+            await ack(response_action="errors", errors={"question": "Please say a bit more."})
+        else:
+            await ack()
+
+    @app.event("message")
+    async def on_message(event: dict[str, Any], say: Any) -> None:
+        seen.append(event)
+        if event.get("thread_ts"):
+            await say(text=f"noted: {event['text']}", thread_ts=event["thread_ts"])
+
+    return app, seen
+
+
+@pytest.fixture
+async def socket_app(
+    fake_slack: FakeSlack,
+) -> AsyncIterator[tuple[AsyncApp, list[dict[str, Any]]]]:
+    app, seen = make_app(fake_slack)
+    handler = AsyncSocketModeHandler(app, fake_slack.app_token)
+    await handler.connect_async()
+    await fake_slack.wait_for_socket()
+    try:
+        yield app, seen
+    finally:
+        await handler.close_async()
+
+
+@pytest.fixture
+async def http_app(fake_slack: FakeSlack) -> AsyncIterator[tuple[AsyncApp, list[dict[str, Any]]]]:
+    app, seen = make_app(fake_slack)
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", events)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    fake_slack.transport = "http"
+    fake_slack.app_url = f"http://127.0.0.1:{port}/slack/events"
+    try:
+        yield app, seen
+    finally:
+        await runner.cleanup()
+
+
+# ----------------------------------------------------------------------------- Socket Mode
+
+
+async def test_socket_mode_slash_command_and_button_click(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    _, seen = socket_app
+    alice = fake_slack.add_user("alice")
+    dm = fake_slack.dm_with(alice)
+
+    command = await fake_slack.slash_command(alice, "/hdops", "next")
+    assert command.acked and command.ack_seconds is not None and command.ack_seconds < 1
+    assert seen[0]["user_id"] == alice.id and seen[0]["text"] == "next"
+    task = await fake_slack.wait_for(
+        lambda: fake_slack.messages(dm) and fake_slack.messages(dm)[-1]
+    )
+    assert task.text == "Task 1" and task.is_bot
+
+    click = await fake_slack.click_button(alice, task, "B is better")
+    assert click.acked and click.response is None
+    action_body = seen[1]
+    assert action_body["type"] == "block_actions"
+    assert action_body["actions"][0]["value"] == "b"
+    assert action_body["message"]["ts"] == task.ts
+    assert action_body["container"] == {
+        "type": "message",
+        "message_ts": task.ts,
+        "channel_id": dm,
+        "is_ephemeral": False,
+    }
+    await fake_slack.wait_for(lambda: task.edited)
+    assert task.text == "Task 1: you chose b" and task.blocks == []
+    envelope = fake_slack.socket.envelopes[click.envelope_id or ""]
+    assert envelope.ack_seconds is not None and envelope.type == "interactive"
+
+
+async def test_socket_mode_modal_errors_then_success(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    alice = fake_slack.add_user("alice")
+    await fake_slack.slash_command(alice, "/hdops", "ask")
+    view = await fake_slack.wait_for(lambda: fake_slack.open_view(alice))
+    assert view.callback_id == "hd:form:ask"
+
+    short = await fake_slack.submit_view(alice, view.id, {"question": {"text": "why?"}})
+    assert short.response == {
+        "response_action": "errors",
+        "errors": {"question": "Please say a bit more."},
+    }
+    assert short.errors == {"question": "Please say a bit more."}
+    assert fake_slack.open_view(alice) is view  # errors keep the modal open
+    with pytest.raises(ValueError, match="required"):
+        await fake_slack.submit_view(alice, view.id, {})  # Slack's client would refuse
+    with pytest.raises(ValueError, match="offers no option"):
+        await fake_slack.submit_view(
+            alice, view.id, {"question": {"text": "?"}, "topic": {"pick": "x"}}
+        )
+
+    values = {
+        "question": {"text": "What counts as a refusal?"},
+        "topic": {"pick": "guidelines"},
+        "tags": {"tags": ["urgent", "blocking"]},
+    }
+    done = await fake_slack.submit_view(alice, view.id, values)
+    assert done.acked and done.response is None and done.view is None
+    state = done.payload["view"]["state"]["values"]
+    assert state["question"]["text"] == {
+        "type": "plain_text_input",
+        "value": values["question"]["text"],
+    }
+    assert state["topic"]["pick"]["selected_option"]["value"] == "guidelines"
+    assert [o["value"] for o in state["tags"]["tags"]["selected_options"]] == ["urgent", "blocking"]
+
+    with pytest.raises(LookupError):
+        await fake_slack.submit_view(alice)  # nothing open any more
+
+
+async def test_socket_mode_thread_reply_event_and_redelivery(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    _, seen = socket_app
+    alice = fake_slack.add_user("alice")
+    dm = fake_slack.dm_with(alice)
+    top = await fake_slack.post_user_message(alice, None, "hello <bot> & you")
+    assert top.acked and top.message is not None
+    assert top.message.text == "hello &lt;bot&gt; &amp; you"  # Slack escapes &, <, >
+    reply = await fake_slack.post_user_message(alice, None, "a question", thread_ts=top.message.ts)
+    assert reply.payload["event"]["thread_ts"] == top.message.ts
+    answer = await fake_slack.wait_for(
+        lambda: len(fake_slack.messages(dm)) == 3 and fake_slack.messages(dm)[-1]
+    )
+    assert answer.thread_ts == top.message.ts and answer.text == "noted: a question"
+
+    again = await fake_slack.redeliver(reply)
+    assert again.event_id == reply.event_id and again.payload is reply.payload
+    envelope = fake_slack.socket.envelopes[again.envelope_id or ""]
+    assert (envelope.retry_attempt, envelope.retry_reason) == (1, "timeout")
+    assert sum(1 for e in seen if e.get("text") == "a question") == 2
+
+
+async def test_socket_mode_reconnects_after_disconnect(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    alice = fake_slack.add_user("alice")
+    await fake_slack.disconnect_socket()
+    await fake_slack.wait_for(lambda: len(fake_slack.socket.connections) == 2)
+    await fake_slack.wait_for(lambda: len(fake_slack.socket.open_connections) == 1)
+    assert len(fake_slack.calls_to("apps.connections.open")) == 2
+    command = await fake_slack.slash_command(alice, "/hdops", "next")
+    assert command.acked
+
+
+# ----------------------------------------------------------------------------- HTTP
+
+
+async def test_http_mode_signed_requests_are_accepted(
+    fake_slack: FakeSlack, http_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    _, seen = http_app
+    alice = fake_slack.add_user("alice")
+    dm = fake_slack.dm_with(alice)
+    command = await fake_slack.slash_command(alice, "/hdops", "next")
+    assert command.status == 200 and command.acked
+    task = await fake_slack.wait_for(
+        lambda: fake_slack.messages(dm) and fake_slack.messages(dm)[-1]
+    )
+    click = await fake_slack.click_button(alice, task, "A is better")
+    assert click.status == 200
+    await fake_slack.wait_for(lambda: task.edited)
+    assert task.text == "Task 1: you chose a"
+    event = await fake_slack.post_user_message(alice, None, "hi")
+    assert event.status == 200 and seen[-1]["text"] == "hi"
+    retry = await fake_slack.redeliver(event)
+    assert retry.status == 200 and retry.retry_attempt == 1
+
+
+@pytest.mark.parametrize("signature", ["bad", "stale", "unsigned"])
+async def test_http_mode_rejects_bad_or_stale_signatures(
+    fake_slack: FakeSlack,
+    http_app: tuple[AsyncApp, list[dict[str, Any]]],
+    signature: Any,
+) -> None:
+    _, seen = http_app
+    alice = fake_slack.add_user("alice")
+    payload = fake_slack.payloads.slash_command(
+        alice, "/hdops", "next", fake_slack.ws.dm_with(alice)
+    )
+    delivery = await fake_slack.deliver("slash_commands", payload, signature=signature)
+    assert delivery.status == 401 and not delivery.acked
+    assert seen == []
