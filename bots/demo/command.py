@@ -15,13 +15,17 @@ def register(app: typer.Typer) -> None:
     def demo(
         seed: int = typer.Option(1, "--seed", help="Random seed: the same seed, the same day."),
         out: Path | None = typer.Option(
-            None, "--out",
+            None,
+            "--out",
             help="Folder for the database, exports, transcript and report "
-                 "(default: a new hdops-demo-seedN folder here).",
+            "(default: a new hdops-demo-seedN folder here).",
             show_default=False,
         ),
         hours: float = typer.Option(
-            8.0, "--hours", min=0.25, max=24.0,
+            8.0,
+            "--hours",
+            min=0.25,
+            max=24.0,
             help="Length of the simulated working day; it ends earlier when all work is done.",
         ),
     ) -> None:

@@ -109,8 +109,9 @@ def _qualification(status_of: tuple[float, int] | None, answered: int, correct: 
     return "qualified" if correct / answered >= min_accuracy else "failed"
 
 
-def collect_figures(session: Session, project_name: str, seed: int, started: datetime,
-                    ended: datetime) -> DemoFigures:
+def collect_figures(
+    session: Session, project_name: str, seed: int, started: datetime, ended: datetime
+) -> DemoFigures:
     project = get_project(session, project_name)
     pid = project.id
     spec = project_spec(project)
@@ -187,8 +188,12 @@ def collect_figures(session: Session, project_name: str, seed: int, started: dat
     top_answers = sum(r.answers for r in rows[:top_count])
 
     clars = session.execute(
-        select(Clarification.opened_at, Clarification.first_answered_at,
-               Clarification.status, Clarification.escalations)
+        select(
+            Clarification.opened_at,
+            Clarification.first_answered_at,
+            Clarification.status,
+            Clarification.escalations,
+        )
         .where(Clarification.project_id == pid)
         .order_by(Clarification.id)
     ).all()
@@ -218,8 +223,9 @@ def collect_figures(session: Session, project_name: str, seed: int, started: dat
     )
     outbox = dict(
         session.execute(
-            select(OutboxMessage.status, func.count(OutboxMessage.id))
-            .group_by(OutboxMessage.status)
+            select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
+                OutboxMessage.status
+            )
         ).all()
     )
     return DemoFigures(
@@ -235,7 +241,9 @@ def collect_figures(session: Session, project_name: str, seed: int, started: dat
         overlap=project.overlap,
         qualification=(
             f"at least {qual.min_gold_accuracy:.0%} correct once {qual.min_gold_answered} "
-            "gold items are answered" if qual is not None else "none"
+            "gold items are answered"
+            if qual is not None
+            else "none"
         ),
         answers=answers,
         skips=by_status.get("skipped", 0),
@@ -257,8 +265,9 @@ def collect_figures(session: Session, project_name: str, seed: int, started: dat
     )
 
 
-def write_exports(store: Store, project: str, out_dir: Path, jsonl_name: str,
-                  csv_name: str) -> list[Path]:
+def write_exports(
+    store: Store, project: str, out_dir: Path, jsonl_name: str, csv_name: str
+) -> list[Path]:
     """The project's answers as JSONL and CSV, through the export service."""
     from hdops.services.export import export_answers
 
@@ -308,17 +317,31 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         f"({_duration(f.started, f.ended)}) · {len(f.contractors)} contractors"
     )
 
-    progress = _facts([
-        ("Items completed", f"{f.items_completed} / {f.items}  "
-                            f"({f.gold_items} gold; {f.items_raised} raised above overlap "
-                            f"{f.overlap} after disagreement)"),
-        ("Answers", f"{f.answers} accepted · {f.skips} skipped · {f.expired} leases expired"),
-        ("Chat messages", f"{f.messages_sent} delivered · {f.messages_pending} pending · "
-                          f"{f.messages_failed} failed"),
-    ])
+    progress = _facts(
+        [
+            (
+                "Items completed",
+                f"{f.items_completed} / {f.items}  "
+                f"({f.gold_items} gold; {f.items_raised} raised above overlap "
+                f"{f.overlap} after disagreement)",
+            ),
+            ("Answers", f"{f.answers} accepted · {f.skips} skipped · {f.expired} leases expired"),
+            (
+                "Chat messages",
+                f"{f.messages_sent} delivered · {f.messages_pending} pending · "
+                f"{f.messages_failed} failed",
+            ),
+        ]
+    )
 
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold", pad_edge=False,
-                  collapse_padding=True, padding=(0, 1))
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        header_style="bold",
+        pad_edge=False,
+        collapse_padding=True,
+        padding=(0, 1),
+    )
     table.add_column("Contractor", no_wrap=True)
     table.add_column("Answers", justify="right")
     table.add_column("Share", justify="right")
@@ -366,18 +389,28 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         f"{len(f.contractors)}): {f.top_share:.1%} ({f.top_answers} of {f.answers})"
     )
 
-    clarifications = _facts([
-        ("Asked", str(f.asked)),
-        ("Answered", f"{f.answered} (resolved {f.resolved}; {f.escalated} escalated after "
-                     "waiting)"),
-        ("Time to first answer", f"median {_minutes(f.median_first_answer)} · longest "
-                                 f"{_minutes(max(f.first_answer_seconds, default=None))}"),
-    ])
+    clarifications = _facts(
+        [
+            ("Asked", str(f.asked)),
+            (
+                "Answered",
+                f"{f.answered} (resolved {f.resolved}; {f.escalated} escalated after waiting)",
+            ),
+            (
+                "Time to first answer",
+                f"median {_minutes(f.median_first_answer)} · longest "
+                f"{_minutes(max(f.first_answer_seconds, default=None))}",
+            ),
+        ]
+    )
 
     by_version = " · ".join(f"v{v}: {n}" for v, n in f.answers_by_version)
     instruction_rows = [
-        ("Current version", f"v{f.instruction_version} ({len(f.faq)} FAQ "
-                            f"{'entry' if len(f.faq) == 1 else 'entries'} added from questions)"),
+        (
+            "Current version",
+            f"v{f.instruction_version} ({len(f.faq)} FAQ "
+            f"{'entry' if len(f.faq) == 1 else 'entries'} added from questions)",
+        ),
         ("Answers by version", by_version),
     ]
     instruction_rows += [(f"FAQ {n}", q) for n, q in enumerate(f.faq, start=1)]
@@ -402,8 +435,14 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
 def report_text(figures: DemoFigures) -> str:
     """The report as plain text at a fixed width (identical for the same seed)."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=REPORT_WIDTH, no_color=True, force_terminal=False,
-                      highlight=False, emoji=False)
+    console = Console(
+        file=buffer,
+        width=REPORT_WIDTH,
+        no_color=True,
+        force_terminal=False,
+        highlight=False,
+        emoji=False,
+    )
     console.print(Group(*renderables(figures)))
     return buffer.getvalue()
 

@@ -174,10 +174,8 @@ QUESTIONS: tuple[tuple[str, str, str], ...] = (
 )
 TOPICS: dict[str, tuple[str, ...]] = {
     "harm": ("poison", "bomb", "instagram", "disappeared", "gift card"),
-    "medical": ("fever", "ibuprofen", "stung", "cookie dough", "lose weight", "virus",
-                "workout"),
-    "code": ("python", "sql", "css", "code", "binary search", "tcp", "programming",
-             "recursion"),
+    "medical": ("fever", "ibuprofen", "stung", "cookie dough", "lose weight", "virus", "workout"),
+    "code": ("python", "sql", "css", "code", "binary search", "tcp", "programming", "recursion"),
 }
 ANSWERS = {question: answer for question, answer, _ in QUESTIONS}
 GENERIC_ANSWER = "Good question — go with the instructions' order: correct, safe, on topic."
@@ -187,10 +185,16 @@ THANKS = (
     "Thanks — answering it now.",
 )
 RATIONALES = {
-    "a": ("A answers the actual question; B doesn't.", "B has a factual error.",
-          "A is correct and shorter."),
-    "b": ("B is accurate, A gets a key fact wrong.", "B answers what was asked.",
-          "A pads the answer; B is direct."),
+    "a": (
+        "A answers the actual question; B doesn't.",
+        "B has a factual error.",
+        "A is correct and shorter.",
+    ),
+    "b": (
+        "B is accurate, A gets a key fact wrong.",
+        "B answers what was asked.",
+        "A pads the answer; B is direct.",
+    ),
     "tie": ("Both are equally good.", "Same content, different style."),
 }
 
@@ -271,9 +275,7 @@ def find_example(name: str = EXAMPLE) -> Path:
     for candidate in candidates:
         if (candidate / "spec.yaml").is_file():
             return candidate
-    raise HdopsError(
-        f"cannot find examples/{name}/spec.yaml (run from the hdops source tree)"
-    )
+    raise HdopsError(f"cannot find examples/{name}/spec.yaml (run from the hdops source tree)")
 
 
 def demo_spec(example: Path) -> ProjectSpec:
@@ -314,11 +316,23 @@ def set_up(store: Store, example: Path, seed: int) -> ProjectSpec:
     with store.unit_of_work() as session:
         create_project(session, spec)
         for r in RESEARCHERS:
-            add_person(session, r.name, identities=[f"console:{r.name}"], roles=["researcher"],
-                       display_name=r.display_name, tz="UTC")
+            add_person(
+                session,
+                r.name,
+                identities=[f"console:{r.name}"],
+                roles=["researcher"],
+                display_name=r.display_name,
+                tz="UTC",
+            )
         for c in CONTRACTORS:
-            add_person(session, c.name, identities=[f"console:{c.name}"], roles=["contractor"],
-                       display_name=c.display_name, tz="UTC")
+            add_person(
+                session,
+                c.name,
+                identities=[f"console:{c.name}"],
+                roles=["contractor"],
+                display_name=c.display_name,
+                tz="UTC",
+            )
     with store.unit_of_work() as session:
         import_items(session, spec.name, example / "items.jsonl", batch=f"demo-seed-{seed}")
     return spec
@@ -365,10 +379,16 @@ Action = Callable[[], Awaitable[None]]
 class Simulation:
     """One simulated working day on a fresh database."""
 
-    def __init__(self, store: Store, seed: int, truth: dict[str, str], *,
-                 hours: float = DEFAULT_HOURS,
-                 clarification_channel: str = CLARIFICATION_CHANNEL,
-                 settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        seed: int,
+        truth: dict[str, str],
+        *,
+        hours: float = DEFAULT_HOURS,
+        clarification_channel: str = CLARIFICATION_CHANNEL,
+        settings: Settings | None = None,
+    ) -> None:
         self.store = store
         self.seed = seed
         self.truth = truth
@@ -460,12 +480,16 @@ class Simulation:
         """Every item has its answers, no question is open and nobody holds a task."""
         with self.store.unit_of_work() as session:
             unfinished = session.scalar(
-                select(func.count(Item.id)).where(Item.answer_count < Item.target))
+                select(func.count(Item.id)).where(Item.answer_count < Item.target)
+            )
             open_questions = session.scalar(
-                select(func.count(Clarification.id)).where(Clarification.status == "open"))
+                select(func.count(Clarification.id)).where(Clarification.status == "open")
+            )
             held = session.scalar(
                 select(func.count(Assignment.id)).where(
-                    Assignment.status.in_(("offered", "waiting"))))
+                    Assignment.status.in_(("offered", "waiting"))
+                )
+            )
         return not unfinished and not open_questions and not held
 
     # ------------------------------------------------------------------ seeing
@@ -481,14 +505,15 @@ class Simulation:
         elif msg.channel == self.clar_channel and kind == "new":
             if msg.thread_of is None:
                 for researcher in self.researchers:
-                    self.after(researcher.notice_delay(),
-                               partial(self._researcher_notices, researcher, msg.id))
+                    self.after(
+                        researcher.notice_delay(),
+                        partial(self._researcher_notices, researcher, msg.id),
+                    )
             elif any(isinstance(p, Mention) for p in msg.message.parts):
                 # An escalation mentions the researchers: whoever is free looks now.
                 for researcher in self.researchers:
                     delay = round(researcher.rng.uniform(1, 6) * 60)
-                    self.after(delay, partial(self._researcher_notices, researcher,
-                                              msg.thread_of))
+                    self.after(delay, partial(self._researcher_notices, researcher, msg.thread_of))
 
     def _contractor_sees(self, agent: Contractor, msg: LocalMessage, kind: str) -> None:
         if msg.thread_of is None:
@@ -498,7 +523,8 @@ class Simulation:
                 agent.owner_of[msg.id] = assignment
                 agent.items[assignment] = _item_of(msg) or ""
                 agent.texts[assignment] = " ".join(
-                    p.value for p in msg.message.parts if isinstance(p, FieldPart))
+                    p.value for p in msg.message.parts if isinstance(p, FieldPart)
+                )
                 self._wake(agent)
             elif kind == "edit" and msg.id in agent.owner_of:
                 # Recorded, skipped or expired: the controls are gone.
@@ -514,8 +540,9 @@ class Simulation:
         assignment = agent.owner_of[msg.thread_of]
         if "(researcher)" in msg.message.text:
             if agent.rng.random() < 0.35:
-                self.after(round(agent.rng.uniform(20, 90)),
-                           partial(self._thank, agent, msg.thread_of))
+                self.after(
+                    round(agent.rng.uniform(20, 90)), partial(self._thank, agent, msg.thread_of)
+                )
         elif "was resolved" in msg.message.text:
             agent.resolved.add(assignment)
             self._wake(agent)
@@ -584,8 +611,7 @@ class Simulation:
         agent.working = assignment
         traits = agent.traits
         if assignment in agent.resolved:
-            self.after(agent.seconds(traits.speed * 0.5),
-                       partial(self._answer, agent, assignment))
+            self.after(agent.seconds(traits.speed * 0.5), partial(self._answer, agent, assignment))
         elif agent.rng.random() < traits.question_rate:
             self.after(agent.seconds(traits.speed * 0.4), partial(self._ask, agent, assignment))
         elif agent.rng.random() < traits.skip_rate:
@@ -639,8 +665,10 @@ class Simulation:
             return
         if agent.rng.random() < agent.traits.rationale_rate:
             text = agent.rng.choice(RATIONALES[label])
-            self.after(round(agent.rng.uniform(15, 45)),
-                       partial(self._submit_answer, agent, assignment, text))
+            self.after(
+                round(agent.rng.uniform(15, 45)),
+                partial(self._submit_answer, agent, assignment, text),
+            )
         else:
             await self._submit_answer(agent, assignment, "")
 
@@ -680,8 +708,10 @@ class Simulation:
         if message_id is not None:
             reply = self.chat.press(agent.name, message_id, "Skip")
             if reply.form is not None:
-                self.chat.submit(agent.name, {"reason": "expertise",
-                                              "note": "Needs domain knowledge I don't have."})
+                self.chat.submit(
+                    agent.name,
+                    {"reason": "expertise", "note": "Needs domain knowledge I don't have."},
+                )
                 agent.tasks.pop(assignment, None)
         await self._done_working(agent)
 
@@ -701,16 +731,20 @@ class Simulation:
         answer = ANSWERS.get(question, GENERIC_ANSWER)
         self.chat.reply(researcher.name, post_id, answer)
         await self.deliver()
-        self.after(round(researcher.rng.uniform(60, 240)),
-                   partial(self._researcher_closes, researcher, post_id, question))
+        self.after(
+            round(researcher.rng.uniform(60, 240)),
+            partial(self._researcher_closes, researcher, post_id, question),
+        )
 
-    async def _researcher_closes(self, researcher: Researcher, post_id: str,
-                                 question: str) -> None:
+    async def _researcher_closes(self, researcher: Researcher, post_id: str, question: str) -> None:
         post = self.chat.messages[post_id]
         if not any(b.label == "Resolve" for b in post.message.buttons()):
             return
-        wants_faq = (researcher.traits.faq_rate > 0 and question not in self.faq_questions
-                     and researcher.rng.random() < researcher.traits.faq_rate)
+        wants_faq = (
+            researcher.traits.faq_rate > 0
+            and question not in self.faq_questions
+            and researcher.rng.random() < researcher.traits.faq_rate
+        )
         if wants_faq:
             reply = self.chat.press(researcher.name, post_id, "Add to FAQ")
             if reply.form is not None:
@@ -763,9 +797,13 @@ def _quiet_delivery_logs() -> Iterator[None]:
         logger.setLevel(level)
 
 
-async def run_demo_async(seed: int = 1, out: Path | None = None, *,
-                         hours: float = DEFAULT_HOURS,
-                         console: Console | None = None) -> DemoResult:
+async def run_demo_async(
+    seed: int = 1,
+    out: Path | None = None,
+    *,
+    hours: float = DEFAULT_HOURS,
+    console: Console | None = None,
+) -> DemoResult:
     """Run the demo into `out`; print the report on `console` if given."""
     settings = demo_settings()
     example = find_example()
@@ -776,8 +814,9 @@ async def run_demo_async(seed: int = 1, out: Path | None = None, *,
         spec = set_up(store, example, seed)
         truth = true_labels(example / "items.jsonl", random.Random(f"hdops-demo:{seed}:truth"))
         channel = spec.clarifications.console_channel or CLARIFICATION_CHANNEL
-        sim = Simulation(store, seed, truth, hours=hours, clarification_channel=channel,
-                         settings=settings)
+        sim = Simulation(
+            store, seed, truth, hours=hours, clarification_channel=channel, settings=settings
+        )
         with _quiet_delivery_logs():
             ended = await sim.run()
         files = demo_report.write_exports(store, spec.name, out_dir, ANSWERS_JSONL, ANSWERS_CSV)
@@ -792,10 +831,14 @@ async def run_demo_async(seed: int = 1, out: Path | None = None, *,
             demo_report.print_report(figures, console)
     finally:
         store.dispose()
-    return DemoResult(out_dir, text, figures,
-                      [*files, transcript, report_file, out_dir / DB_FILE])
+    return DemoResult(out_dir, text, figures, [*files, transcript, report_file, out_dir / DB_FILE])
 
 
-def run_demo(seed: int = 1, out: Path | None = None, *, hours: float = DEFAULT_HOURS,
-             console: Console | None = None) -> DemoResult:
+def run_demo(
+    seed: int = 1,
+    out: Path | None = None,
+    *,
+    hours: float = DEFAULT_HOURS,
+    console: Console | None = None,
+) -> DemoResult:
     return asyncio.run(run_demo_async(seed, out, hours=hours, console=console))

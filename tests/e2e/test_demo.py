@@ -45,8 +45,7 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
 
 def test_the_demo_writes_its_files(runs: Runs) -> None:
     out = runs.first.out_dir
-    for name in ("answers.jsonl", "answers.csv", "transcript.txt", "report.txt",
-                 "hdops-demo.db"):
+    for name in ("answers.jsonl", "answers.csv", "transcript.txt", "report.txt", "hdops-demo.db"):
         assert (out / name).is_file(), name
     assert (out / "report.txt").read_text(encoding="utf-8") == runs.first.report_text
 
@@ -68,7 +67,8 @@ def test_report_figures_agree_with_the_database_and_exports(runs: Runs) -> None:
     gold_rows = [r for r in rows if r["gold_correct"] is not None]
     assert len(gold_rows) == sum(c.gold_answered for c in fig.contractors)
     assert sum(1 for r in gold_rows if r["gold_correct"]) == sum(
-        c.gold_correct for c in fig.contractors)
+        c.gold_correct for c in fig.contractors
+    )
     top = sorted((c.answers for c in fig.contractors), reverse=True)[: fig.top_count]
     assert fig.top_count == 2 and fig.top_answers == sum(top)
     assert 0 < fig.top_share <= 1
@@ -83,8 +83,11 @@ def test_report_figures_agree_with_the_database_and_exports(runs: Runs) -> None:
         with store.unit_of_work() as s:
             assert s.scalar(select(func.count(Answer.id))) == fig.answers
             assert s.scalar(select(func.count(Clarification.id))) == fig.asked
-            answered = s.scalar(select(func.count(Clarification.id)).where(
-                Clarification.first_answered_at.is_not(None)))
+            answered = s.scalar(
+                select(func.count(Clarification.id)).where(
+                    Clarification.first_answered_at.is_not(None)
+                )
+            )
             assert answered == fig.answered
     finally:
         store.dispose()
@@ -102,25 +105,34 @@ def test_same_seed_same_report_and_transcript(runs: Runs) -> None:
     again = (runs.again.out_dir / "transcript.txt").read_text(encoding="utf-8")
     assert first == again
     assert _jsonl(runs.first.out_dir / "answers.jsonl") == _jsonl(
-        runs.again.out_dir / "answers.jsonl")
+        runs.again.out_dir / "answers.jsonl"
+    )
 
 
 def test_another_seed_gives_other_numbers(runs: Runs) -> None:
     assert runs.other.report_text != runs.first.report_text
     a, b = runs.first.figures, runs.other.figures
     assert ([c.answers for c in a.contractors], a.answers, a.first_answer_seconds) != (
-        [c.answers for c in b.contractors], b.answers, b.first_answer_seconds)
+        [c.answers for c in b.contractors],
+        b.answers,
+        b.first_answer_seconds,
+    )
 
 
 def test_the_transcript_shows_questions_going_both_ways(runs: Runs) -> None:
     transcript = (runs.first.out_dir / "transcript.txt").read_text(encoding="utf-8")
     lines = transcript.splitlines()
     # A researcher replies in the clarification thread ...
-    assert any("→ clarifications (thread" in line and (" rita →" in line or " sam →" in line)
-               for line in lines)
+    assert any(
+        "→ clarifications (thread" in line and (" rita →" in line or " sam →" in line)
+        for line in lines
+    )
     # ... and the bot relays it into the contractor's task thread.
-    relayed = [line for line in lines
-               if "bot → dm-" in line and "(thread" in line and "(researcher):" in line]
+    relayed = [
+        line
+        for line in lines
+        if "bot → dm-" in line and "(thread" in line and "(researcher):" in line
+    ]
     assert relayed
     assert "presses [Ask a question]" in transcript
     assert "Question #1 — Helpfulness comparisons" in transcript
@@ -136,8 +148,7 @@ def _app() -> typer.Typer:
 def test_cli_demo_prints_the_report(tmp_path: Path) -> None:
     app = _app()
     out = tmp_path / "cli"
-    result = CliRunner().invoke(app, ["demo", "--seed", "5", "--out", str(out),
-                                      "--hours", "0.5"])
+    result = CliRunner().invoke(app, ["demo", "--seed", "5", "--out", str(out), "--hours", "0.5"])
     assert result.exit_code == 0, result.output
     assert "hdops demo — seed 5" in result.output
     assert "Share of answers from the top 20% of contractors" in result.output
