@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slack.rate_limits import RateLimiter
 from tests.fakes.slack.specs import sample, specs_dir
 
 pytest_plugins = ["tests.fakes.slack.fixtures"]  # the fake_slack fixture
@@ -100,6 +101,26 @@ FORM_VIEW: dict[str, Any] = {
         },
     ],
 }
+
+
+PRIVATE_BLOCKS: list[dict[str, Any]] = [
+    {"type": "section", "text": {"type": "mrkdwn", "text": "Is this task clear?"}},
+    {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "hd:private:yes",
+                "text": {"type": "plain_text", "text": "Yes"},
+            },
+            {
+                "type": "button",
+                "action_id": "hd:private:dismiss",
+                "text": {"type": "plain_text", "text": "Dismiss"},
+            },
+        ],
+    },
+]
 
 
 def free_port() -> int:
@@ -309,6 +330,103 @@ async def test_tokens_are_checked(fake_slack: FakeSlack) -> None:
     assert len(fake_slack.pop_violations()) == 2
 
 
+async def test_trigger_ids_live_three_seconds_and_serve_once(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice")
+    trigger = fake_slack.payloads.trigger(alice)
+    opened = await client.views_open(trigger_id=trigger, view=FORM_VIEW)
+    view_id = opened["view"]["id"]
+    assert fake_slack.open_view(alice) is fake_slack.ws.views[view_id]
+    with pytest.raises(SlackApiError) as error:
+        await client.views_open(trigger_id=trigger, view=FORM_VIEW)
+    assert error.value.response["error"] == "exchanged_trigger_id"
+
+    late = fake_slack.payloads.trigger(alice)
+    fake_slack.clock.advance(3.5)
+    with pytest.raises(SlackApiError) as error:
+        await client.views_push(trigger_id=late, view=FORM_VIEW)
+    assert error.value.response["error"] == "expired_trigger_id"
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert "used twice" in problems[0] and "after 3.5 s" in problems[1]
+
+    pushed = await client.views_push(trigger_id=fake_slack.payloads.trigger(alice), view=FORM_VIEW)
+    assert pushed["view"]["root_view_id"] == view_id
+    assert pushed["view"]["previous_view_id"] == view_id
+    with pytest.raises(SlackApiError) as error:
+        await client.views_update(view_id=view_id, view=FORM_VIEW, hash="stale")
+    assert error.value.response["error"] == "hash_conflict"
+    renamed = {**FORM_VIEW, "title": {"type": "plain_text", "text": "Renamed"}}
+    current = fake_slack.ws.views[view_id].hash
+    updated = await client.views_update(view_id=view_id, view=renamed, hash=current)
+    assert updated["view"]["title"]["text"] == "Renamed" and updated["view"]["hash"] != current
+
+    too_long = {**FORM_VIEW, "title": {"type": "plain_text", "text": "x" * 25}}
+    with pytest.raises(SlackApiError) as error:
+        await client.views_update(view_id=view_id, view=too_long)
+    assert error.value.response["error"] == "invalid_arguments"
+    assert any("24" in p.problem for p in fake_slack.pop_violations())
+
+
+async def test_threads_replies_pages_reactions_and_deletes(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice")
+    room = fake_slack.add_channel("clarifications")
+    parent = await client.chat_postMessage(channel=room.id, text="Q: what is a refusal?")
+    for n in range(3):
+        await client.chat_postMessage(channel=room.id, thread_ts=parent["ts"], text=f"r{n}")
+    pages = [
+        [m["text"] for m in page["messages"]]
+        async for page in await client.conversations_replies(
+            channel=room.id, ts=parent["ts"], limit=2
+        )
+    ]
+    assert pages == [["Q: what is a refusal?", "r0"], ["r1", "r2"]]
+
+    await client.reactions_add(channel=room.id, timestamp=parent["ts"], name="eyes")
+    assert fake_slack.messages(room)[0].reactions == {"eyes": [fake_slack.bot.id]}
+    await client.chat_delete(channel=room.id, ts=parent["ts"])
+    assert [m.text for m in fake_slack.messages(room)] == ["r0", "r1", "r2"]
+
+    person = await fake_slack.post_user_message(alice, room, "mine", thread_ts=None)
+    assert not person.delivered  # no bot listening: nothing sent, nothing to ack
+    assert person.message is not None
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_update(channel=room.id, ts=person.message.ts, text="edited")
+    assert error.value.response["error"] == "cant_update_message"
+
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=room.id, thread_ts="yesterday", text="x")
+    assert error.value.response["error"] == "invalid_thread_ts"
+    lost = await client.chat_postMessage(channel=room.id, thread_ts="1600000000.000100", text="x")
+    assert lost["ok"]  # Slack accepts it, and the reply is visible nowhere: the app's bug
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert "not a valid thread_ts" in problems[0] and "names no message" in problems[1]
+
+    outsider = fake_slack.add_channel("elsewhere", members=[])
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postEphemeral(channel=outsider.id, user=alice.id, text="psst")
+    assert error.value.response["error"] == "user_not_in_channel"
+    closed = fake_slack.add_channel("not-ours", bot_member=False)
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=closed.id, text="hi")
+    assert error.value.response["error"] == "not_in_channel"
+
+
+async def test_rate_limits_when_asked_for(fake_slack: FakeSlack, client: AsyncWebClient) -> None:
+    fake_slack.rate_limiter = RateLimiter()
+    room = fake_slack.add_channel("busy")
+    for n in range(5):  # a short burst is fine
+        await client.chat_postMessage(channel=room.id, text=f"m{n}")
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=room.id, text="one too many")
+    assert error.value.response.status_code == 429
+    assert error.value.response.headers["Retry-After"] == "1"
+    fake_slack.clock.advance(1.0)
+    assert (await client.chat_postMessage(channel=room.id, text="later"))["ok"]
+
+
 # ----------------------------------------------------------------------------- a bolt app
 
 
@@ -318,12 +436,26 @@ def make_app(fake: FakeSlack) -> tuple[AsyncApp, list[dict[str, Any]]]:
     app = AsyncApp(client=client, signing_secret=fake.signing_secret)
     seen: list[dict[str, Any]] = []
 
+    async def is_help(command: dict[str, Any]) -> bool:
+        return bool(command["text"] == "help")
+
+    @app.command("/hdops", matchers=[is_help])
+    async def on_help(ack: Any) -> None:
+        await ack("Usage: /hdops next | ask | private")
+
     @app.command("/hdops")
     async def on_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         seen.append(command)
         if command["text"] == "ask":
             await client.views_open(trigger_id=command["trigger_id"], view=FORM_VIEW)
+        elif command["text"] == "private":
+            await client.chat_postEphemeral(
+                channel=command["channel_id"],
+                user=command["user_id"],
+                text="Only you can see this",
+                blocks=PRIVATE_BLOCKS,
+            )
         else:
             await client.chat_postMessage(
                 channel=command["channel_id"], text="Task 1", blocks=TASK_BLOCKS
@@ -342,12 +474,25 @@ def make_app(fake: FakeSlack) -> tuple[AsyncApp, list[dict[str, Any]]]:
             blocks=[],
         )
 
+    @app.action(re.compile(r"^hd:private:"))
+    async def on_private(ack: Any, action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        if action["action_id"] == "hd:private:dismiss":
+            await respond(delete_original=True)
+        else:
+            await respond(replace_original=True, text="Thanks, noted.")
+
     @app.view("hd:form:ask")
     async def on_form(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         seen.append(body)
         text = view["state"]["values"]["question"]["text"]["value"]
         if len(text) < 10:
             await ack(response_action="errors", errors={"question": "Please say a bit more."})
+        elif text == "more questions please":
+            page_two = {**FORM_VIEW, "title": {"type": "plain_text", "text": "Page 2"}}
+            await ack(response_action="update", view=page_two)
+        elif text == "blame the wrong block":
+            await ack(response_action="errors", errors={"no-such-block": "?"})
         else:
             await ack()
 
@@ -507,6 +652,65 @@ async def test_socket_mode_reconnects_after_disconnect(
     assert command.acked
 
 
+async def test_socket_mode_ephemeral_buttons_and_response_url(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    alice = fake_slack.add_user("alice")
+    room = fake_slack.add_channel("labelers")
+    help_ = await fake_slack.slash_command(alice, "/hdops", "help", channel=room)
+    assert help_.response == {"text": "Usage: /hdops next | ask | private"}
+    assert fake_slack.ephemerals(alice, room)[0].text == "Usage: /hdops next | ask | private"
+
+    await fake_slack.slash_command(alice, "/hdops", "private", channel=room)
+    prompt = await fake_slack.wait_for(
+        lambda: len(fake_slack.ephemerals(alice)) == 2 and fake_slack.ephemerals(alice)[-1]
+    )
+    assert prompt.ephemeral_to == alice.id and fake_slack.messages(room) == []
+    click = await fake_slack.click_button(alice, prompt, "Yes")
+    assert click.payload["container"]["is_ephemeral"] and "message" not in click.payload
+    await fake_slack.wait_for(lambda: prompt.text == "Thanks, noted.")
+    assert prompt.blocks == [] and prompt.edited
+
+    await fake_slack.slash_command(alice, "/hdops", "private", channel=room)
+    second = await fake_slack.wait_for(
+        lambda: len(fake_slack.ephemerals(alice)) == 3 and fake_slack.ephemerals(alice)[-1]
+    )
+    await fake_slack.click_button(alice, second, "Dismiss")
+    await fake_slack.wait_for(lambda: second.deleted)
+    assert [c.method for c in fake_slack.calls if c.method == "response_url"] == [
+        "response_url"
+    ] * 2
+
+
+async def test_socket_mode_modal_update_and_bad_errors(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    alice = fake_slack.add_user("alice")
+    await fake_slack.slash_command(alice, "/hdops", "ask")
+    view = await fake_slack.wait_for(lambda: fake_slack.open_view(alice))
+    updated = await fake_slack.submit_view(
+        alice, view.id, {"question": {"text": "more questions please"}}
+    )
+    assert updated.view is view and view.payload["title"]["text"] == "Page 2"
+    await fake_slack.submit_view(alice, view.id, {"question": {"text": "blame the wrong block"}})
+    [problem] = fake_slack.pop_violations()
+    assert problem.method == "view_submission ack" and "'no-such-block'" in problem.problem
+
+
+async def test_socket_mode_bot_messages_echo_with_bot_id(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    _, seen = socket_app
+    fake_slack.echo_bot_messages = True
+    alice = fake_slack.add_user("alice")
+    await fake_slack.slash_command(alice, "/hdops", "next")
+    echo = await fake_slack.wait_for(
+        lambda: [d for d in fake_slack.deliveries if d.kind == "events_api" and d.acked]
+    )
+    assert echo[0].payload["event"]["bot_id"] == fake_slack.bot.bot_id
+    assert not [e for e in seen if e.get("bot_id")]  # bolt drops the app's own messages
+
+
 # ----------------------------------------------------------------------------- HTTP
 
 
@@ -529,6 +733,9 @@ async def test_http_mode_signed_requests_are_accepted(
     assert event.status == 200 and seen[-1]["text"] == "hi"
     retry = await fake_slack.redeliver(event)
     assert retry.status == 200 and retry.retry_attempt == 1
+    help_ = await fake_slack.slash_command(alice, "/hdops", "help")
+    assert help_.response == {"text": "Usage: /hdops next | ask | private"}
+    assert await fake_slack.verify_url()
 
 
 @pytest.mark.parametrize("signature", ["bad", "stale", "unsigned"])

@@ -30,6 +30,7 @@ import aiohttp
 from aiohttp import web
 
 from .payloads import Payloads, rich_text
+from .rate_limits import RateLimiter
 from .signing import SignatureMode, signed_headers
 from .socket_mode import SocketModeServer
 from .validation import check_view, input_block_ids
@@ -141,6 +142,7 @@ class FakeSlack:
         ack_timeout: float = ACK_LIMIT,
         echo_bot_messages: bool = False,
         bot_events: Iterable[str] = DEFAULT_BOT_EVENTS,
+        rate_limits: bool = False,
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
@@ -151,6 +153,7 @@ class FakeSlack:
         self.ack_timeout = ack_timeout
         self.echo_bot_messages = echo_bot_messages
         self.bot_events = set(bot_events)
+        self.rate_limiter = RateLimiter() if rate_limits else None
         self.ws = Workspace()
         self.clock = FakeClock()
         self.calls: list[Call] = []
@@ -380,6 +383,16 @@ class FakeSlack:
             )
             call.status, call.response = fault.status, {"ok": False, "error": fault.error}
             return web.json_response(call.response, status=fault.status, headers=headers)
+        if self.rate_limiter is not None:
+            channel = params.get("channel")
+            wait = self.rate_limiter.retry_after(
+                method, channel if isinstance(channel, str) else None, self.clock.now()
+            )
+            if wait:
+                call.status, call.response = 429, {"ok": False, "error": "ratelimited"}
+                return web.json_response(
+                    call.response, status=429, headers={"Retry-After": str(wait)}
+                )
         try:
             if body_error:
                 raise SlackError(body_error, f"request body is {body_error}")
@@ -600,6 +613,17 @@ class FakeSlack:
             retry_reason=reason or default,
         )
 
+    async def verify_url(self) -> bool:
+        """Slack's url_verification handshake against `app_url`: is the challenge echoed?"""
+        if self.transport != "http":
+            raise RuntimeError("url_verification exists in HTTP mode only")
+        challenge = uuid.uuid4().hex
+        delivery = await self.deliver(
+            "events_api",
+            {"token": self.verification_token, "challenge": challenge, "type": "url_verification"},
+        )
+        return delivery.status == 200 and (delivery.response or {}).get("challenge") == challenge
+
     async def wait_for_socket(self, count: int = 1, timeout: float = 5.0) -> None:
         """Until `count` Socket Mode connections are open."""
         await self.socket.wait_connected(count, timeout)
@@ -722,7 +746,8 @@ class FakeSlack:
         thread_ts: str | None = None,
     ) -> Delivery:
         """`user` writes `text` (in their DM with the bot when `channel` is None), in a
-        thread if `thread_ts`; the app gets a `message` event if it subscribed to it."""
+        thread if `thread_ts`; the app gets a `message` event if it subscribed to it (and,
+        in Socket Mode, is connected: otherwise `delivered` is False)."""
         person = self.ws.user(user)
         place = self._place(person, channel)
         if place.is_archived:
@@ -860,8 +885,11 @@ class FakeSlack:
     async def _send_event(self, event: dict[str, Any], place: FakeChannel) -> Delivery:
         subscription = MESSAGE_EVENT_FOR[place.kind]
         wrapped = self.payloads.event_callback(event)
-        if subscription not in self.bot_events or (
-            place.kind == "channel" and not place.bot_member
+        unheard = self.transport == "socket" and not self.socket.open_connections
+        if (
+            unheard
+            or subscription not in self.bot_events
+            or (place.kind == "channel" and not place.bot_member)
         ):
             delivery = Delivery("events_api", wrapped, self.transport, delivered=False)
             self.deliveries.append(delivery)

@@ -176,7 +176,7 @@ class WebApi:
         """The channel chat.postMessage writes to: an id, or a user id (the app's DM)."""
         if ref.startswith(("U", "W")):
             user = self.ws.users.get(ref)
-            if user is None:
+            if user is None or (user.deleted and not self.ws.has_dm(user)):
                 raise SlackError("channel_not_found")
             if user.is_bot:
                 raise SlackError("cannot_dm_bot")
