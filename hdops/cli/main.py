@@ -22,6 +22,9 @@ _FEATURES: list[tuple[str, str | None]] = [
     ("hdops.cli.export", None),
     ("hdops.cli.people", None),
     ("hdops.cli.answers", None),
+    ("hdops.cli.shifts", None),
+    ("hdops.cli.payouts", None),
+    ("hdops.cli.quality", None),
 ]
 
 

@@ -123,6 +123,14 @@ def usage_error(spec_words: str, usage: str) -> InvalidInput:
     return InvalidInput(f"Usage: /hdops {usage}")
 
 
+# Feature modules that register commands; a module not built yet is skipped.
+FEATURE_MODULES = (
+    "hdops.commands.basics",
+    "hdops.commands.projects",
+    "hdops.commands.shifts",
+    "hdops.commands.payouts",
+    "hdops.commands.quality",
+)
 _loaded = False
 
 
@@ -132,4 +140,11 @@ def _load_features() -> None:
     if _loaded:
         return
     _loaded = True
-    from hdops.commands import basics, projects  # noqa: F401
+    import importlib
+
+    for name in FEATURE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
