@@ -92,8 +92,41 @@ class Mention(BaseModel):
     text: str = ""
 
 
+class Image(BaseModel):
+    """A picture sent with the message (e.g. a PNG chart in a digest). Stored base64
+    in the outbox; platforms upload it as a file next to the message."""
+
+    model_config = _Frozen
+    kind: Literal["image"] = "image"
+    filename: str
+    title: str
+    png_base64: str
+
+
+class Table(BaseModel):
+    """A small table (shift lists, coverage, payout summaries). Platforms render it as
+    monospaced text; cells are plain text."""
+
+    model_config = _Frozen
+    kind: Literal["table"] = "table"
+    columns: list[str]
+    rows: list[list[str]]
+
+    def text(self) -> str:
+        widths = [len(c) for c in self.columns]
+        for row in self.rows:
+            for i, cell in enumerate(row[: len(widths)]):
+                widths[i] = max(widths[i], len(cell))
+        lines = ["  ".join(c.ljust(w) for c, w in zip(self.columns, widths, strict=False))]
+        lines.append("  ".join("-" * w for w in widths))
+        for row in self.rows:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
+        return "\n".join(line.rstrip() for line in lines)
+
+
 Part = Annotated[
-    Heading | Paragraph | FieldPart | Actions | Context | Mention, Field(discriminator="kind")
+    Heading | Paragraph | FieldPart | Actions | Context | Mention | Image | Table,
+    Field(discriminator="kind"),
 ]
 
 
@@ -125,6 +158,10 @@ class Message(BaseModel):
                 lines.append(p.text)
             elif isinstance(p, FieldPart):
                 lines.append(f"{p.label}: {p.value}")
+            elif isinstance(p, Table):
+                lines.append(p.text())
+            elif isinstance(p, Image):
+                lines.append(f"[image: {p.title} ({p.filename})]")
             elif isinstance(p, Mention):
                 lines.append(
                     " ".join(f"@{i}" for i in p.identities) + (f" {p.text}" if p.text else "")
