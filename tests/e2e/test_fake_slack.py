@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -25,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slack.bolt_apps import connected_over_socket_mode, served_over_http
 from tests.fakes.slack.rate_limits import RateLimiter
 from tests.fakes.slack.specs import sample, specs_dir
 
@@ -121,12 +118,6 @@ PRIVATE_BLOCKS: list[dict[str, Any]] = [
         ],
     },
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -510,34 +501,15 @@ async def socket_app(
     fake_slack: FakeSlack,
 ) -> AsyncIterator[tuple[AsyncApp, list[dict[str, Any]]]]:
     app, seen = make_app(fake_slack)
-    handler = AsyncSocketModeHandler(app, fake_slack.app_token)
-    await handler.connect_async()
-    await fake_slack.wait_for_socket()
-    try:
+    async with connected_over_socket_mode(fake_slack, app):
         yield app, seen
-    finally:
-        await handler.close_async()
 
 
 @pytest.fixture
 async def http_app(fake_slack: FakeSlack) -> AsyncIterator[tuple[AsyncApp, list[dict[str, Any]]]]:
     app, seen = make_app(fake_slack)
-
-    async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    web_app = web.Application()
-    web_app.router.add_post("/slack/events", events)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    fake_slack.transport = "http"
-    fake_slack.app_url = f"http://127.0.0.1:{port}/slack/events"
-    try:
+    async with served_over_http(fake_slack, app):
         yield app, seen
-    finally:
-        await runner.cleanup()
 
 
 # ----------------------------------------------------------------------------- Socket Mode

@@ -1,7 +1,7 @@
 """pytest fixture: a started `FakeSlack` that fails the test if the app broke Slack's rules.
 
-Use it from a conftest.py (or a test module) with
-`from tests.fakes.slack.fixtures import fake_slack  # noqa: F401`.
+In a test module (or the root conftest.py): `pytest_plugins = ["tests.fakes.slack.fixtures"]`.
+To connect a bolt app, see `tests.fakes.slack.bolt_apps`.
 """
 
 from __future__ import annotations

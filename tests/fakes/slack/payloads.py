@@ -229,22 +229,22 @@ class Payloads:
         pickers), a list of strings (multi selects), or a ready-made state dict.
         Raises ValueError for what Slack's client would not let a person submit.
         """
-        inputs = {b.get("block_id"): b for b in view.blocks if b.get("type") == "input"}
+        inputs = {str(b.get("block_id")): b for b in view.blocks if b.get("type") == "input"}
         for block_id in values:
             if block_id not in inputs:
                 raise ValueError(f"view {view.id} has no input block {block_id!r}")
         state: dict[str, dict[str, Any]] = {}
-        for block_id, block in inputs.items():
+        for input_id, block in inputs.items():
             element = block["element"]
             action_id = element["action_id"]
-            given = values.get(block_id, {})
+            given = values.get(input_id, {})
             unknown = set(given) - {action_id}
             if unknown:
-                raise ValueError(f"input {block_id!r} has no action_id {sorted(unknown)}")
+                raise ValueError(f"input {input_id!r} has no action_id {sorted(unknown)}")
             entry = self._input_state(element, given.get(action_id))
             if not block.get("optional") and _is_empty(entry):
-                raise ValueError(f"input {block_id!r} is required: Slack would not submit")
-            state[block_id] = {action_id: entry}
+                raise ValueError(f"input {input_id!r} is required: Slack would not submit")
+            state[input_id] = {action_id: entry}
         return state
 
     def _input_state(self, element: Mapping[str, Any], value: Any) -> dict[str, Any]:
