@@ -405,6 +405,24 @@ async def test_threads_replies_pages_reactions_and_deletes(
     assert error.value.response["error"] == "not_in_channel"
 
 
+async def test_history_lookup_and_methods_the_fake_lacks(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = fake_slack.add_user("alice", email="alice@lab.example")
+    room = fake_slack.add_channel("ops")
+    first = await client.chat_postMessage(channel=room.id, text="one")
+    await client.chat_postMessage(channel=room.id, thread_ts=first["ts"], text="hidden reply")
+    await client.chat_postMessage(channel=room.id, text="two")
+    history = await client.conversations_history(channel=room.id)
+    assert [m["text"] for m in history["messages"]] == ["two", "one"]  # newest first
+    found = await client.users_lookupByEmail(email="Alice@lab.example")
+    assert found["user"]["id"] == alice.id
+    with pytest.raises(SlackApiError) as error:
+        await client.pins_add(channel=room.id, timestamp=first["ts"])
+    assert error.value.response["error"] == "fake_not_implemented"
+    assert "does not implement" in fake_slack.pop_violations()[0].problem
+
+
 async def test_rate_limits_when_asked_for(fake_slack: FakeSlack, client: AsyncWebClient) -> None:
     fake_slack.rate_limiter = RateLimiter()
     room = fake_slack.add_channel("busy")
@@ -681,6 +699,29 @@ async def test_socket_mode_bot_messages_echo_with_bot_id(
     )
     assert echo[0].payload["event"]["bot_id"] == fake_slack.bot.bot_id
     assert not [e for e in seen if e.get("bot_id")]  # bolt drops the app's own messages
+
+
+async def test_socket_mode_mentions_and_app_home(
+    fake_slack: FakeSlack, socket_app: tuple[AsyncApp, list[dict[str, Any]]]
+) -> None:
+    _, seen = socket_app
+    fake_slack.bot_events |= {"app_mention", "app_home_opened"}
+    fake_slack.ack_timeout = 0.5  # events nobody listens to are never acked: wait less
+    alice = fake_slack.add_user("alice")
+    fake_slack.add_user("bob")
+    room = fake_slack.add_channel("labelers")
+    said = await fake_slack.post_user_message(alice, room, "@hdops can @bob help? <3")
+    assert said.message is not None
+    assert (
+        said.message.text
+        == f"<@{fake_slack.bot.id}> can <@{fake_slack.user('bob').id}> help? &lt;3"
+    )
+    mention = fake_slack.deliveries[-1]
+    assert mention.payload["event"]["type"] == "app_mention"
+    assert not mention.acked  # the app has no app_mention listener: bolt does not ack
+    home = await fake_slack.open_app_home(alice)
+    assert home.payload["event"]["channel"] == fake_slack.dm_with(alice)
+    assert seen[-1]["type"] == "message"
 
 
 # ----------------------------------------------------------------------------- HTTP

@@ -771,11 +771,26 @@ class FakeSlack:
         event = self.payloads.message_event(message, place)
         delivery = await self._send_event(event, place)
         delivery.message = message
-        if self.bot.id in escaped and not place.is_dm and "app_mention" in self.bot_events:
+        if f"<@{self.bot.id}>" in escaped and not place.is_dm:
             mention = {k: v for k, v in event.items() if k not in {"channel_type"}}
             mention["type"] = "app_mention"
-            await self.deliver("events_api", self.payloads.event_callback(mention))
+            await self._send_event(mention, place, "app_mention")
         return delivery
+
+    async def open_app_home(self, user: UserRef, tab: str = "home") -> Delivery:
+        """`user` opens the app's Home (or Messages) tab: an `app_home_opened` event."""
+        person = self.ws.user(user)
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": person.id,
+            "channel": self.ws.dm_with(person).id,
+            "tab": tab,
+            "event_ts": self.ws.timestamps.next(),
+        }
+        home = self.home_view(person)
+        if home is not None and tab == "home":
+            event["view"] = home.to_api(self.ws)
+        return await self._send_event(event, self.ws.dm_with(person), "app_home_opened")
 
     async def send_event(self, event: dict[str, Any]) -> Delivery:
         """Any Events API event (wrapped in event_callback); `event_ts` added if missing."""
@@ -882,8 +897,10 @@ class FakeSlack:
         else:
             self._violate(where, f"unknown response_action {action!r}")
 
-    async def _send_event(self, event: dict[str, Any], place: FakeChannel) -> Delivery:
-        subscription = MESSAGE_EVENT_FOR[place.kind]
+    async def _send_event(
+        self, event: dict[str, Any], place: FakeChannel, subscription: str | None = None
+    ) -> Delivery:
+        subscription = subscription or MESSAGE_EVENT_FOR[place.kind]
         wrapped = self.payloads.event_callback(event)
         unheard = self.transport == "socket" and not self.socket.open_connections
         if (

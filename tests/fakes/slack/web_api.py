@@ -86,6 +86,8 @@ class WebApi:
             "conversations.open": self.conversations_open,
             "conversations.info": self.conversations_info,
             "conversations.replies": self.conversations_replies,
+            "conversations.history": self.conversations_history,
+            "users.lookupByEmail": self.users_lookupByEmail,
             "users.info": self.users_info,
             "views.open": self.views_open,
             "views.push": self.views_push,
@@ -121,7 +123,8 @@ class WebApi:
         handler = self.handlers.get(method)
         if handler is None:
             raise SlackError(
-                "unknown_method", f"{method} exists in Slack but the fake does not implement it"
+                "fake_not_implemented",
+                f"{method} exists in Slack but FakeSlack does not implement it yet",
             )
         return {"ok": True, **handler(params)}
 
@@ -357,21 +360,43 @@ class WebApi:
         root = parent.thread_ts or parent.ts
         head = self.ws.find_message(channel.id, root) or parent
         thread = [head, *self.ws.replies(channel.id, root)]
+        return self._page(thread, params)
+
+    def conversations_history(self, params: Params) -> dict[str, Any]:
+        channel = self._conversation(_str(params, "channel"))
+        oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or 9e9)
+        inclusive = _truthy(params.get("inclusive"))
+        top = [
+            m
+            for m in reversed(self.ws.messages(channel.id))
+            if (not m.is_reply or m.reply_broadcast)
+            and (oldest < float(m.ts) < latest or (inclusive and float(m.ts) in (oldest, latest)))
+        ]
+        return self._page(top, params)
+
+    def _page(self, messages: list[FakeMessage], params: Params) -> dict[str, Any]:
         start = 0
         if params.get("cursor"):
             try:
                 start = int(base64.b64decode(_str(params, "cursor")).decode().split(":")[1])
             except (ValueError, IndexError) as exc:
                 raise SlackError("invalid_cursor", f"cursor {params['cursor']!r}") from exc
-        limit = int(params.get("limit") or 1000)
-        page = thread[start : start + limit]
-        more = start + limit < len(thread)
+        limit = int(params.get("limit") or 100)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
         cursor = base64.b64encode(f"next:{start + limit}".encode()).decode() if more else ""
         return {
             "messages": [m.to_api(self.ws) for m in page],
             "has_more": more,
             "response_metadata": {"next_cursor": cursor},
         }
+
+    def users_lookupByEmail(self, params: Params) -> dict[str, Any]:
+        email = _str(params, "email").lower()
+        for user in self.ws.users.values():
+            if (user.email or f"{user.name}@example.com").lower() == email:
+                return {"user": user.to_api(self.ws.team_id)}
+        raise SlackError("users_not_found")
 
     def users_info(self, params: Params) -> dict[str, Any]:
         user = self.ws.users.get(_str(params, "user"))
