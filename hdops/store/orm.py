@@ -370,6 +370,12 @@ class Shift(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     created_at: Mapped[datetime]
     no_show_reported_at: Mapped[datetime | None]
+    # A pending swap: the person asked to take this shift over (Accept / Decline).
+    swap_to: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    swap_requested_at: Mapped[datetime | None]
+    # Goes up on every change of time, person or status: reminders are deduplicated
+    # per revision (a moved shift is reminded again) and it is the iCalendar SEQUENCE.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Availability(Base):
