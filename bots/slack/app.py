@@ -58,8 +58,9 @@ def slack_text_to_plain(text: str) -> str:
 
 
 def command_text(text: str) -> str:
-    """`<@U123|alice>` / `<@U123>` → `slack:U123`, the identity form commands accept."""
-    return MENTION_RE.sub(lambda m: f"slack:{m.group(1)}", text)
+    """`<@U123|alice>` / `<@U123>` → `slack:U123`, the identity form commands accept;
+    then Slack's &amp;/&lt;/&gt; escapes are undone so the core sees what was typed."""
+    return html.unescape(MENTION_RE.sub(lambda m: f"slack:{m.group(1)}", text))
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
