@@ -21,13 +21,13 @@ import re
 from typing import Any
 
 from aiohttp import web
-from bots.slack.blocks import form_values, full_text_modal, message_payload, modal_view
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots import metrics
+from bots.slack.blocks import form_values, full_text_modal, message_payload, modal_view
 from bots.slack.port import SlackPort
 from hdops.chat import Reply
 from hdops.config import Settings

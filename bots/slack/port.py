@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bots.slack.blocks import message_payload
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.slack.blocks import message_payload
 from hdops.chat import Message
 from hdops.ports import DeliveryError, SentRef
 
