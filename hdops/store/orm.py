@@ -22,6 +22,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Connection,
     Float,
     ForeignKey,
     Index,
@@ -30,9 +31,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
+from hdops.errors import Conflict
 from hdops.store.types import Money, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -419,6 +424,23 @@ class Adjustment(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     created_at: Mapped[datetime]
+    # What caused an automatic adjustment (`dispute:7`, `rejected:123`): unique, so
+    # a correction is booked exactly once however often a week is drafted.
+    source: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class PayoutWeek(Base):
+    """The lock of one ISO week's pay. Approving sets `approved`; from then on the
+    week's statements, lines and adjustments never change (guarded here and by
+    database triggers, see migration 0003)."""
+
+    __tablename__ = "payout_weeks"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | approved
+    drafted_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
 
 
 class PayoutStatement(Base):
@@ -432,6 +454,9 @@ class PayoutStatement(Base):
     total: Mapped[Decimal]
     tasks: Mapped[int] = mapped_column(Integer, default=0)
     seconds_worked: Mapped[int] = mapped_column(Integer, default=0)
+    # Checked-in time or time spent on tasks, whichever is longer: the divisor of
+    # the effective hourly rate shown on the statement.
+    active_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | approved
     created_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
@@ -452,6 +477,9 @@ class PayoutLine(Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # tasks | hours | adjustment | rejected
+    # Stable identity of the line across re-drafts (`tasks:3:0.4000`, `adj:12`), so a
+    # dispute keeps pointing at the same line when a draft is recomputed.
+    key: Mapped[str] = mapped_column(String(64), default="", server_default="")
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
     description: Mapped[str] = mapped_column(Text)
     quantity: Mapped[Decimal]
@@ -557,3 +585,84 @@ class Pseudonym(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     alias: Mapped[str] = mapped_column(String(32))
+
+
+# --------------------------------------------------------------------------- guards
+
+
+class ApprovedPayoutChange(Conflict):
+    """A write would change an approved payout week. Raised inside a flush, so no
+    code path (service, command, script) can change what was approved; the database
+    triggers of migration 0003 refuse the same writes made with plain SQL."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"Approved payouts never change ({what}); "
+            "book a correction as an adjustment in a later week."
+        )
+
+
+def _week_is_approved(connection: Connection, week: str) -> bool:
+    status = connection.execute(
+        select(PayoutWeek.status).where(PayoutWeek.week == week)
+    ).scalar_one_or_none()
+    return status == "approved"
+
+
+def _statement_is_approved(connection: Connection, statement_id: int | None) -> bool:
+    if statement_id is None:
+        return False
+    status = connection.execute(
+        select(PayoutStatement.status).where(PayoutStatement.id == statement_id)
+    ).scalar_one_or_none()
+    return status == "approved"
+
+
+def _committed(target: Any, attr: str) -> Any:
+    """The value of `attr` as loaded from the database (before this flush's change)."""
+    history = inspect(target).attrs[attr].history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    return getattr(target, attr)
+
+
+@event.listens_for(PayoutWeek, "before_update")
+@event.listens_for(PayoutWeek, "before_delete")
+def _guard_week(_m: Mapper[Any], _c: Connection, target: PayoutWeek) -> None:
+    if _committed(target, "status") == "approved":
+        raise ApprovedPayoutChange(f"week {target.week}")
+
+
+@event.listens_for(PayoutStatement, "before_insert")
+def _guard_new_statement(_m: Mapper[Any], connection: Connection, target: PayoutStatement) -> None:
+    if _week_is_approved(connection, target.week):
+        raise ApprovedPayoutChange(f"new statement in week {target.week}")
+
+
+@event.listens_for(PayoutStatement, "before_update")
+@event.listens_for(PayoutStatement, "before_delete")
+def _guard_statement(_m: Mapper[Any], _c: Connection, target: PayoutStatement) -> None:
+    if _committed(target, "status") == "approved":
+        raise ApprovedPayoutChange(f"statement {target.id}")
+
+
+@event.listens_for(PayoutLine, "before_insert")
+@event.listens_for(PayoutLine, "before_update")
+@event.listens_for(PayoutLine, "before_delete")
+def _guard_line(_m: Mapper[Any], connection: Connection, target: PayoutLine) -> None:
+    ids = {_committed(target, "statement_id"), target.statement_id}
+    if target.statement_id is None and target.statement is not None:
+        ids.add(target.statement.id)
+    if any(_statement_is_approved(connection, i) for i in ids):
+        raise ApprovedPayoutChange(f"line of statement {target.statement_id}")
+
+
+@event.listens_for(Adjustment, "before_insert")
+@event.listens_for(Adjustment, "before_update")
+@event.listens_for(Adjustment, "before_delete")
+def _guard_adjustment(_m: Mapper[Any], connection: Connection, target: Adjustment) -> None:
+    for week in {_committed(target, "week"), target.week}:
+        if week is not None and _week_is_approved(connection, week):
+            raise ApprovedPayoutChange(f"adjustment in week {week}")
