@@ -113,7 +113,7 @@ async def run(contractors: int, rounds: int, tmp: Path) -> tuple[list[float], li
             )
             await fake.settle(quiet=0.3, timeout=60)
             for _ in range(rounds):
-                open_task = {}
+                open_task: dict[str, tuple[str, FakeMessage]] = {}
                 for u in users:
                     dm = fake.dm_with(u)
                     tasks = [
@@ -126,15 +126,12 @@ async def run(contractors: int, rounds: int, tmp: Path) -> tuple[list[float], li
                 started = {u.id: time.time() for u in users}
 
                 async def click(
-                    u: object,
-                    marks: dict[str, int] = marks,
+                    u: FakeUser,
                     started: dict[str, float] = started,
-                    open_task: dict[str, object] = open_task,
+                    open_task: dict[str, tuple[str, FakeMessage]] = open_task,
                 ) -> None:
-                    uid = u.id  # type: ignore[attr-defined]
-                    dm, task = open_task[uid]  # type: ignore[misc]
-                    started[uid] = time.time()
-                    await fake.click_button(u, task, "A is better")  # type: ignore[arg-type]
+                    started[u.id] = time.time()
+                    await fake.click_button(u, open_task[u.id][1], "A is better")
 
                 await asyncio.gather(*(click(u) for u in users))
 
