@@ -42,6 +42,7 @@ from hdops.store.migrate import upgrade
 from hdops.store.orm import Item
 from tests.fakes.slack.bolt_apps import connected_over_socket_mode
 from tests.fakes.slack.server import FakeSlack
+from tests.fakes.slack.workspace import FakeMessage, FakeUser
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -136,12 +137,13 @@ async def run(contractors: int, rounds: int, tmp: Path) -> tuple[list[float], li
                 await asyncio.gather(*(click(u) for u in users))
 
                 def all_served(
-                    marks: dict[str, int] = marks, open_task: dict[str, object] = open_task
+                    marks: dict[str, int] = marks,
+                    open_task: dict[str, tuple[str, FakeMessage]] = open_task,
                 ) -> bool:
                     return all(
                         any(
                             c.method == "chat.postMessage"
-                            and c.params.get("channel") == open_task[u.id][0]  # type: ignore[index]
+                            and c.params.get("channel") == open_task[u.id][0]
                             for c in fake.calls[marks[u.id] :]
                         )
                         for u in users
