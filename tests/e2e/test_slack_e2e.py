@@ -212,3 +212,60 @@ async def test_user_who_left_is_a_logged_error_not_a_crash(
         await fake_slack.slash_command(w.alice, "/hdops", "next")
         await w.settle()
         assert len(w.tasks(w.alice)) == 1  # the bot still works for everyone else
+
+
+async def test_event_retries_relay_a_thread_reply_once(store: Store, fake_slack: FakeSlack) -> None:
+    async with slack_world(store, fake_slack) as w:
+        await fake_slack.slash_command(w.alice, "/hdops", "next")
+        await w.settle()
+        [task] = w.tasks(w.alice)
+        await fake_slack.slash_command(w.alice, "/hdops", "ask which one is shorter?")
+        await w.settle()
+        [post] = [m for m in fake_slack.messages(w.clar) if m.thread_ts in (None, m.ts)]
+        reply = await fake_slack.post_user_message(w.rita, w.clar, "The second.", thread_ts=post.ts)
+        await fake_slack.redeliver(reply, reason="http_timeout")  # X-Slack-Retry-Num: 1
+        await w.settle()
+        relayed = [
+            m
+            for m in fake_slack.thread(fake_slack.dm_with(w.alice), task.ts)
+            if "The second." in str(m.blocks)
+        ]
+        assert len(relayed) == 1
+
+
+async def test_archived_clarification_channel_is_surfaced_to_ops(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    async with slack_world(store, fake_slack) as w:
+        fake_slack.archive(w.clar)
+        await fake_slack.slash_command(w.alice, "/hdops", "next")
+        await w.settle()
+        await fake_slack.slash_command(w.alice, "/hdops", "ask is this still on?")
+        await w.settle()
+        notes = [m for m in fake_slack.messages(w.ops) if "Could not deliver" in str(m.blocks)]
+        assert notes and "is_archived" in str(notes[0].blocks)
+        # the bot keeps working: her next task (the asked-about one waits) can be answered
+        task = w.tasks(w.alice)[-1]
+        await fake_slack.click_button(w.alice, task, "Tie")
+        await w.settle()
+        with store.unit_of_work() as s:
+            assert s.scalar(select(func.count(Answer.id))) == 1
+
+
+async def test_http_mode_serves_health_and_metrics(store: Store, fake_slack: FakeSlack) -> None:
+    import aiohttp
+
+    async with slack_world(store, fake_slack, "http") as w:
+        await fake_slack.slash_command(w.alice, "/hdops", "next")
+        await w.settle()
+        base = (fake_slack.app_url or "").rsplit("/slack/events", 1)[0]
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/healthz") as resp:
+                assert resp.status == 200
+                body = await resp.json()
+                assert body["ok"] is True and body["platforms"] == ["slack"]
+            async with http.get(f"{base}/metrics") as resp:
+                text = await resp.text()
+                assert resp.status == 200
+                assert 'hdops_events_total{kind="command",platform="slack"}' in text
+                assert fake_slack.bot_token not in text
