@@ -9,6 +9,7 @@ and errors that retrying cannot fix (archived channel, user gone) are permanent.
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -16,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.blocks import message_payload
-from hdops.chat import Message
+from hdops.chat import Image, Message
 from hdops.ports import DeliveryError, SentRef
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,9 @@ class SlackPort:
 
     async def post_channel(self, channel: str, message: Message) -> SentRef:
         response = await self._call("chat_postMessage", channel=channel, **message_payload(message))
-        return SentRef(str(response["channel"]), str(response["ts"]))
+        ref = SentRef(str(response["channel"]), str(response["ts"]))
+        await self._upload_images(ref, message)
+        return ref
 
     async def post_thread(self, parent: SentRef, message: Message) -> SentRef:
         response = await self._call(
@@ -93,7 +96,27 @@ class SlackPort:
             thread_ts=parent.message_id,
             **message_payload(message),
         )
+        await self._upload_images(parent, message)
         return SentRef(str(response["channel"]), str(response["ts"]))
+
+    async def _upload_images(self, where: SentRef, message: Message) -> None:
+        """Charts travel as files in the message's thread (Slack's upload v2 flow:
+        files.getUploadURLExternal, the upload, files.completeUploadExternal). A failed
+        upload is logged, not retried: retrying would post the message itself again."""
+        for part in message.parts:
+            if not isinstance(part, Image):
+                continue
+            try:
+                await self._call(
+                    "files_upload_v2",
+                    channel=where.channel,
+                    thread_ts=where.message_id,
+                    filename=part.filename,
+                    title=part.title,
+                    content=base64.b64decode(part.png_base64),
+                )
+            except DeliveryError as exc:
+                log.warning("could not upload %s: %s", part.filename, exc)
 
     async def edit(self, ref: SentRef, message: Message) -> None:
         await self._call(

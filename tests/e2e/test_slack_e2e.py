@@ -269,3 +269,30 @@ async def test_http_mode_serves_health_and_metrics(store: Store, fake_slack: Fak
                 assert resp.status == 200
                 assert 'hdops_events_total{kind="command",platform="slack"}' in text
                 assert fake_slack.bot_token not in text
+
+
+async def test_charts_are_uploaded_as_files_next_to_the_message(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    import base64
+    from datetime import UTC, datetime
+
+    from hdops import intents
+    from hdops.chat import Image, Message, Paragraph
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
+    async with slack_world(store, fake_slack) as w:
+        with store.unit_of_work() as s:
+            message = Message(
+                text="Weekly digest",
+                parts=[
+                    Paragraph(text="Coverage this week"),
+                    Image(filename="coverage.png", title="Coverage", png_base64=png),
+                ],
+            )
+            intents.to_ops(s, message, datetime.now(UTC))
+        await w.settle()
+        [post] = [m for m in fake_slack.messages(w.ops) if "Coverage this week" in str(m.blocks)]
+        assert fake_slack.calls_to("files.getUploadURLExternal")
+        [done] = fake_slack.calls_to("files.completeUploadExternal")
+        assert done.params.get("channel_id") == w.ops.id
