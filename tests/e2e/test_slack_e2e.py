@@ -292,7 +292,8 @@ async def test_charts_are_uploaded_as_files_next_to_the_message(
             )
             intents.to_ops(s, message, datetime.now(UTC))
         await w.settle()
-        [post] = [m for m in fake_slack.messages(w.ops) if "Coverage this week" in str(m.blocks)]
+        posts = [m for m in fake_slack.messages(w.ops) if "Coverage this week" in str(m.blocks)]
+        assert len(posts) == 1  # posted once, chart alongside
         assert fake_slack.calls_to("files.getUploadURLExternal")
         [done] = fake_slack.calls_to("files.completeUploadExternal")
         assert done.params.get("channel_id") == w.ops.id
