@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 from hdops import actions
 from hdops.chat import Reply
 from hdops.clock import Clock, SystemClock
+from hdops.commands import payouts as payout_commands
 from hdops.commands import run_command
 from hdops.config import Settings
 from hdops.domain.people import parse_identity
 from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied
 from hdops.render import tasks as task_render
 from hdops.render.clarifications import faq_form
-from hdops.services import answers, clarifications, dispatch
+from hdops.services import answers, clarifications, dispatch, disputes
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.store import outbox
@@ -158,6 +159,12 @@ class Core:
                         return Reply.say("To ask about this task, press “Ask a question” on it.")
                     clarifications.relay_from_contractor(session, person, latest, text, now)
                     return Reply.nothing()
+                if kind == "dispute":  # the ops thread of a payout dispute
+                    disputes.relay_from_ops(session, person, int(ident), text, now)
+                    return Reply.nothing()
+                if kind == "dispute-dm":  # the contractor's thread of that dispute
+                    disputes.relay_from_contractor(session, person, int(ident), text, now)
+                    return Reply.nothing()
             return Reply.nothing()
 
         return self._run(identity, event_id, run)
@@ -237,6 +244,8 @@ class Core:
                     clar.id, clar.question, clarifications.last_researcher_reply(session, clar.id)
                 )
             )
+        if act.verb in (actions.APPROVE, actions.DISPUTE):
+            return payout_commands.handle_action(session, person, act, now, self.settings)
         raise InvalidInput("That button is not recognised (it may be from an old version).")
 
     def _answered(
@@ -294,6 +303,8 @@ class Core:
                 session, person, act.id, fields.get("question", ""), fields.get("answer", ""), now
             )
             return Reply.say(f"Added to the FAQ (instructions v{version}).")
+        if act.verb == actions.F_DISPUTE:
+            return payout_commands.handle_form(session, person, act, fields, now, self.settings)
         raise InvalidInput("That form is not recognised (it may be from an old version).")
 
     # ------------------------------------------------------------------ periodic work

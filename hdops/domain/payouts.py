@@ -1,0 +1,440 @@
+"""Payout rules (SPEC §8) as pure functions: weeks, rounding, statement lines.
+
+Everything here is exact `Decimal` arithmetic on data already read from the
+store, so the rules can be tested exhaustively (hypothesis) without a database:
+
+* a line's amount is rounded once, half-up to the cent (`round_money`), from
+  exact inputs; a statement's total is the exact sum of its rounded lines, so
+  the total always equals the sum of the lines to the cent;
+* currencies are never mixed: a statement has one currency, and so does every
+  line in it;
+* weeks are ISO weeks whose boundaries are Monday 00:00 in the ops timezone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from hdops.errors import InvalidInput
+
+CENT = Decimal("0.01")
+SECONDS_PER_HOUR = Decimal(3600)
+MAX_ADJUSTMENT = Decimal("1000000")
+MAX_REASON = 1000
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_WORDS = ("this", "next", "last", "prev")
+
+
+# --------------------------------------------------------------------------- weeks
+
+
+@dataclass(frozen=True, order=True)
+class IsoWeek:
+    """An ISO week such as 2026-W10 (Monday to Sunday)."""
+
+    year: int
+    week: int
+
+    def __post_init__(self) -> None:
+        try:
+            date.fromisocalendar(self.year, self.week, 1)
+        except ValueError:
+            raise InvalidInput(f"{self.year}-W{self.week:02d} is not an ISO week") from None
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def code(self) -> int:
+        """The week as one integer (202610), for action ids that carry ids only."""
+        return self.year * 100 + self.week
+
+    @classmethod
+    def from_code(cls, code: int) -> IsoWeek:
+        return cls(code // 100, code % 100)
+
+    @classmethod
+    def parse(cls, text: str) -> IsoWeek:
+        found = _WEEK_RE.match(text.strip().upper())
+        if found is None:
+            raise InvalidInput(
+                f"{text!r} is not a week: use this, next, last or YYYY-Www (e.g. 2026-W10)"
+            )
+        return cls(int(found.group(1)), int(found.group(2)))
+
+    @classmethod
+    def containing(cls, when: datetime, tz: str | ZoneInfo) -> IsoWeek:
+        """The week that `when` falls in, on the wall clock of `tz`."""
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        year, week, _ = when.astimezone(zone).isocalendar()
+        return cls(year, week)
+
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    def start(self, tz: str | ZoneInfo) -> datetime:
+        """Monday 00:00 of this week in `tz`, as aware UTC."""
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        monday = self.monday()
+        local = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
+        return local.astimezone(UTC)
+
+    def end(self, tz: str | ZoneInfo) -> datetime:
+        """The start of the next week: weeks tile time with no gap and no overlap."""
+        return self.shift(1).start(tz)
+
+    def shift(self, weeks: int) -> IsoWeek:
+        year, week, _ = (self.monday() + timedelta(weeks=weeks)).isocalendar()
+        return IsoWeek(year, week)
+
+    def span(self) -> str:
+        """`Mon 2 Mar – Sun 8 Mar 2026` for headings."""
+        monday = self.monday()
+        sunday = monday + timedelta(days=6)
+        return f"Mon {monday.day} {monday:%b} – Sun {sunday.day} {sunday:%b %Y}"
+
+
+def parse_week(
+    text: str | None, now: datetime, tz: str | ZoneInfo, default: str = "last"
+) -> IsoWeek:
+    """`this`, `next`, `last`/`prev` (relative to `now` in the ops timezone) or
+    `YYYY-Www`. Payouts look back, hence `last`, the week Monday's job drafts."""
+    word = (text or default).strip().lower()
+    current = IsoWeek.containing(now, tz)
+    if word == "this":
+        return current
+    if word == "next":
+        return current.shift(1)
+    if word in ("last", "prev"):
+        return current.shift(-1)
+    return IsoWeek.parse(word)
+
+
+# --------------------------------------------------------------------------- money
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Half-up to the cent: the one rounding step, applied per line."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(text: str | Decimal, what: str = "amount") -> Decimal:
+    """A money amount typed by a person: a decimal with at most 2 places, not zero."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise InvalidInput(
+            f"{what} must be a decimal amount such as 12.50 or -5, not {text!r}"
+        ) from None
+    if not value.is_finite():
+        raise InvalidInput(f"{what} must be a finite amount")
+    if value != value.quantize(CENT):
+        raise InvalidInput(f"{what} has at most 2 decimal places (cents), not {text!r}")
+    if value == 0:
+        raise InvalidInput(f"{what} must not be zero")
+    if abs(value) >= MAX_ADJUSTMENT:
+        raise InvalidInput(f"{what} must be less than {MAX_ADJUSTMENT} in size")
+    return value.quantize(CENT)
+
+
+def check_reason(text: str, what: str = "reason") -> str:
+    text = " ".join((text or "").split())
+    if not text:
+        raise InvalidInput(f"Give a {what}.")
+    if len(text) > MAX_REASON:
+        raise InvalidInput(f"The {what} is too long (at most {MAX_REASON} characters).")
+    return text
+
+
+def format_money(value: Decimal) -> str:
+    return f"{round_money(value):,.2f}"
+
+
+def format_hours(seconds: int) -> str:
+    return f"{Decimal(seconds) / SECONDS_PER_HOUR:.2f}"
+
+
+def effective_hourly(total: Decimal, active_seconds: int) -> Decimal | None:
+    """Earnings per active hour, to the cent (None without active time)."""
+    if active_seconds <= 0:
+        return None
+    return round_money(total * SECONDS_PER_HOUR / Decimal(active_seconds))
+
+
+def below_floor(rate: Decimal | None, floor: Decimal | None) -> bool:
+    return rate is not None and floor is not None and rate < floor
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class TaskGroup:
+    """Accepted answers of one project at one per-task rate."""
+
+    project_id: int
+    project: str
+    rate: Decimal
+    count: int
+
+
+@dataclass(frozen=True)
+class RejectedGroup:
+    """Rejected answers of one project, rate and reason: shown, never paid."""
+
+    project_id: int
+    project: str
+    rate: Decimal
+    reason: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HoursGroup:
+    """Checked-in seconds at one hourly rate (the rate snapshot at check-in)."""
+
+    rate: Decimal | None
+    seconds: int
+
+
+@dataclass(frozen=True)
+class AdjustmentEntry:
+    id: int
+    amount: Decimal
+    reason: str
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    key: str
+    kind: str  # tasks | rejected | hours | adjustment
+    project_id: int | None
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class StatementDraft:
+    person_id: int
+    currency: str
+    lines: tuple[LineDraft, ...]
+    tasks: int
+    seconds_worked: int
+    active_seconds: int
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+
+@dataclass
+class StatementInputs:
+    """Everything one person earned in one currency in one week, still unpriced."""
+
+    person_id: int
+    currency: str
+    tasks: list[TaskGroup] = field(default_factory=list)
+    rejected: list[RejectedGroup] = field(default_factory=list)
+    hours: list[HoursGroup] = field(default_factory=list)
+    adjustments: list[AdjustmentEntry] = field(default_factory=list)
+    task_seconds: int = 0
+
+
+MAX_ITEMS_LISTED = 10
+
+
+def _items_text(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:MAX_ITEMS_LISTED])
+    more = len(items) - MAX_ITEMS_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _digest(text: str) -> str:
+    """A short stable digest (Python's `hash` of a str differs between processes)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _rate_key(rate: Decimal | None) -> str:
+    return "none" if rate is None else f"{rate.normalize():f}"
+
+
+def build_statement(inputs: StatementInputs) -> StatementDraft:
+    """Price one person's week: one line per project and rate, per rejected reason,
+    per hourly rate and per adjustment, each rounded half-up to the cent."""
+    lines: list[LineDraft] = []
+    for t in sorted(inputs.tasks, key=lambda g: (g.project, g.project_id, g.rate)):
+        lines.append(
+            LineDraft(
+                key=f"tasks:{t.project_id}:{_rate_key(t.rate)}",
+                kind="tasks",
+                project_id=t.project_id,
+                description=f"{t.project}: {t.count} task{'s' if t.count != 1 else ''} "
+                f"× {t.rate.normalize():f}",
+                quantity=Decimal(t.count),
+                unit_amount=t.rate,
+                amount=round_money(t.rate * t.count),
+            )
+        )
+    for r in sorted(inputs.rejected, key=lambda g: (g.project, g.project_id, g.rate, g.reason)):
+        n = len(r.items)
+        lines.append(
+            LineDraft(
+                key=f"rejected:{r.project_id}:{_rate_key(r.rate)}:{_digest(r.reason)}",
+                kind="rejected",
+                project_id=r.project_id,
+                description=f"{r.project}: {n} rejected answer{'s' if n != 1 else ''}, not paid "
+                f"(items {_items_text(r.items)}) — reason: {r.reason}",
+                quantity=Decimal(n),
+                unit_amount=r.rate,
+                amount=Decimal("0.00"),
+            )
+        )
+    for h in sorted(inputs.hours, key=lambda g: (g.rate is None, g.rate or Decimal(0))):
+        rate = h.rate if h.rate is not None else Decimal("0")
+        hours = Decimal(h.seconds) / SECONDS_PER_HOUR
+        label = f"{hours:.2f} h checked in" + (
+            f" × {rate.normalize():f}/h" if h.rate is not None else " (no hourly rate)"
+        )
+        lines.append(
+            LineDraft(
+                key=f"hours:{_rate_key(h.rate)}",
+                kind="hours",
+                project_id=None,
+                description=label,
+                quantity=hours.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+                unit_amount=rate,
+                amount=round_money(Decimal(h.seconds) * rate / SECONDS_PER_HOUR),
+            )
+        )
+    for a in sorted(inputs.adjustments, key=lambda g: g.id):
+        lines.append(
+            LineDraft(
+                key=f"adj:{a.id}",
+                kind="adjustment",
+                project_id=None,
+                description=f"Adjustment: {a.reason}",
+                quantity=Decimal(1),
+                unit_amount=round_money(a.amount),
+                amount=round_money(a.amount),
+            )
+        )
+    seconds_worked = sum(h.seconds for h in inputs.hours)
+    return StatementDraft(
+        person_id=inputs.person_id,
+        currency=inputs.currency,
+        lines=tuple(lines),
+        tasks=sum(t.count for t in inputs.tasks),
+        seconds_worked=seconds_worked,
+        active_seconds=max(seconds_worked, inputs.task_seconds),
+    )
+
+
+def clipped_seconds(
+    started: datetime, ended: datetime | None, start: datetime, end: datetime, now: datetime
+) -> int:
+    """Seconds of a check-in inside [start, end); an open check-in runs until `now`."""
+    stop = min(ended or now, end)
+    begin = max(started, start)
+    return max(0, int((stop - begin).total_seconds()))
+
+
+def totals_by_currency(drafts: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    """Sum amounts per currency, never across currencies."""
+    totals: dict[str, Decimal] = {}
+    for currency, amount in drafts:
+        totals[currency] = totals.get(currency, Decimal("0.00")) + amount
+    return dict(sorted(totals.items()))
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: int
+    position: int
+    kind: str
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    amount: Decimal
+    open_dispute: int | None = None
+    project: str = ""
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """One person's statement in one currency, as shown to them and to ops."""
+
+    id: int
+    person_id: int
+    name: str
+    display_name: str
+    week: IsoWeek
+    currency: str
+    status: str  # draft | approved
+    total: Decimal
+    tasks: int
+    seconds_worked: int
+    active_seconds: int
+    lines: tuple[LineView, ...]
+    floor: Decimal | None = None
+
+    @property
+    def effective_hourly(self) -> Decimal | None:
+        return effective_hourly(self.total, self.active_seconds)
+
+    @property
+    def below_floor(self) -> bool:
+        return below_floor(self.effective_hourly, self.floor)
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    id: int
+    line_id: int
+    person_id: int
+    person: str
+    week: str
+    reason: str
+    status: str  # open | accepted | declined
+    line: str
+    amount: Decimal
+    currency: str
+    resolution: str | None = None
+    resolved_by: str | None = None
+
+
+@dataclass(frozen=True)
+class WeekView:
+    """A week's payouts: every statement (or one person's), open disputes, lock state."""
+
+    week: IsoWeek
+    tz: str
+    status: str  # none (nothing drafted) | draft | approved
+    ended: bool
+    statements: tuple[StatementView, ...]
+    disputes: tuple[DisputeView, ...] = ()
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    floor: Decimal | None = None
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        return totals_by_currency((s.currency, s.total) for s in self.statements)
+
+    @property
+    def below_floor(self) -> list[StatementView]:
+        return [s for s in self.statements if s.below_floor]
+
+    @property
+    def open_disputes(self) -> list[DisputeView]:
+        return [d for d in self.disputes if d.status == "open"]
