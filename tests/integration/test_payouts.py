@@ -379,9 +379,11 @@ def test_approved_week_refuses_direct_orm_changes(store: Store) -> None:
 def test_database_triggers_refuse_plain_sql_on_an_approved_week(store: Store, sql: str) -> None:
     _approved_week(store)
     before = _snapshot(store)
-    with pytest.raises(DBAPIError, match="approved payouts never change"):
-        with store.engine.begin() as conn:
-            conn.execute(text(sql))
+    with (
+        pytest.raises(DBAPIError, match="approved payouts never change"),
+        store.engine.begin() as conn,
+    ):
+        conn.execute(text(sql))
     assert _snapshot(store) == before
 
 
