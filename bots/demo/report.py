@@ -14,6 +14,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -35,6 +36,9 @@ from hdops.store.orm import (
     Person,
     RoleGrant,
 )
+
+if TYPE_CHECKING:
+    from bots.demo.payouts import PayoutFigures
 
 REPORT_WIDTH = 100
 TOP_SHARE = 0.2  # "the top 20% of contractors"
@@ -87,6 +91,7 @@ class DemoFigures:
     messages_sent: int
     messages_pending: int
     messages_failed: int
+    payouts: PayoutFigures | None = None  # the Monday job after the day (bots.demo.payouts)
 
     @property
     def top_share(self) -> float:
@@ -429,7 +434,14 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         clarifications,
         _heading("Instructions"),
         _facts(instruction_rows),
+        *_payouts(f),
     ]
+
+
+def _payouts(f: DemoFigures) -> list[RenderableType]:
+    from bots.demo import payouts
+
+    return payouts.renderables(f.payouts) if f.payouts is not None else []
 
 
 def report_text(figures: DemoFigures) -> str:

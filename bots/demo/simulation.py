@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import func, select
 
+from bots.demo import payouts as demo_payouts
 from bots.demo import report as demo_report
 from bots.local.platform import LocalChat, LocalMessage
 from hdops import actions
@@ -819,11 +820,15 @@ async def run_demo_async(
         )
         with _quiet_delivery_logs():
             ended = await sim.run()
+            payout_figures = await demo_payouts.run_payouts(sim, out_dir)
         files = demo_report.write_exports(store, spec.name, out_dir, ANSWERS_JSONL, ANSWERS_CSV)
+        if payout_figures.chart is not None:
+            files.append(payout_figures.chart)
         transcript = out_dir / TRANSCRIPT
         transcript.write_text(sim.transcript(), encoding="utf-8")
         with store.unit_of_work() as session:
             figures = demo_report.collect_figures(session, spec.name, seed, DAY_START, ended)
+        figures = replace(figures, payouts=payout_figures)
         text = demo_report.report_text(figures)
         report_file = out_dir / REPORT
         report_file.write_text(text, encoding="utf-8")
