@@ -29,6 +29,7 @@ from hdops.render.clarifications import faq_form
 from hdops.services import answers, clarifications, dispatch, disputes
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
+from hdops.services import shifts as shift_service
 from hdops.store import outbox
 from hdops.store.db import Store
 from hdops.store.orm import InstructionVersion, Person, Project
@@ -244,6 +245,17 @@ class Core:
                     clar.id, clar.question, clarifications.last_researcher_reply(session, clar.id)
                 )
             )
+        if act.verb in (actions.SWAP_OK, actions.SWAP_NO):
+            text = shift_service.answer_swap(
+                session,
+                person,
+                act.id,
+                act.arg,
+                act.verb == actions.SWAP_OK,
+                settings=self.settings,
+                now=now,
+            )
+            return Reply.say(text)
         if act.verb in (actions.APPROVE, actions.DISPUTE):
             return payout_commands.handle_action(session, person, act, now, self.settings)
         raise InvalidInput("That button is not recognised (it may be from an old version).")

@@ -14,6 +14,7 @@ from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.render import clarifications as render
 from hdops.services import audit, dispatch
 from hdops.services import projects as project_service
+from hdops.services import shifts as shift_service
 from hdops.services.answers import own_assignment
 from hdops.services.people import require_role
 from hdops.store.orm import (
@@ -58,6 +59,7 @@ def _post(
     project: Project,
     now: datetime,
     resolved_by: str | None = None,
+    on_call: list[str] | None = None,
 ) -> Message:
     item = session.get(Item, clar.item_id) if clar.item_id else None
     asker = session.get(Person, clar.person_id)
@@ -70,6 +72,7 @@ def _post(
         asker.display_name if asker else "?",
         clar.question,
         fields,
+        on_call=on_call or (),
         resolved_by=resolved_by,
     )
 
@@ -109,8 +112,15 @@ def open_clarification(
         # The item waits for them and stops counting against their speed.
         assignment.status = "waiting"
         assignment.leased_until = now + dispatch.WAITING_HOLD
+    # The researcher on call (a researcher shift now) is mentioned at once; the
+    # others only if it escalates (`due_escalations`).
+    on_call = shift_service.on_call(session, researchers_of(project), now)
     intents.to_channels(
-        session, _channels(project), _post(session, clar, project, now), now, ref=f"clar:{clar.id}"
+        session,
+        _channels(project),
+        _post(session, clar, project, now, on_call=on_call),
+        now,
+        ref=f"clar:{clar.id}",
     )
     intents.in_thread(session, f"assignment:{assignment.id}", render.question_sent(clar.id), now)
     audit.record(session, "clarification.open", f"clar:{clar.id}", actor_id=person.id, at=now)
