@@ -152,6 +152,7 @@ def _inputs(
             inputs[key] = StatementInputs(person_id=person, currency=currency)
         return inputs[key]
 
+    rejected_count = 0
     for g in q.answer_groups(session, start, end, person_id):
         s = slot(g.person_id, g.currency)
         s.task_seconds += int(g.seconds)
@@ -159,8 +160,10 @@ def _inputs(
             s.tasks.append(
                 TaskGroup(g.project_id, names.get(g.project_id, "?"), g.rate, int(g.count))
             )
+        elif g.status == "rejected":
+            rejected_count += int(g.count)
     rejected: dict[tuple[int, str, int, Decimal, str], list[str]] = defaultdict(list)
-    for r in q.rejected_answers(session, start, end, person_id):
+    for r in _rejected_details(session, start, end, person_id, rejected_count):
         rejected[(r.person_id, r.currency, r.project_id, r.rate, r.reason)].append(r.item)
     for (person, currency, project_id, rate, reason), items in rejected.items():
         slot(person, currency).rejected.append(
@@ -183,6 +186,19 @@ def _inputs(
             AdjustmentEntry(adj.id, adj.amount, adj.reason)
         )
     return inputs
+
+
+def _rejected_details(
+    session: Session, start: datetime, end: datetime, person_id: int | None, expected: int
+) -> list[q.RejectedAnswer]:
+    """Rejected answers with reasons: through the audit log (cheap) when it accounts
+    for every rejected answer the aggregate counted, else by scanning the week."""
+    if expected == 0:
+        return []
+    found = q.rejected_answers_by_audit(session, start, end, person_id)
+    if len(found) == expected:
+        return found
+    return q.rejected_answers(session, start, end, person_id)
 
 
 def _book_late_rejections(
@@ -314,6 +330,14 @@ def draft_week(
     drafts = {
         k: build_statement(v) for k, v in _inputs(session, week, now, settings, person_id).items()
     }
+    if row is None and drafts:
+        # The week row first: statements are checked against it (in memory) as they go in.
+        row = PayoutWeek(week=key, status="draft", drafted_at=now)
+        session.add(row)
+        session.flush()
+        created_row = True
+    else:
+        created_row = False
     existing = {(s.person_id, s.currency): s for s in q.statements(session, key, person_id)}
     disputed = q.disputed_line_ids(session, key) if existing else set()
     new_statements: list[PayoutStatement] = []
@@ -348,9 +372,7 @@ def draft_week(
         else:
             session.delete(stmt)
             result.removed += 1
-    if row is None and (drafts or result.removed):
-        session.add(PayoutWeek(week=key, status="draft", drafted_at=now))
-    elif row is not None and (new_statements or result.changed or result.removed):
+    if row is not None and not created_row and (new_statements or result.changed or result.removed):
         row.drafted_at = now
     session.flush()
     result.created = [s.id for s in new_statements]

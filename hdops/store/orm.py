@@ -35,7 +35,15 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    Session,
+    mapped_column,
+    object_session,
+    relationship,
+)
 
 from hdops.errors import Conflict
 from hdops.store.types import Money, UTCDateTime
@@ -602,7 +610,15 @@ class ApprovedPayoutChange(Conflict):
         )
 
 
-def _week_is_approved(connection: Connection, week: str) -> bool:
+def _week_is_approved(connection: Connection, week: str, target: object = None) -> bool:
+    """Whether `week` is approved. A week row already loaded in the target's session
+    answers from memory (drafting inserts a thousand statements of one week); else
+    one query. The database triggers check again either way."""
+    session = object_session(target) if target is not None else None
+    if session is not None:
+        loaded = session.identity_map.get(Session.identity_key(PayoutWeek, week))
+        if isinstance(loaded, PayoutWeek):
+            return bool(_committed(loaded, "status") == "approved")
     status = connection.execute(
         select(PayoutWeek.status).where(PayoutWeek.week == week)
     ).scalar_one_or_none()
@@ -637,7 +653,7 @@ def _guard_week(_m: Mapper[Any], _c: Connection, target: PayoutWeek) -> None:
 
 @event.listens_for(PayoutStatement, "before_insert")
 def _guard_new_statement(_m: Mapper[Any], connection: Connection, target: PayoutStatement) -> None:
-    if _week_is_approved(connection, target.week):
+    if _week_is_approved(connection, target.week, target):
         raise ApprovedPayoutChange(f"new statement in week {target.week}")
 
 
@@ -653,9 +669,16 @@ def _guard_statement(_m: Mapper[Any], _c: Connection, target: PayoutStatement) -
 @event.listens_for(PayoutLine, "before_delete")
 def _guard_line(_m: Mapper[Any], connection: Connection, target: PayoutLine) -> None:
     ids = {_committed(target, "statement_id"), target.statement_id}
-    if target.statement_id is None and target.statement is not None:
-        ids.add(target.statement.id)
-    if any(_statement_is_approved(connection, i) for i in ids):
+    parent = inspect(target).attrs["statement"].loaded_value
+    if isinstance(parent, PayoutStatement):
+        # The statement is in the session: its status as loaded (or as about to be
+        # inserted) answers without a query per line; the triggers still check.
+        state = inspect(parent)
+        status = parent.status if state.pending else _committed(parent, "status")
+        if status == "approved":
+            raise ApprovedPayoutChange(f"line of statement {parent.id}")
+        ids.discard(parent.id)
+    if any(_statement_is_approved(connection, i) for i in ids if i is not None):
         raise ApprovedPayoutChange(f"line of statement {target.statement_id}")
 
 
@@ -664,5 +687,5 @@ def _guard_line(_m: Mapper[Any], connection: Connection, target: PayoutLine) -> 
 @event.listens_for(Adjustment, "before_delete")
 def _guard_adjustment(_m: Mapper[Any], connection: Connection, target: Adjustment) -> None:
     for week in {_committed(target, "week"), target.week}:
-        if week is not None and _week_is_approved(connection, week):
+        if week is not None and _week_is_approved(connection, week, target):
             raise ApprovedPayoutChange(f"adjustment in week {week}")

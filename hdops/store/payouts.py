@@ -130,6 +130,52 @@ def rejected_answers(
     return [RejectedAnswer(*row) for row in session.execute(stmt)]
 
 
+def rejected_answers_by_audit(
+    session: Session, start: datetime, end: datetime, person_id: int | None = None
+) -> list[RejectedAnswer]:
+    """The same rows as `rejected_answers`, found through the audit log: an answer
+    in [start, end) can only have been rejected at or after `start`, and the log is
+    indexed by time, so this reads a few rows instead of scanning the week's answers.
+    The caller checks the count against the aggregate and falls back to the scan."""
+    ids = _rejected_ids_since(session, start)
+    found: list[RejectedAnswer] = []
+    for i in range(0, len(ids), 900):
+        stmt = (
+            select(
+                Answer.id,
+                Answer.person_id,
+                Answer.currency,
+                Answer.project_id,
+                Answer.pay_rate,
+                func.coalesce(Answer.rejected_reason, ""),
+                Item.external_id,
+            )
+            .join(Item, Item.id == Answer.item_id)
+            .where(
+                Answer.id.in_(ids[i : i + 900]),
+                Answer.answered_at >= start,
+                Answer.answered_at < end,
+                Answer.status == "rejected",
+            )
+            .order_by(Answer.id)
+        )
+        if person_id is not None:
+            stmt = stmt.where(Answer.person_id == person_id)
+        found.extend(RejectedAnswer(*row) for row in session.execute(stmt))
+    return sorted(found, key=lambda r: r.answer_id)
+
+
+def _rejected_ids_since(session: Session, since: datetime) -> list[int]:
+    subjects = session.scalars(
+        select(AuditEntry.subject).where(
+            AuditEntry.action == REJECT_AUDIT_ACTION, AuditEntry.at >= since
+        )
+    )
+    return sorted(
+        {int(s.split(":", 1)[1]) for s in subjects if s.startswith("answer:") and s[7:].isdigit()}
+    )
+
+
 def time_spans(
     session: Session, start: datetime, end: datetime, person_id: int | None = None
 ) -> list[TimeSpan]:
@@ -277,14 +323,7 @@ def outbox_key_used(session: Session, dedupe_key: str) -> bool:
 def late_rejections(session: Session, since: datetime) -> list[LateRejection]:
     """Answers rejected at or after `since` (found through the audit log's index on
     time, so no scan of the answers table), with what a correction needs."""
-    subjects = session.scalars(
-        select(AuditEntry.subject).where(
-            AuditEntry.action == REJECT_AUDIT_ACTION, AuditEntry.at >= since
-        )
-    )
-    ids = sorted(
-        {int(s.split(":", 1)[1]) for s in subjects if s.startswith("answer:") and s[7:].isdigit()}
-    )
+    ids = _rejected_ids_since(session, since)
     found: list[LateRejection] = []
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]

@@ -340,6 +340,19 @@ def test_approved_week_refuses_direct_orm_changes(store: Store) -> None:
                 created_at=AFTER,
             )
         ),
+        lambda s: (
+            s.get(PayoutWeek, "2026-W10"),  # the week in memory: checked without a query
+            s.add(
+                Adjustment(
+                    person_id=s.scalars(select(PayoutStatement.person_id)).first(),
+                    week="2026-W10",
+                    amount=Decimal("2"),
+                    currency="USD",
+                    reason="sneaky",
+                    created_at=AFTER,
+                )
+            ),
+        ),
         lambda s: s.add(
             PayoutStatement(
                 person_id=s.scalars(select(PayoutStatement.person_id)).first(),
@@ -410,3 +423,33 @@ def test_drafts_can_change_until_approved(store: Store) -> None:
         assert s.scalars(select(PayoutLine.id)).all() == first  # same line, new count
         assert s.scalars(select(PayoutStatement.total)).one() == Decimal("0.80")
         assert not payouts.draft_week(s, W10, AFTER, UTC_SETTINGS).any_change
+
+
+def test_rejected_answers_show_with_their_reason(store: Store) -> None:
+    """Rejected through the review service (found via its audit entry) or stored as
+    rejected (found by scanning the week): either way shown with the reason, unpaid."""
+    from hdops.services.answers import reject_answer
+
+    with store.unit_of_work() as s:
+        p = make_project(s)
+        items = add_items(s, p, 3)
+        alice = contractor(s, "alice")
+        otto = ops(s, "otto")
+        first = answer(s, alice, items[0], MON + timedelta(hours=1))
+        answer(s, alice, items[1], MON + timedelta(hours=2))
+        reject_answer(s, otto, first.id, "ignored the rubric", MON + timedelta(hours=3))
+    with store.unit_of_work() as s:
+        payouts.draft_week(s, W10, AFTER, UTC_SETTINGS)
+        (statement,) = payouts.week_view(s, W10, AFTER, UTC_SETTINGS).statements
+        kinds = {line.kind: line for line in statement.lines}
+        assert statement.total == Decimal("0.40") and statement.tasks == 1
+        assert "reason: ignored the rubric" in kinds["rejected"].description
+        assert "it-0" in kinds["rejected"].description
+        # a second rejection stored without an audit entry: the count differs, so the
+        # week is scanned and both appear
+        a3 = answer(s, alice, items[2], MON + timedelta(hours=4), status="rejected", reason="dup")
+        assert a3.id
+        payouts.draft_week(s, W10, AFTER, UTC_SETTINGS)
+        (statement,) = payouts.week_view(s, W10, AFTER, UTC_SETTINGS).statements
+        reasons = [line.description for line in statement.lines if line.kind == "rejected"]
+        assert len(reasons) == 2 and any("reason: dup" in r for r in reasons)
