@@ -67,7 +67,7 @@ class ItemConflict:
 
     def __str__(self) -> str:
         return (
-            f"line {self.line}: id {self.external_id!r} already has answers; "
+            f"line {self.line}: id {self.external_id!r} already has answers or an open task; "
             "its data was not changed"
         )
 

@@ -18,7 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, exists, insert, null, select, update
 from sqlalchemy.orm import Session
 
-from hdops.store.orm import Answer, Batch, Item
+from hdops.store.orm import Answer, Assignment, Batch, Item
 
 # Keeps each IN (...) under the 999 host parameters of old SQLite builds and
 # PostgreSQL's planner comfortable; larger chunks gain nothing measurable.
@@ -65,8 +65,12 @@ def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 def find_existing(
     session: Session, project_id: int, external_ids: Sequence[str]
 ) -> dict[str, ExistingItem]:
-    """The stored items of a project among `external_ids`, by external id."""
-    answered = exists().where(Answer.item_id == Item.id)
+    """The stored items of a project among `external_ids`, by external id. An item
+    counts as answered once it has an answer or is held by a contractor right now
+    (changing its text under an open task would make that answer meaningless)."""
+    answered = exists().where(Answer.item_id == Item.id) | exists().where(
+        Assignment.item_id == Item.id, Assignment.status.in_(("offered", "waiting"))
+    )
     found: dict[str, ExistingItem] = {}
     for chunk in _chunks(external_ids, LOOKUP_CHUNK):
         rows = session.execute(

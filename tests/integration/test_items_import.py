@@ -423,3 +423,31 @@ def test_cli_unknown_project_is_one_line(cli: CliRunner, store: Store, tmp_path:
     result = cli.invoke(app, ["items", "import", "nope", str(path)])
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: no project named 'nope'"
+
+
+def test_reimport_does_not_change_an_item_someone_is_working_on(
+    store: Store, tmp_path: Path
+) -> None:
+    """Changing an item's text under an open task would make its answer meaningless."""
+    from hdops.services.dispatch import assign_next_task
+    from tests.helpers import contractor, make_project
+
+    path = tmp_path / "items.jsonl"
+    path.write_text(
+        json.dumps({"id": "x1", "data": {"prompt": "p", "response_a": "a", "response_b": "b"}})
+        + "\n"
+    )
+    with store.unit_of_work() as s:
+        make_project(s)
+        person = contractor(s, "held")
+        import_items(s, "helpful-pairs", path)
+        assert assign_next_task(s, person, datetime.now(UTC)) is not None
+    path.write_text(
+        json.dumps(
+            {"id": "x1", "data": {"prompt": "changed", "response_a": "a", "response_b": "b"}}
+        )
+        + "\n"
+    )
+    with store.unit_of_work() as s:
+        report = import_items(s, "helpful-pairs", path)
+    assert report.updated == 0 and len(report.conflicts) == 1
