@@ -1,0 +1,1 @@
+"""The Slack adapter: Block Kit rendering, the bolt app and the outbox port."""
