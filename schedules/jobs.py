@@ -118,8 +118,10 @@ def sync_shifts() -> dict[str, int]:
     ctx = current()
     if ctx.scheduler is None:
         raise RuntimeError("sync_shifts needs a scheduler in the job context")
+    held = ctx.scheduler.scheduled(scheduling.SHIFT_PREFIX)  # first: see apply_shift_jobs
     with ctx.store.unit_of_work() as session:
-        result = scheduling.sync_shift_jobs(session, ctx.scheduler, ctx.clock.now())
+        wanted, overdue = scheduling.wanted_jobs(session, ctx.clock.now())
+    result = scheduling.apply_shift_jobs(ctx.scheduler, held, wanted, overdue)
     for job in result.overdue:
         if job.marker not in _overdue_reported:
             _overdue_reported.add(job.marker)

@@ -25,12 +25,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -92,11 +94,51 @@ def _seconds(grace: timedelta | None) -> int | None:
     return None if grace is None else max(1, int(grace.total_seconds()))
 
 
+class TrackingExecutor(AsyncIOExecutor):  # type: ignore[misc]
+    """APScheduler's asyncio executor, remembering which jobs are running.
+
+    APScheduler removes a one-off job from its store when it submits it, before the
+    job has committed its marker. A sync running at that moment would see the job
+    neither held nor done and add it again (harmless, the marker makes the second
+    run a no-op, but wasteful); jobs in flight therefore count as held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight: dict[str, ScheduledJob] = {}
+        self._guard = threading.Lock()
+
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        with self._guard:
+            self.in_flight[job.id] = ScheduledJob(job.id, run_times[-1], dict(job.kwargs))
+        try:
+            super().submit_job(job, run_times)
+        except BaseException:
+            self._done(job.id)
+            raise
+
+    def _done(self, job_id: str) -> None:
+        with self._guard:
+            self.in_flight.pop(job_id, None)
+
+    def _run_job_success(self, job_id: str, events: Any) -> None:
+        self._done(job_id)
+        super()._run_job_success(job_id, events)
+
+    def _run_job_error(self, job_id: str, exc: BaseException, traceback: Any = None) -> None:
+        self._done(job_id)
+        super()._run_job_error(job_id, exc, traceback)
+
+    def running(self) -> dict[str, ScheduledJob]:
+        with self._guard:
+            return dict(self.in_flight)
+
+
 class ApsJobs:
     """`hdops.services.scheduling.JobScheduler` on an APScheduler scheduler."""
 
-    def __init__(self, aps: AsyncIOScheduler) -> None:
+    def __init__(self, aps: AsyncIOScheduler, executor: TrackingExecutor | None = None) -> None:
         self.aps = aps
+        self.executor = executor
 
     def put(self, job: PlannedJob) -> None:
         self.aps.add_job(
@@ -116,11 +158,18 @@ class ApsJobs:
             self.aps.remove_job(job_id)
 
     def scheduled(self, prefix: str) -> dict[str, ScheduledJob]:
-        return {
+        # The store first, then the running jobs: a job leaves the store only after
+        # it is marked running, so one of the two always shows it.
+        held = {
             job.id: ScheduledJob(job.id, job.next_run_time, dict(job.kwargs))
             for job in self.aps.get_jobs()
             if job.id.startswith(prefix)
         }
+        running = self.executor.running() if self.executor is not None else {}
+        for job_id, job in running.items():
+            if job_id.startswith(prefix):
+                held.setdefault(job_id, job)
+        return held
 
 
 class SchedulerService:
@@ -191,7 +240,9 @@ class SchedulerService:
 
     def start(self) -> AsyncIOScheduler:
         """Start APScheduler on the running event loop (this process must lead)."""
+        executor = TrackingExecutor()
         aps = AsyncIOScheduler(
+            executors={"default": executor},
             jobstores={
                 "default": SQLAlchemyJobStore(engine=self.store.engine, tablename=JOBS_TABLE)
             },
@@ -205,7 +256,7 @@ class SchedulerService:
             self.settings,
             clock=self.clock,
             after_commit=self.after_commit,
-            scheduler=ApsJobs(aps),
+            scheduler=ApsJobs(aps, executor),
         )
         aps.start(paused=True)
         self._reconcile_static_jobs(aps)

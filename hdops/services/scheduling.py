@@ -2,7 +2,7 @@
 
 Shifts in the database are the source of truth. From them `plan_shift_jobs`
 derives each shift's jobs, with ids made from the domain ids (`shift:12:remind15`)
-so re-planning replaces a job instead of adding a second one. `sync_shift_jobs`
+so re-planning replaces a job instead of adding a second one. `apply_shift_jobs`
 makes a scheduler's shift jobs match the plan: it adds what is missing, replaces
 what moved, and removes the jobs of cancelled or moved-away shifts. The process
 that runs the scheduler calls it every minute, so a shift added from the CLI (another
@@ -166,10 +166,19 @@ def wanted_jobs(session: Session, now: datetime) -> tuple[list[PlannedJob], list
     return [j for j in pending if not j.overdue(now)], [j for j in pending if j.overdue(now)]
 
 
-def sync_shift_jobs(session: Session, scheduler: JobScheduler, now: datetime) -> SyncResult:
-    """Make the scheduler's shift jobs match the shifts in the database."""
-    wanted, overdue = wanted_jobs(session, now)
-    held = scheduler.scheduled(SHIFT_PREFIX)
+def apply_shift_jobs(
+    scheduler: JobScheduler,
+    held: dict[str, ScheduledJob],
+    wanted: list[PlannedJob],
+    overdue: list[PlannedJob],
+) -> SyncResult:
+    """Make the scheduler's shift jobs match `wanted` (from `wanted_jobs`).
+
+    Order matters: take `held` (`scheduler.scheduled(SHIFT_PREFIX)`, which counts
+    running jobs) *before* reading the plan, so a job that finishes in between has
+    its marker committed before the plan is read and is not added again. Call it
+    outside the transaction that read the plan: a job store in the same SQLite
+    database needs the write lock that transaction would still hold."""
     result = SyncResult(overdue=overdue)
     for job in wanted:
         current = held.get(job.id)
