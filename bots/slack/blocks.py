@@ -78,11 +78,13 @@ from hdops.chat import (
     Form,
     FormField,
     Heading,
+    Image,
     Mention,
     Message,
     Paragraph,
     Part,
     Select,
+    Table,
 )
 from hdops.chat import Option as ChatOption
 
@@ -486,6 +488,11 @@ def _plans(parts: Sequence[Part]) -> tuple[list[_Plan], bool]:
             mention = _MentionPlan(part, mention_room)
             if not mention.empty():
                 plans.append(mention)
+        elif isinstance(part, Table):
+            # Monospaced in a code block; cells are escaped like any other text.
+            plans.append(_ParagraphPlan(Paragraph(text=f"```\n{part.text()}\n```")))
+        elif isinstance(part, Image):
+            pass  # uploaded as a file next to the message by the port
         elif isinstance(part, Actions):
             controls: list[Button | Select] = []
             for control in part.controls:

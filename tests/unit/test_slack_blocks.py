@@ -892,3 +892,20 @@ def test_split_text_round_trips(answer: str, max_length: int) -> None:
     assert limits == [3000, min(max_length - 3000, 3000)]
     typed = {"text": answer[:3000], "text__2": answer[3000:]}
     assert form_values(submit(view, typed)) == {"text": answer}
+
+
+def test_tables_render_monospaced_and_escaped_images_are_left_to_the_port() -> None:
+    from hdops.chat import Image, Table
+
+    message = Message(
+        text="Shifts",
+        parts=[
+            Table(columns=["id", "who"], rows=[["1", "alice <!channel>"]]),
+            Image(filename="c.png", title="Coverage", png_base64="AA=="),
+        ],
+    )
+    payload = message_payload(message)
+    [block] = payload["blocks"]
+    text = block["text"]["text"]
+    assert text.startswith("```") and "alice &lt;!channel&gt;" in text
+    assert "<!channel>" not in text
