@@ -1,4 +1,10 @@
-"""`hdops run`: the bots, the outbox delivery loop and periodic work in one process.
+"""`hdops run`: the bots, the outbox delivery loop and the scheduler in one process.
+
+The scheduler (`schedules.scheduler.SchedulerService`) runs on the same event
+loop. With PostgreSQL several `hdops run` processes may share the store: each
+runs bots and delivery, and exactly one of them (the advisory-lock leader) runs
+the scheduled jobs; on SQLite the single-writer lock below already makes this
+process the only one.
 
 Order of start-up checks, each failing with one line: the tokens each chosen
 platform needs, the schema is current (`hdops db upgrade` otherwise), and on
@@ -26,6 +32,8 @@ from hdops.ports import ChatPort
 from hdops.services.delivery import Deliverer
 from hdops.store.db import Store
 from hdops.store.lock import acquire_writer_lock
+from hdops.store.scheduling import leadership_for
+from schedules.scheduler import SchedulerService
 
 log = logging.getLogger("hdops.run")
 
@@ -56,6 +64,8 @@ class Runtime:
     core: Core
     deliverer: Deliverer
     tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    # Scheduled jobs (shift reminders, sweeps, digests); None: the old sweep loop.
+    scheduler: SchedulerService | None = None
 
     def add_port(self, port: ChatPort) -> None:
         self.deliverer.ports[port.platform] = port
@@ -69,13 +79,24 @@ class Runtime:
                 pending = outbox.pending_count(session)
         except Exception as exc:
             return {"ok": False, "error": exc.__class__.__name__}
-        return {"ok": True, "outbox_pending": pending, "platforms": sorted(self.deliverer.ports)}
+        role = None
+        if self.scheduler is not None:
+            role = "leader" if self.scheduler.running else "standby"
+        return {
+            "ok": True,
+            "outbox_pending": pending,
+            "platforms": sorted(self.deliverer.ports),
+            "scheduler": role,
+        }
 
 
 def build_runtime(store: Store, cfg: Settings) -> Runtime:
     deliverer = Deliverer(store, {}, cfg)
     core = Core(store, cfg, on_commit=deliverer.kick)
-    return Runtime(store, cfg, core, deliverer)
+    scheduler = SchedulerService(
+        store, cfg, leadership=leadership_for(cfg.database_url), after_commit=deliverer.kick
+    )
+    return Runtime(store, cfg, core, deliverer, scheduler=scheduler)
 
 
 async def _sweeper(core: Core) -> None:
@@ -95,7 +116,9 @@ async def serve(runtime: Runtime) -> None:
             loop.add_signal_handler(sig, stop.set)
     jobs = [
         asyncio.create_task(runtime.deliverer.run_forever()),
-        asyncio.create_task(_sweeper(runtime.core)),
+        asyncio.create_task(
+            runtime.scheduler.run() if runtime.scheduler is not None else _sweeper(runtime.core)
+        ),
     ]
     jobs += [asyncio.create_task(start()) for start in runtime.tasks]
     await stop.wait()

@@ -15,6 +15,7 @@ simulated scheduler, tests).
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -183,7 +184,10 @@ def weekly_payouts() -> Any:
     if run is None:
         log.warning("weekly payouts: payouts not available in this build; nothing done")
         return None
+    kwargs: dict[str, Any] = {}
+    if "settings" in inspect.signature(run).parameters:
+        kwargs["settings"] = ctx.settings
     with ctx.store.unit_of_work() as session:
-        result = run(session, ctx.clock.now())
+        result = run(session, ctx.clock.now(), **kwargs)
     ctx.after_commit()
     return result
