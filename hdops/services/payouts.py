@@ -340,7 +340,7 @@ def draft_week(
         created_row = False
     existing = {(s.person_id, s.currency): s for s in q.statements(session, key, person_id)}
     disputed = q.disputed_line_ids(session, key) if existing else set()
-    new_statements: list[PayoutStatement] = []
+    new_statements: list[tuple[PayoutStatement, StatementDraft]] = []
     for (pid, currency), draft in sorted(drafts.items()):
         stmt = existing.pop((pid, currency), None)
         if stmt is None:
@@ -348,16 +348,15 @@ def draft_week(
                 person_id=pid,
                 week=key,
                 currency=currency,
-                total=Decimal(0),
-                tasks=0,
-                seconds_worked=0,
-                active_seconds=0,
+                total=draft.total,
+                tasks=draft.tasks,
+                seconds_worked=draft.seconds_worked,
+                active_seconds=draft.active_seconds,
                 status="draft",
                 created_at=now,
             )
-            _sync_statement(session, stmt, draft, disputed)
             session.add(stmt)
-            new_statements.append(stmt)
+            new_statements.append((stmt, draft))
         elif _sync_statement(session, stmt, draft, disputed):
             result.changed.append(stmt.id)
     for stmt in existing.values():  # nothing earned any more (e.g. all rejected)
@@ -375,7 +374,26 @@ def draft_week(
     if row is not None and not created_row and (new_statements or result.changed or result.removed):
         row.drafted_at = now
     session.flush()
-    result.created = [s.id for s in new_statements]
+    # New statements' lines in one executemany (a first draft writes thousands of them).
+    q.insert_lines(
+        session,
+        [
+            {
+                "statement_id": stmt.id,
+                "position": position,
+                "key": line.key,
+                "kind": line.kind,
+                "project_id": line.project_id,
+                "description": line.description,
+                "quantity": line.quantity,
+                "unit_amount": line.unit_amount,
+                "amount": line.amount,
+            }
+            for stmt, draft in new_statements
+            for position, line in enumerate(draft.lines, start=1)
+        ],
+    )
+    result.created = [stmt.id for stmt, _ in new_statements]
     return result
 
 

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hdops.store.orm import (
@@ -286,6 +287,13 @@ def line_with_statement(
         .where(PayoutLine.id == line_id)
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def insert_lines(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert statement lines in one executemany (no per-row RETURNING). The lines'
+    statements are drafts of an unapproved week; the database triggers check it."""
+    if rows:
+        session.execute(insert(PayoutLine), rows)
 
 
 def disputed_line_ids(session: Session, week: str) -> set[int]:
