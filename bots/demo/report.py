@@ -39,6 +39,7 @@ from hdops.store.orm import (
 
 if TYPE_CHECKING:
     from bots.demo.payouts import PayoutFigures
+    from bots.demo.shifts import ShiftFigures
 
 REPORT_WIDTH = 100
 TOP_SHARE = 0.2  # "the top 20% of contractors"
@@ -92,6 +93,7 @@ class DemoFigures:
     messages_pending: int
     messages_failed: int
     payouts: PayoutFigures | None = None  # the Monday job after the day (bots.demo.payouts)
+    shifts: ShiftFigures | None = None  # the week of shifts (bots.demo.shifts)
 
     @property
     def top_share(self) -> float:
@@ -434,8 +436,15 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         clarifications,
         _heading("Instructions"),
         _facts(instruction_rows),
+        *_shifts(f),
         *_payouts(f),
     ]
+
+
+def _shifts(f: DemoFigures) -> list[RenderableType]:
+    from bots.demo import shifts
+
+    return shifts.renderables(f.shifts) if f.shifts is not None else []
 
 
 def _payouts(f: DemoFigures) -> list[RenderableType]:

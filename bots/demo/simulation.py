@@ -815,11 +815,14 @@ async def run_demo_async(
         spec = set_up(store, example, seed)
         truth = true_labels(example / "items.jsonl", random.Random(f"hdops-demo:{seed}:truth"))
         channel = spec.clarifications.console_channel or CLARIFICATION_CHANNEL
-        sim = Simulation(
+        from bots.demo import shifts as demo_shifts  # it builds on Simulation
+
+        sim = demo_shifts.ShiftSimulation(
             store, seed, truth, hours=hours, clarification_channel=channel, settings=settings
         )
         with _quiet_delivery_logs():
             ended = await sim.run()
+            shift_figures = demo_shifts.collect_figures(sim)
             payout_figures = await demo_payouts.run_payouts(sim, out_dir)
         files = demo_report.write_exports(store, spec.name, out_dir, ANSWERS_JSONL, ANSWERS_CSV)
         if payout_figures.chart is not None:
@@ -828,7 +831,7 @@ async def run_demo_async(
         transcript.write_text(sim.transcript(), encoding="utf-8")
         with store.unit_of_work() as session:
             figures = demo_report.collect_figures(session, spec.name, seed, DAY_START, ended)
-        figures = replace(figures, payouts=payout_figures)
+        figures = replace(figures, payouts=payout_figures, shifts=shift_figures)
         text = demo_report.report_text(figures)
         report_file = out_dir / REPORT
         report_file.write_text(text, encoding="utf-8")
