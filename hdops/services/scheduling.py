@@ -124,11 +124,15 @@ def plan_shift_jobs(shift: Shift) -> list[PlannedJob]:
     length = end - start
     jobs = []
     if shift.status == "scheduled":
-        jobs += [
-            _job(shift, "remind24h", "shift_reminder", start - REMIND_24H, timedelta(hours=6)),
-            _job(shift, "remind15", "shift_reminder", start - REMIND_15, timedelta(minutes=10)),
-            _job(shift, "start", "shift_start", start, length),
-        ]
+        # A reminder due before the shift was created is not sent: the person was
+        # told about the shift just then.
+        for kind, before, grace in (
+            ("remind24h", REMIND_24H, timedelta(hours=6)),
+            ("remind15", REMIND_15, timedelta(minutes=10)),
+        ):
+            if start - before >= shift.created_at:
+                jobs.append(_job(shift, kind, "shift_reminder", start - before, grace))
+        jobs.append(_job(shift, "start", "shift_start", start, length))
         if shift.role == "contractor":
             jobs.append(
                 _job(
