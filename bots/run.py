@@ -159,6 +159,9 @@ def run(
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # "Running job …" every 30 s is noise; skipped ("was missed by") and failed
+        # jobs are warnings and errors, and stay.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         runtime = build_runtime(store, cfg)
         if slack:
             _attach_platform(runtime, "slack", http)
