@@ -138,16 +138,6 @@ def checked_in_between(session: Session, person_id: int, since: datetime, until:
     return row is not None
 
 
-def entries_between(
-    session: Session, start: datetime, end: datetime, person_id: int | None = None
-) -> list[TimeEntry]:
-    stmt = select(TimeEntry).where(TimeEntry.started_at < end)
-    stmt = stmt.where((TimeEntry.ended_at.is_(None)) | (TimeEntry.ended_at > start))
-    if person_id is not None:
-        stmt = stmt.where(TimeEntry.person_id == person_id)
-    return list(session.scalars(stmt.order_by(TimeEntry.started_at)))
-
-
 # --------------------------------------------------------------------------- availability
 
 
