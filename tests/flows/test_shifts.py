@@ -408,3 +408,27 @@ async def test_ics_feed_is_valid_icalendar(harness: Harness) -> None:
     assert events[0].decoded("dtstart") == TUE_9
     assert str(events[1]["status"]) == "CANCELLED" and int(events[1]["sequence"]) == 1
     assert feed.startswith(b"BEGIN:VCALENDAR\r\n") and b"PRODID:-//hdops//shifts//EN" in feed
+
+
+async def test_shift_changes_wake_the_scheduler_after_commit_only(harness: Harness) -> None:
+    from hdops.services import scheduling
+
+    h = harness
+    people(h)
+    woken: list[int] = []
+    remove = scheduling.add_change_listener(lambda: woken.append(1))
+    try:
+        h.chat.command("otto", f"/hdops shift add alice {TUE} 09:00-13:00")
+        assert woken == [1]
+        h.chat.command("otto", "/hdops shift list")  # no change, no wake-up
+        assert woken == [1]
+        with pytest.raises(RuntimeError), h.store.unit_of_work() as s:
+            scheduling.note_shifts_changed(s)
+            raise RuntimeError("rolled back")
+        with h.store.unit_of_work() as s:
+            s.scalars(select(Shift)).all()
+        assert woken == [1]
+        h.chat.command("otto", "/hdops shift cancel 1")
+        assert woken == [1, 1]
+    finally:
+        remove()
