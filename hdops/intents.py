@@ -4,6 +4,8 @@ An intent names its target in domain terms (a person, a project's clarification
 channels, the ops channel, the thread under a stored message, or a stored
 message to edit); the delivery loop resolves that to a platform at send time.
 `ref` names the key under which the sent message's location is recorded.
+
+Every function takes the unit of work's `Session`, or the hot path's `Tx` on it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hdops.chat import Message
 from hdops.store import outbox
+from hdops.store.prepared import Tx
 
 
 class Target(BaseModel):
@@ -37,12 +40,14 @@ class Intent(BaseModel):
     ref: str | None = None
 
 
-def _put(session: Session, intent: Intent, now: datetime, dedupe_key: str | None) -> None:
-    outbox.enqueue(session, intent.kind, intent.model_dump(mode="json"), now, dedupe_key=dedupe_key)
+def _put(db: Session | Tx, intent: Intent, now: datetime, dedupe_key: str | None) -> None:
+    # Serialised once, straight to JSON text: a dict from `model_dump` would be
+    # dumped again by the JSON column, twice the work on every answer.
+    outbox.enqueue(db, intent.kind, intent.model_dump_json(), now, dedupe_key=dedupe_key)
 
 
 def dm(
-    session: Session,
+    db: Session | Tx,
     person_id: int,
     message: Message,
     now: datetime,
@@ -51,7 +56,7 @@ def dm(
     dedupe_key: str | None = None,
 ) -> None:
     _put(
-        session,
+        db,
         Intent(kind="send", target=Target(person=person_id), message=message, ref=ref),
         now,
         dedupe_key,
@@ -59,7 +64,7 @@ def dm(
 
 
 def to_channels(
-    session: Session,
+    db: Session | Tx,
     channels: dict[str, str],
     message: Message,
     now: datetime,
@@ -67,7 +72,7 @@ def to_channels(
     ref: str | None = None,
 ) -> None:
     _put(
-        session,
+        db,
         Intent(kind="send", target=Target(channels=channels), message=message, ref=ref),
         now,
         None,
@@ -75,7 +80,7 @@ def to_channels(
 
 
 def to_ops(
-    session: Session,
+    db: Session | Tx,
     message: Message,
     now: datetime,
     *,
@@ -83,21 +88,21 @@ def to_ops(
     ref: str | None = None,
 ) -> None:
     _put(
-        session,
+        db,
         Intent(kind="send", target=Target(ops=True), message=message, ref=ref),
         now,
         dedupe_key,
     )
 
 
-def in_thread(session: Session, parent_ref: str, message: Message, now: datetime) -> None:
+def in_thread(db: Session | Tx, parent_ref: str, message: Message, now: datetime) -> None:
     _put(
-        session,
+        db,
         Intent(kind="send", target=Target(thread_of=parent_ref), message=message),
         now,
         None,
     )
 
 
-def edit(session: Session, ref: str, message: Message, now: datetime) -> None:
-    _put(session, Intent(kind="edit", target=Target(edit=ref), message=message), now, None)
+def edit(db: Session | Tx, ref: str, message: Message, now: datetime) -> None:
+    _put(db, Intent(kind="edit", target=Target(edit=ref), message=message), now, None)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,8 +23,10 @@ from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import tasks as render
 from hdops.services import audit, dispatch
 from hdops.services.people import require_role
+from hdops.store import answers as qa
 from hdops.store import dispatch as q
 from hdops.store.orm import Answer, Assignment, Item, Person, Project
+from hdops.store.prepared import Tx
 
 REJECT_REASON_MAX = 1000
 AGREEMENT_SHARE = 0.75
@@ -70,101 +71,120 @@ def submit_answer(
     idempotency_key: str,
     now: datetime,
 ) -> AnswerResult:
-    existing = session.scalar(select(Answer.id).where(Answer.idempotency_key == idempotency_key))
+    """Record an answer and offer the next task, in the caller's unit of work.
+
+    This is the hot path (benchmarks/answer_loop.py): every statement is
+    prepared once (`hdops.store.answers`, `hdops.store.dispatch`) and runs on the
+    session's transaction without the ORM. There is no savepoint: a duplicate is
+    found by the key check, and a concurrent second delivery of the same click
+    cannot slip past it (SQLite runs one writer at a time; on PostgreSQL the
+    assignment row is locked before anything is written, so the second delivery
+    waits, then finds the first one's answer)."""
+    tx = Tx(session)
+    existing = qa.answer_by_key(tx, idempotency_key)
     if existing is not None:
         return AnswerResult("duplicate", existing)
-    assignment = own_assignment(session, person, assignment_id)
-    if assignment.status == "answered":
-        return AnswerResult("already")
-    if assignment.status == "skipped":
+    a = qa.assignment_for_answer(tx, assignment_id)
+    if a is None:
+        raise NotFound("That task no longer exists.")
+    if a.person_id != person.id:
+        raise PermissionDenied("That task belongs to someone else.")
+    if a.status == "answered":
+        # A redelivery that waited on the row lock above: its twin is committed now.
+        existing = qa.answer_by_key(tx, idempotency_key)
+        return AnswerResult("duplicate", existing) if existing else AnswerResult("already")
+    if a.status == "skipped":
         return AnswerResult("skipped")
-    project = session.get(Project, assignment.project_id)
-    item = session.get(Item, assignment.item_id)
-    assert project is not None and item is not None
-    settings = dispatch.settings_of(project)
-    task_type = dispatch.task_type_of(project)
-    answer = task_type.validate_answer(settings, raw_answer)
+    project = dispatch.project_info(tx, a.project_id, a.project_updated_at)
+    task_type = project.task_type
+    answer = task_type.validate_answer(project.settings, raw_answer)
 
-    if assignment.status == "expired" and not item.is_gold and not q.claim_slot(session, item.id):
-        # Late and the item is full: tell them politely and move on.
-        dispatch.offer_next(session, person, now)
-        return AnswerResult("late_full")
+    claimed = False
+    if a.status == "expired" and not a.is_gold:
+        if not q.claim_slot(tx, a.item_id):
+            # Late and the item is full: tell them politely and move on.
+            dispatch.offer_next_id(tx, person.id, a.profile_status, a.skills, now)
+            return AnswerResult("late_full")
+        claimed = True
 
     gold_correct = (
-        task_type.is_correct(settings, answer, item.gold) if item.gold is not None else None
+        task_type.is_correct(project.settings, answer, a.gold) if a.gold is not None else None
     )
-    seconds = max(0, int((now - assignment.offered_at).total_seconds()) - assignment.paused_seconds)
-    row = Answer(
-        assignment_id=assignment.id,
-        item_id=item.id,
-        project_id=project.id,
-        person_id=person.id,
-        answer=answer,
-        rationale=answer.get("rationale"),
-        instruction_version_id=assignment.instruction_version_id,
-        seconds_spent=seconds,
-        answered_at=now,
-        idempotency_key=idempotency_key,
-        gold_correct=gold_correct,
-        status="accepted",
-        pay_rate=project.pay_per_task,
-        currency=project.currency,
-    )
+    seconds = max(0, int((now - a.offered_at).total_seconds()) - a.paused_seconds)
     try:
-        with session.begin_nested():
-            session.add(row)
+        answer_id = qa.insert_answer(
+            tx,
+            assignment_id=assignment_id,
+            item_id=a.item_id,
+            project_id=project.id,
+            person_id=person.id,
+            answer=answer,
+            instruction_version_id=a.instruction_version_id,
+            seconds_spent=seconds,
+            answered_at=now,
+            idempotency_key=idempotency_key,
+            gold_correct=gold_correct,
+            pay_rate=project.pay_per_task,
+            currency=project.currency,
+        )
     except IntegrityError:
-        # A concurrent delivery of the same event won the race.
+        # Not reachable through the locks above, unless one key is reused for
+        # another assignment. On PostgreSQL the transaction is now aborted and
+        # its commit rolls everything back; on SQLite it goes on, so give back
+        # the slot claimed above. Either way nothing is stored twice.
+        if claimed and not tx.is_postgresql:
+            q.release_slot(tx, a.item_id)
         return AnswerResult("duplicate")
-    view = dispatch.task_view(session, assignment, now, with_counts=False)
-    assignment.status = "answered"
-    assignment.closed_at = now
-    count, target = q.bump_answer_count(session, item.id, 1)
+    qa.close_assignment(tx, assignment_id, "answered", now)
+    count, target = q.bump_answer_count(tx, a.item_id, 1)
     if gold_correct is False:
-        _tell_if_disqualified(session, person, project, now)
-    if not item.is_gold and count >= target and target < project.max_overlap:
-        _extend_overlap_on_disagreement(session, project, item)
+        _tell_if_disqualified(tx, person.id, project, now)
+    if not a.is_gold and count >= target and target < project.max_overlap:
+        _extend_overlap_on_disagreement(tx, project, a.item_id)
+    view = dispatch.build_view(
+        tx,
+        project,
+        dispatch.version_for(tx, project, a.instruction_version_id),
+        assignment_id=assignment_id,
+        person_id=person.id,
+        item_external_id=a.item_external_id,
+        item_data=a.item_data,
+        now=now,
+        with_counts=False,
+    )
     intents.edit(
-        session, f"assignment:{assignment.id}", render.recorded_message(view, answer, seconds), now
+        tx, f"assignment:{assignment_id}", render.recorded_message(view, answer, seconds), now
     )
     nxt = None
-    if person.profile is not None and person.profile.available:
-        nxt = dispatch.offer_next(session, person, now)
-    return AnswerResult("recorded", row.id, nxt.id if nxt else None)
+    if a.available:
+        nxt = dispatch.offer_next_id(tx, person.id, a.profile_status, a.skills, now)
+    return AnswerResult("recorded", answer_id, nxt)
 
 
-def _extend_overlap_on_disagreement(session: Session, project: Project, item: Item) -> None:
+def _extend_overlap_on_disagreement(tx: Tx, project: dispatch.ProjectInfo, item_id: int) -> None:
     """When an item reaches its target without a clear majority, ask one more
     contractor, up to the project's max_overlap (SPEC §2). A clear majority is
     the leading label holding at least AGREEMENT_SHARE of the answers, so 3-of-4
     settles an item while 2-of-3 or 2-2 asks again."""
-    settings = dispatch.settings_of(project)
-    task_type = dispatch.task_type_of(project)
     votes = Counter(
         label
-        for a in session.scalars(
-            select(Answer.answer).where(Answer.item_id == item.id, Answer.status == "accepted")
-        )
-        if (label := task_type.label(settings, a)) is not None
+        for a in qa.accepted_answers(tx, item_id)
+        if (label := project.task_type.label(project.settings, a)) is not None
     )
     total = sum(votes.values())
     if total and votes.most_common(1)[0][1] / total < AGREEMENT_SHARE:
-        session.execute(
-            update(Item)
-            .where(Item.id == item.id)
-            .values(target=Item.target + 1, open_slots=Item.open_slots + 1)
-        )
+        qa.extend_target(tx, item_id)
 
 
 def _tell_if_disqualified(
-    session: Session, person: Person, project: Project, now: datetime
+    tx: Tx, person_id: int, project: dispatch.ProjectInfo, now: datetime
 ) -> None:
     """A gold answer can drop a contractor below the project's bar: tell them once,
     at the moment it happens, instead of their tasks silently drying up."""
-    qual = dispatch.spec_of(project).qualification
+    qual = project.spec.qualification
     if qual is None or qual.min_gold_answered == 0:
         return
-    answered, correct = q.gold_record(session, project.id, person.id)
+    answered, correct = q.gold_record(tx, project.id, person_id)
     if answered < qual.min_gold_answered:
         return
     accuracy = correct / answered
@@ -178,12 +198,12 @@ def _tell_if_disqualified(
         f"(needed: {qual.min_gold_accuracy:.0%}), so you won't get more tasks from this "
         "project for now. Ops can tell you more."
     )
-    intents.dm(session, person.id, Message(text=text, parts=[Paragraph(text=text)]), now)
+    intents.dm(tx, person_id, Message(text=text, parts=[Paragraph(text=text)]), now)
     audit.record(
-        session,
+        tx.session,
         "qualification.failed",
         project.name,
-        actor_id=person.id,
+        actor_id=person_id,
         at=now,
         accuracy=round(accuracy, 3),
     )

@@ -6,16 +6,24 @@ are still being screened for, in which case only gold items are offered), gold
 mixed in at exactly `gold_share` of their stream, the `max_share` cap, then one
 indexed query for an open item they have not seen, claimed with a conditional
 decrement (see `hdops.store.dispatch`).
+
+Offering the next task is part of every answer, so this runs on the hot path:
+it works on ids and cached project snapshots (`ProjectInfo`) through the
+transaction's `Tx`, never loading ORM objects; the `Session` functions at the
+bottom wrap it for callers that want ORM objects back.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, object_session
 
 from hdops import intents
@@ -23,18 +31,18 @@ from hdops.chat import Message
 from hdops.domain.projects import ProjectSpec, parse_project_spec
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
+from hdops.errors import NotFound
 from hdops.render import tasks as render
-from hdops.services import projects as project_service
 from hdops.store import dispatch as q
 from hdops.store.orm import (
     Answer,
     Assignment,
     ContractorProfile,
-    InstructionVersion,
     Item,
     Person,
     Project,
 )
+from hdops.store.prepared import Tx
 
 log = logging.getLogger(__name__)
 
@@ -44,29 +52,6 @@ MAX_SHARE_WARMUP = 20
 WAITING_HOLD = timedelta(days=7)
 
 
-def _cache_key(project: Project) -> tuple[int, int]:
-    """Per-process caches are keyed by database too: tests and the demo may open
-    several databases in one process, each with its own project 1."""
-    session = object_session(project)
-    bind = session.get_bind() if session is not None else None
-    return (id(bind.engine) if bind is not None else 0, project.id)
-
-
-_specs: dict[tuple[int, int], tuple[datetime, ProjectSpec]] = {}
-
-
-def spec_of(project: Project) -> ProjectSpec:
-    """The project's parsed spec, cached per (project, last update): every change to a
-    project (spec or instructions) moves `updated_at`, so a stale entry is never used."""
-    key = _cache_key(project)
-    cached = _specs.get(key)
-    if cached is not None and cached[0] == project.updated_at:
-        return cached[1]
-    spec = parse_project_spec({**project.spec, "instructions": ""})
-    _specs[key] = (project.updated_at, spec)
-    return spec
-
-
 @dataclass(frozen=True)
 class VersionInfo:
     id: int
@@ -74,147 +59,270 @@ class VersionInfo:
     body: str
 
 
-_versions: dict[tuple[int, int], tuple[datetime, VersionInfo]] = {}
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What dispatch and the answer path read about a project, parsed once.
+
+    Cached per process, per database (engine) and project, and keyed by the
+    project's `updated_at`: every change to a project (spec, status, or a new
+    instruction version) moves it, so a stale entry is never used. Status and
+    priority are not in here: dispatch filters and orders by them in SQL."""
+
+    id: int
+    name: str
+    title: str
+    task_type_name: str
+    spec: ProjectSpec
+    overlap: int
+    max_overlap: int
+    gold_share: float
+    lease_minutes: int
+    max_share: float | None
+    pay_per_task: Decimal
+    currency: str
+    updated_at: datetime
+    version: VersionInfo  # the current instruction version
+    skills: frozenset[str]
+    task_type: Any  # the TaskType implementation
+
+    @property
+    def settings(self) -> TaskSettings:
+        return self.spec.task
+
+
+# Keyed by engine (weakly), not by id(engine): tests and the demo open several
+# databases in one process, each with its own project 1, and an id can be reused.
+_projects: WeakKeyDictionary[Engine, dict[int, ProjectInfo]] = WeakKeyDictionary()
+
+
+def project_info(tx: Tx, project_id: int, updated_at: datetime | None = None) -> ProjectInfo:
+    """The project's snapshot; `updated_at` as just read with the caller's row
+    saves the query for it."""
+    if updated_at is None:
+        updated_at = q.project_updated_at(tx, project_id)
+        if updated_at is None:
+            raise NotFound(f"no project {project_id}")
+    cache = _projects.get(tx.engine)
+    if cache is None:
+        cache = _projects.setdefault(tx.engine, {})
+    info = cache.get(project_id)
+    if info is not None and info.updated_at == updated_at:
+        return info
+    row = q.project_with_version(tx, project_id)
+    if row is None:
+        raise NotFound(f"no project {project_id}")
+    spec = parse_project_spec({**row[4], "instructions": ""})
+    info = ProjectInfo(
+        id=row[0],
+        name=row[1],
+        title=row[2],
+        task_type_name=row[3],
+        spec=spec,
+        overlap=row[5],
+        max_overlap=row[6],
+        gold_share=row[7],
+        lease_minutes=row[8],
+        max_share=row[9],
+        pay_per_task=row[10],
+        currency=row[11],
+        updated_at=row[12],
+        version=VersionInfo(row[13], row[14], row[15]),
+        skills=frozenset(spec.skills),
+        task_type=get_task_type(row[3]),
+    )
+    cache[project_id] = info
+    return info
+
+
+def _info_of(project: Project) -> ProjectInfo | None:
+    session = object_session(project)
+    if session is None:
+        return None
+    return project_info(Tx(session), project.id, project.updated_at)
+
+
+def spec_of(project: Project) -> ProjectSpec:
+    """The project's parsed spec (cached, see `ProjectInfo`)."""
+    info = _info_of(project)
+    if info is not None:
+        return info.spec
+    return parse_project_spec({**project.spec, "instructions": ""})
 
 
 def current_version_of(session: Session, project: Project) -> VersionInfo:
-    """The current instruction version, cached like `spec_of` (a new version always
-    moves the project's `updated_at`)."""
-    key = _cache_key(project)
-    cached = _versions.get(key)
-    if cached is not None and cached[0] == project.updated_at:
-        return cached[1]
-    row = project_service.current_version(session, project.id)
-    info = VersionInfo(row.id, row.version, row.body)
-    _versions[key] = (project.updated_at, info)
-    return info
+    """The current instruction version (cached with the project, see `ProjectInfo`)."""
+    return project_info(Tx(session), project.id, project.updated_at).version
 
 
 def settings_of(project: Project) -> TaskSettings:
     return spec_of(project).task
 
 
-def _qualification_state(session: Session, project: Project, person_id: int) -> str:
+def task_type_of(project: Project) -> Any:
+    return get_task_type(project.task_type)
+
+
+def version_for(tx: Tx, project: ProjectInfo, version_id: int) -> VersionInfo:
+    """The instruction version a task was offered with (usually the current one)."""
+    if version_id == project.version.id:
+        return project.version
+    row = q.version(tx, version_id)
+    if row is None:
+        raise NotFound(f"no instruction version {version_id}")
+    return VersionInfo(*row)
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def _qualification_state(tx: Tx, project: ProjectInfo, person_id: int) -> str:
     """'ok', 'screening' (only gold until enough answered) or 'failed'."""
-    qual = spec_of(project).qualification
+    qual = project.spec.qualification
     if qual is None or (qual.min_gold_answered == 0 and qual.min_gold_accuracy == 0):
         return "ok"
-    answered, correct = q.gold_record(session, project.id, person_id)
+    answered, correct = q.gold_record(tx, project.id, person_id)
     if answered < qual.min_gold_answered:
         return "screening"
     accuracy = correct / answered if answered else 0.0
     return "ok" if accuracy >= qual.min_gold_accuracy else "failed"
 
 
-def _eligible_projects(session: Session, profile: ContractorProfile) -> list[Project]:
-    projects = session.scalars(
-        select(Project)
-        .where(Project.status == "active")
-        .order_by(Project.priority.desc(), Project.id)
-    )
-    skills = set(profile.skills or [])
-    return [p for p in projects if set(p.spec.get("skills") or []) <= skills]
+def _eligible_projects(tx: Tx, skills: Sequence[str] | None) -> list[ProjectInfo]:
+    have = set(skills or [])
+    projects = (project_info(tx, pid, updated_at) for pid, updated_at in q.active_projects(tx))
+    return [p for p in projects if p.skills <= have]
 
 
-def _under_cap(session: Session, project: Project, person_id: int) -> bool:
+def _under_cap(tx: Tx, project: ProjectInfo, person_id: int) -> bool:
     if project.max_share is None:
         return True
-    mine, total = q.share_counts(session, project.id, person_id)
+    mine, total = q.share_counts(tx, project.id, person_id)
     if total < MAX_SHARE_WARMUP:
         return True
     return (mine + 1) <= project.max_share * (total + 1)
 
 
-def _pick_item(session: Session, project: Project, person_id: int, screening: bool) -> int | None:
+def _pick_item(tx: Tx, project: ProjectInfo, person_id: int, screening: bool) -> int | None:
     want_gold = screening
     if not screening and project.gold_share > 0:
-        seen, gold_seen = q.my_mix(session, project.id, person_id)
+        seen, gold_seen = q.my_mix(tx, project.id, person_id)
         want_gold = gold_seen < project.gold_share * (seen + 1)
     order = [True] if screening else ([True, False] if want_gold else [False, True])
     for gold in order:
         if gold and project.gold_share == 0 and not screening:
             continue
-        for item_id in q.candidate_items(session, project.id, person_id, gold):
-            if gold or q.claim_slot(session, item_id):
+        for item_id in q.candidate_items(tx, project.id, person_id, gold):
+            if gold or q.claim_slot(tx, item_id):
                 return item_id
     return None
 
 
-def assign_next_task(
-    session: Session, person: Person, now: datetime, *, only_new: bool = False
-) -> Assignment | None:
+@dataclass(frozen=True)
+class Offer:
+    """A task for a contractor: a new one (with its project and item) or the one
+    they already hold open (`project` None)."""
+
+    assignment_id: int
+    project: ProjectInfo | None = None
+    item_id: int = 0
+
+
+def assign_next(
+    tx: Tx,
+    person_id: int,
+    profile_status: str | None,
+    skills: Sequence[str] | None,
+    now: datetime,
+    *,
+    only_new: bool = False,
+) -> Offer | None:
     """Offer the contractor their next task, or return their open one (None instead
     with `only_new`). None if there is nothing for them."""
-    profile = person.profile
-    if profile is None or profile.status != "active":
+    if profile_status != "active":
         return None
-    q.lock_contractor(session, person.id)
-    current = q.open_task(session, person.id)
+    q.lock_contractor(tx, person_id)
+    current = q.open_task_id(tx, person_id)
     if current is not None:
-        return None if only_new else current
-    for project in _eligible_projects(session, profile):
-        state = _qualification_state(session, project, person.id)
-        if state == "failed" or not _under_cap(session, project, person.id):
+        return None if only_new else Offer(current)
+    for project in _eligible_projects(tx, skills):
+        state = _qualification_state(tx, project, person_id)
+        if state == "failed" or not _under_cap(tx, project, person_id):
             continue
-        item_id = _pick_item(session, project, person.id, screening=state == "screening")
+        item_id = _pick_item(tx, project, person_id, screening=state == "screening")
         if item_id is None:
             continue
-        version = current_version_of(session, project)
-        assignment = Assignment(
+        assignment_id = q.insert_assignment(
+            tx,
             item_id=item_id,
             project_id=project.id,
-            person_id=person.id,
-            status="offered",
+            person_id=person_id,
             offered_at=now,
             leased_until=now + timedelta(minutes=project.lease_minutes),
-            instruction_version_id=version.id,
-            paused_seconds=0,
+            instruction_version_id=project.version.id,
         )
-        session.add(assignment)
-        session.flush()
-        return assignment
+        return Offer(assignment_id, project, item_id)
     return None
 
 
-def task_view(
-    session: Session, assignment: Assignment, now: datetime, *, with_counts: bool = True
+def offer_next_id(
+    tx: Tx, person_id: int, profile_status: str | None, skills: Sequence[str] | None, now: datetime
+) -> int | None:
+    """Assign and show the next task if the person has none open; the new task's id."""
+    offer = assign_next(tx, person_id, profile_status, skills, now, only_new=True)
+    if offer is None or offer.project is None:
+        return None
+    external_id, data = q.item_view(tx, offer.item_id)
+    view = build_view(
+        tx,
+        offer.project,
+        offer.project.version,
+        assignment_id=offer.assignment_id,
+        person_id=person_id,
+        item_external_id=external_id,
+        item_data=data,
+        now=now,
+    )
+    ref = f"assignment:{offer.assignment_id}"
+    intents.dm(tx, person_id, render.task_message(view), now, ref=ref)
+    return offer.assignment_id
+
+
+# --------------------------------------------------------------------------- task messages
+
+
+def build_view(
+    tx: Tx,
+    project: ProjectInfo,
+    version: VersionInfo,
+    *,
+    assignment_id: int,
+    person_id: int,
+    item_external_id: str,
+    item_data: dict[str, Any],
+    now: datetime,
+    with_counts: bool = True,
 ) -> render.TaskView:
     """What a task message shows. `with_counts=False` skips the progress figures
     (closed-task messages do not show them)."""
-    project = session.get(Project, assignment.project_id)
-    item = session.get(Item, assignment.item_id)
-    assert project is not None and item is not None
-    version = current_version_of(session, project)
-    if version.id != assignment.instruction_version_id:
-        row = session.get(InstructionVersion, assignment.instruction_version_id)
-        assert row is not None
-        version = VersionInfo(row.id, row.version, row.body)
-    settings = settings_of(project)
-    fields = [(name, str(item.data.get(name, ""))) for name in settings.fields]
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    settings = project.settings
+    fields = [(name, str(item_data.get(name, ""))) for name in settings.fields]
     done_today, total, done = 0, 0, 0
     if with_counts:
-        done_today = (
-            session.scalar(
-                select(func.count(Answer.id)).where(
-                    Answer.person_id == assignment.person_id, Answer.answered_at >= day_start
-                )
-            )
-            or 0
-        )
-        total, done = _project_progress(session, project.id, now)
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        done_today = q.done_since(tx, person_id, day_start)
+        total, done = _project_progress(tx, project.id, now)
     return render.TaskView(
-        assignment_id=assignment.id,
+        assignment_id=assignment_id,
         project_title=project.title,
         project_name=project.name,
-        task_type=project.task_type,
+        task_type=project.task_type_name,
         settings=settings,
-        item_external_id=item.external_id,
+        item_external_id=item_external_id,
         fields=fields,
         instruction_version=version.version,
         instruction_version_id=version.id,
         instructions_preview=version.body,
-        done_today=int(done_today),
+        done_today=done_today,
         project_done=done,
         project_total=total,
         lease_minutes=project.lease_minutes,
@@ -222,24 +330,41 @@ def task_view(
 
 
 _PROGRESS_TTL = timedelta(seconds=60)
-_progress: dict[tuple[int, int], tuple[datetime, int, int]] = {}
+_progress: WeakKeyDictionary[Engine, dict[int, tuple[datetime, int, int]]] = WeakKeyDictionary()
 
 
-def _project_progress(session: Session, project_id: int, now: datetime) -> tuple[int, int]:
+def _project_progress(tx: Tx, project_id: int, now: datetime) -> tuple[int, int]:
     """(items, items done) for the task footer. Counting a large project on every
     task would put a scan on the hot path, so the figure is cached for a minute."""
-    key = (id(session.get_bind().engine), project_id)
-    cached = _progress.get(key)
+    cache = _progress.get(tx.engine)
+    if cache is None:
+        cache = _progress.setdefault(tx.engine, {})
+    cached = cache.get(project_id)
     if cached is not None and abs(now - cached[0]) < _PROGRESS_TTL:
         return cached[1], cached[2]
-    total, done = session.execute(
-        select(
-            func.count(Item.id),
-            func.coalesce(func.sum(case((Item.answer_count >= Item.target, 1), else_=0)), 0),
-        ).where(Item.project_id == project_id)
-    ).one()
-    _progress[key] = (now, int(total), int(done))
-    return int(total), int(done)
+    total, done = q.project_progress(tx, project_id)
+    cache[project_id] = (now, total, done)
+    return total, done
+
+
+def task_view(
+    session: Session, assignment: Assignment, now: datetime, *, with_counts: bool = True
+) -> render.TaskView:
+    """The task message's content for an assignment loaded as an ORM object."""
+    tx = Tx(session)
+    project = project_info(tx, assignment.project_id)
+    external_id, data = q.item_view(tx, assignment.item_id)
+    return build_view(
+        tx,
+        project,
+        version_for(tx, project, assignment.instruction_version_id),
+        assignment_id=assignment.id,
+        person_id=assignment.person_id,
+        item_external_id=external_id,
+        item_data=data,
+        now=now,
+        with_counts=with_counts,
+    )
 
 
 def show_task(session: Session, assignment: Assignment, now: datetime) -> None:
@@ -248,12 +373,35 @@ def show_task(session: Session, assignment: Assignment, now: datetime) -> None:
     intents.dm(session, assignment.person_id, message, now, ref=f"assignment:{assignment.id}")
 
 
+def no_task_text() -> Message:
+    return render.no_task_message(
+        "No task for you right now — you'll get one as soon as there is work."
+    )
+
+
+# --------------------------------------------------------------------------- ORM callers
+
+
+def assign_next_task(
+    session: Session, person: Person, now: datetime, *, only_new: bool = False
+) -> Assignment | None:
+    """`assign_next` for a loaded person, returning the assignment as an ORM object."""
+    profile = person.profile
+    if profile is None:
+        return None
+    offer = assign_next(
+        Tx(session), person.id, profile.status, profile.skills, now, only_new=only_new
+    )
+    return session.get(Assignment, offer.assignment_id) if offer is not None else None
+
+
 def offer_next(session: Session, person: Person, now: datetime) -> Assignment | None:
     """Assign and show the next task if the person has none open; returns the new one."""
-    assignment = assign_next_task(session, person, now, only_new=True)
-    if assignment is not None:
-        show_task(session, assignment, now)
-    return assignment
+    profile = person.profile
+    if profile is None:
+        return None
+    new_id = offer_next_id(Tx(session), person.id, profile.status, profile.skills, now)
+    return session.get(Assignment, new_id) if new_id is not None else None
 
 
 def expire_leases(session: Session, now: datetime) -> int:
@@ -305,13 +453,3 @@ def push_tasks(session: Session, now: datetime) -> int:
         if offer_next(session, person, now) is not None:
             offered += 1
     return offered
-
-
-def no_task_text() -> Message:
-    return render.no_task_message(
-        "No task for you right now — you'll get one as soon as there is work."
-    )
-
-
-def task_type_of(project: Project) -> Any:
-    return get_task_type(project.task_type)

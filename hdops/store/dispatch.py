@@ -1,5 +1,10 @@
 """The dispatcher's SQL, built once at import (the hot path rebuilds nothing).
 
+Statements the answer path runs are `Prepared` (see `hdops.store.prepared`):
+compiled once per dialect and run on the driver cursor of the session's
+transaction. Functions take a `Session` or, on the hot path, the `Tx` the
+caller already holds; both run in the same transaction.
+
 Concurrency: a slot on an item is claimed with a conditional decrement
 (`open_slots = open_slots - 1 WHERE open_slots > 0`), which PostgreSQL
 re-evaluates after waiting on a row lock, so two dispatchers can never over-fill
@@ -11,17 +16,26 @@ and the contractor's profile row is locked first (`FOR UPDATE` on PostgreSQL,
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from hdops.store.orm import Answer, Assignment, ContractorProfile, Item
+from hdops.store.orm import (
+    Answer,
+    Assignment,
+    ContractorProfile,
+    InstructionVersion,
+    Item,
+    Project,
+)
+from hdops.store.prepared import Prepared, Tx, as_tx
 
 _assigned_to_me = exists().where(
     Assignment.item_id == Item.id, Assignment.person_id == bindparam("person_id")
 )
 
-NEXT_REGULAR = (
+NEXT_REGULAR = Prepared(
     select(Item.id)
     .where(
         Item.project_id == bindparam("project_id"),
@@ -33,7 +47,7 @@ NEXT_REGULAR = (
     .limit(bindparam("limit"))
 )
 
-NEXT_GOLD = (
+NEXT_GOLD = Prepared(
     select(Item.id)
     .where(
         Item.project_id == bindparam("project_id"),
@@ -44,18 +58,21 @@ NEXT_GOLD = (
     .limit(bindparam("limit"))
 )
 
-CLAIM_SLOT = (
+CLAIM_SLOT = Prepared(
     update(Item)
     .where(Item.id == bindparam("item_id"), Item.open_slots > 0)
     .values(open_slots=Item.open_slots - 1)
-    .execution_options(synchronize_session=False)
 )
 
-RELEASE_SLOT = (
+RELEASE_SLOT = Prepared(
+    update(Item).where(Item.id == bindparam("item_id")).values(open_slots=Item.open_slots + 1)
+)
+
+BUMP_ANSWERS = Prepared(
     update(Item)
     .where(Item.id == bindparam("item_id"))
-    .values(open_slots=Item.open_slots + 1)
-    .execution_options(synchronize_session=False)
+    .values(answer_count=Item.answer_count + bindparam("delta"))
+    .returning(Item.answer_count, Item.target)
 )
 
 OPEN_TASK = (
@@ -64,7 +81,13 @@ OPEN_TASK = (
     .limit(1)
 )
 
-MY_MIX = (
+OPEN_TASK_ID = Prepared(
+    select(Assignment.id)
+    .where(Assignment.person_id == bindparam("person_id"), Assignment.status == "offered")
+    .limit(1)
+)
+
+MY_MIX = Prepared(
     select(
         func.count(Assignment.id),
         func.coalesce(func.sum(case((Item.is_gold.is_(True), 1), else_=0)), 0),
@@ -77,28 +100,110 @@ MY_MIX = (
     )
 )
 
-GOLD_RECORD = select(
-    func.count(Answer.id),
-    func.coalesce(func.sum(case((Answer.gold_correct.is_(True), 1), else_=0)), 0),
-).where(
-    Answer.project_id == bindparam("project_id"),
-    Answer.person_id == bindparam("person_id"),
-    Answer.gold_correct.is_not(None),
-    Answer.status == "accepted",
+GOLD_RECORD = Prepared(
+    select(
+        func.count(Answer.id),
+        func.coalesce(func.sum(case((Answer.gold_correct.is_(True), 1), else_=0)), 0),
+    ).where(
+        Answer.project_id == bindparam("project_id"),
+        Answer.person_id == bindparam("person_id"),
+        Answer.gold_correct.is_not(None),
+        Answer.status == "accepted",
+    )
 )
 
-ANSWERED_IN_PROJECT = select(func.count(Assignment.id)).where(
-    Assignment.project_id == bindparam("project_id"),
-    Assignment.person_id == bindparam("person_id"),
-    Assignment.status == "answered",
+ANSWERED_IN_PROJECT = Prepared(
+    select(func.count(Assignment.id)).where(
+        Assignment.project_id == bindparam("project_id"),
+        Assignment.person_id == bindparam("person_id"),
+        Assignment.status == "answered",
+    )
 )
 
-PROJECT_ANSWERS = select(func.count(Answer.id)).where(
-    Answer.project_id == bindparam("project_id"), Answer.status == "accepted"
+PROJECT_ANSWERS = Prepared(
+    select(func.count(Answer.id)).where(
+        Answer.project_id == bindparam("project_id"), Answer.status == "accepted"
+    )
 )
 
-LOCK_PROFILE = select(ContractorProfile.person_id).where(
-    ContractorProfile.person_id == bindparam("person_id")
+LOCK_PROFILE_PG = Prepared(
+    select(ContractorProfile.person_id)
+    .where(ContractorProfile.person_id == bindparam("person_id"))
+    .with_for_update()
+)
+
+# Projects open for dispatch, in the order they are offered. Only the key of the
+# per-process project cache is read (see `hdops.services.dispatch.project_info`).
+ACTIVE_PROJECTS = Prepared(
+    select(Project.id, Project.updated_at)
+    .where(Project.status == "active")
+    .order_by(Project.priority.desc(), Project.id)
+)
+
+PROJECT_UPDATED_AT = Prepared(
+    select(Project.updated_at).where(Project.id == bindparam("project_id"))
+)
+
+# A project with its current instruction version, read in one statement so the
+# pair is consistent (a new version moves `updated_at` in the same transaction).
+PROJECT_WITH_VERSION = Prepared(
+    select(
+        Project.id,
+        Project.name,
+        Project.title,
+        Project.task_type,
+        Project.spec,
+        Project.overlap,
+        Project.max_overlap,
+        Project.gold_share,
+        Project.lease_minutes,
+        Project.max_share,
+        Project.pay_per_task,
+        Project.currency,
+        Project.updated_at,
+        InstructionVersion.id,
+        InstructionVersion.version,
+        InstructionVersion.body,
+    )
+    .join(InstructionVersion, InstructionVersion.project_id == Project.id)
+    .where(Project.id == bindparam("project_id"))
+    .order_by(InstructionVersion.version.desc())
+    .limit(1)
+)
+
+VERSION = Prepared(
+    select(InstructionVersion.id, InstructionVersion.version, InstructionVersion.body).where(
+        InstructionVersion.id == bindparam("version_id")
+    )
+)
+
+ITEM_VIEW = Prepared(select(Item.external_id, Item.data).where(Item.id == bindparam("item_id")))
+
+INSERT_ASSIGNMENT = Prepared(
+    insert(Assignment).returning(Assignment.id),
+    columns=[
+        "item_id",
+        "project_id",
+        "person_id",
+        "status",
+        "offered_at",
+        "leased_until",
+        "instruction_version_id",
+        "paused_seconds",
+    ],
+)
+
+DONE_SINCE = Prepared(
+    select(func.count(Answer.id)).where(
+        Answer.person_id == bindparam("person_id"), Answer.answered_at >= bindparam("since")
+    )
+)
+
+PROJECT_PROGRESS = Prepared(
+    select(
+        func.count(Item.id),
+        func.coalesce(func.sum(case((Item.answer_count >= Item.target, 1), else_=0)), 0),
+    ).where(Item.project_id == bindparam("project_id"))
 )
 
 EXPIRED = (
@@ -116,51 +221,120 @@ EXPIRED_WAITING = (
 )
 
 
-LOCK_PROFILE_PG = LOCK_PROFILE.with_for_update()
-
-
-def lock_contractor(session: Session, person_id: int) -> None:
+def lock_contractor(db: Session | Tx, person_id: int) -> None:
     """Serialise dispatch per contractor. SQLite's BEGIN IMMEDIATE already does."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(LOCK_PROFILE_PG, {"person_id": person_id})
+    tx = as_tx(db)
+    if tx.is_postgresql:
+        tx.rows(LOCK_PROFILE_PG, {"person_id": person_id})
 
 
 def open_task(session: Session, person_id: int) -> Assignment | None:
     return session.scalars(OPEN_TASK, {"person_id": person_id}).first()
 
 
+def open_task_id(db: Session | Tx, person_id: int) -> int | None:
+    found: int | None = as_tx(db).scalar(OPEN_TASK_ID, {"person_id": person_id})
+    return found
+
+
 def candidate_items(
-    session: Session, project_id: int, person_id: int, gold: bool, limit: int = 3
+    db: Session | Tx, project_id: int, person_id: int, gold: bool, limit: int = 3
 ) -> list[int]:
     stmt = NEXT_GOLD if gold else NEXT_REGULAR
-    return list(
-        session.scalars(stmt, {"project_id": project_id, "person_id": person_id, "limit": limit})
-    )
+    params = {"project_id": project_id, "person_id": person_id, "limit": limit}
+    return as_tx(db).scalars(stmt, params)
 
 
-def claim_slot(session: Session, item_id: int) -> bool:
-    result = session.execute(CLAIM_SLOT, {"item_id": item_id})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+def claim_slot(db: Session | Tx, item_id: int) -> bool:
+    return as_tx(db).execute(CLAIM_SLOT, {"item_id": item_id}) > 0
 
 
-def release_slot(session: Session, item_id: int) -> None:
-    session.execute(RELEASE_SLOT, {"item_id": item_id})
+def release_slot(db: Session | Tx, item_id: int) -> None:
+    as_tx(db).execute(RELEASE_SLOT, {"item_id": item_id})
 
 
-def my_mix(session: Session, project_id: int, person_id: int) -> tuple[int, int]:
-    row = session.execute(MY_MIX, {"project_id": project_id, "person_id": person_id}).one()
+def my_mix(db: Session | Tx, project_id: int, person_id: int) -> tuple[int, int]:
+    row = as_tx(db).first(MY_MIX, {"project_id": project_id, "person_id": person_id})
+    assert row is not None
     return int(row[0]), int(row[1])
 
 
-def gold_record(session: Session, project_id: int, person_id: int) -> tuple[int, int]:
-    row = session.execute(GOLD_RECORD, {"project_id": project_id, "person_id": person_id}).one()
+def gold_record(db: Session | Tx, project_id: int, person_id: int) -> tuple[int, int]:
+    row = as_tx(db).first(GOLD_RECORD, {"project_id": project_id, "person_id": person_id})
+    assert row is not None
     return int(row[0]), int(row[1])
 
 
-def share_counts(session: Session, project_id: int, person_id: int) -> tuple[int, int]:
-    mine = session.scalar(ANSWERED_IN_PROJECT, {"project_id": project_id, "person_id": person_id})
-    total = session.scalar(PROJECT_ANSWERS, {"project_id": project_id})
+def share_counts(db: Session | Tx, project_id: int, person_id: int) -> tuple[int, int]:
+    tx = as_tx(db)
+    mine = tx.scalar(ANSWERED_IN_PROJECT, {"project_id": project_id, "person_id": person_id})
+    total = tx.scalar(PROJECT_ANSWERS, {"project_id": project_id})
     return int(mine or 0), int(total or 0)
+
+
+def active_projects(tx: Tx) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of the active projects, highest priority first."""
+    return [(r[0], r[1]) for r in tx.rows(ACTIVE_PROJECTS)]
+
+
+def project_updated_at(tx: Tx, project_id: int) -> datetime | None:
+    found: datetime | None = tx.scalar(PROJECT_UPDATED_AT, {"project_id": project_id})
+    return found
+
+
+def project_with_version(tx: Tx, project_id: int) -> tuple[Any, ...] | None:
+    """The row of `PROJECT_WITH_VERSION`: the project's columns, then its current
+    instruction version's id, number and body."""
+    return tx.first(PROJECT_WITH_VERSION, {"project_id": project_id})
+
+
+def version(tx: Tx, version_id: int) -> tuple[int, int, str] | None:
+    row = tx.first(VERSION, {"version_id": version_id})
+    return (row[0], row[1], row[2]) if row is not None else None
+
+
+def item_view(tx: Tx, item_id: int) -> tuple[str, dict[str, Any]]:
+    """(external_id, data) of an item, for its task message."""
+    row = tx.first(ITEM_VIEW, {"item_id": item_id})
+    assert row is not None
+    return row[0], row[1]
+
+
+def insert_assignment(
+    tx: Tx,
+    *,
+    item_id: int,
+    project_id: int,
+    person_id: int,
+    offered_at: datetime,
+    leased_until: datetime,
+    instruction_version_id: int,
+) -> int:
+    new_id: int = tx.scalar(
+        INSERT_ASSIGNMENT,
+        {
+            "item_id": item_id,
+            "project_id": project_id,
+            "person_id": person_id,
+            "status": "offered",
+            "offered_at": offered_at,
+            "leased_until": leased_until,
+            "instruction_version_id": instruction_version_id,
+            "paused_seconds": 0,
+        },
+    )
+    return new_id
+
+
+def done_since(tx: Tx, person_id: int, since: datetime) -> int:
+    return int(tx.scalar(DONE_SINCE, {"person_id": person_id, "since": since}) or 0)
+
+
+def project_progress(tx: Tx, project_id: int) -> tuple[int, int]:
+    """(items, items with all the answers they want) in a project: a scan, so callers cache it."""
+    row = tx.first(PROJECT_PROGRESS, {"project_id": project_id})
+    assert row is not None
+    return int(row[0]), int(row[1])
 
 
 def expired_assignments(session: Session, now: datetime, limit: int = 500) -> list[Assignment]:
@@ -174,16 +348,8 @@ def expired_waiting(session: Session, now: datetime, limit: int = 500) -> list[A
     return list(session.scalars(EXPIRED_WAITING, {"now": now, "limit": limit}))
 
 
-BUMP_ANSWERS = (
-    update(Item)
-    .where(Item.id == bindparam("item_id"))
-    .values(answer_count=Item.answer_count + bindparam("delta"))
-    .returning(Item.answer_count, Item.target)
-    .execution_options(synchronize_session=False)
-)
-
-
-def bump_answer_count(session: Session, item_id: int, delta: int) -> tuple[int, int]:
+def bump_answer_count(db: Session | Tx, item_id: int, delta: int) -> tuple[int, int]:
     """Add `delta` accepted answers; returns the item's new (answer_count, target)."""
-    row = session.execute(BUMP_ANSWERS, {"item_id": item_id, "delta": delta}).one()
+    row = as_tx(db).first(BUMP_ANSWERS, {"item_id": item_id, "delta": delta})
+    assert row is not None
     return int(row[0]), int(row[1])

@@ -9,47 +9,66 @@ platform refs it produced. A `sent` row is never selected again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hdops.store.orm import MessageRef, OutboxMessage, ProcessedEvent
+from hdops.store.prepared import JSONText, Prepared, Tx, as_tx
 
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 8
 
 
+INSERT_INTENT = Prepared(
+    insert(OutboxMessage)
+    .values(payload=bindparam("payload_json", type_=JSONText()))
+    .returning(OutboxMessage.id),
+    columns=["kind", "status", "attempts", "next_attempt_at", "created_at", "dedupe_key"],
+)
+
+DEDUPE_KEY_USED = Prepared(
+    select(OutboxMessage.id).where(OutboxMessage.dedupe_key == bindparam("dedupe_key"))
+)
+
+
 def enqueue(
-    session: Session,
+    db: Session | Tx,
     kind: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | str,
     now: datetime,
     *,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
-) -> OutboxMessage | None:
-    """Add an intent. With a `dedupe_key` already used, nothing is added (returns None)."""
-    if dedupe_key is not None:
-        exists = session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        )
-        if exists is not None:
-            return None
-    row = OutboxMessage(
-        kind=kind,
-        payload=payload,
-        status="pending",
-        attempts=0,
-        next_attempt_at=not_before or now,
-        created_at=now,
-        dedupe_key=dedupe_key,
+) -> int | None:
+    """Add an intent; returns its row id. With a `dedupe_key` already used, nothing
+    is added (returns None).
+
+    `payload` is the intent as a dict or as JSON text (what `model_dump_json`
+    gives: serialised once, on the hot path); either reads back as the same dict.
+    The row is inserted at once, in call order, so delivery (in id order) sends
+    intents in the order they were made."""
+    tx = as_tx(db)
+    if dedupe_key is not None and tx.scalar(DEDUPE_KEY_USED, {"dedupe_key": dedupe_key}):
+        return None
+    new_id: int = tx.scalar(
+        INSERT_INTENT,
+        {
+            "kind": kind,
+            "payload_json": payload if isinstance(payload, str) else json.dumps(payload),
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": not_before or now,
+            "created_at": now,
+            "dedupe_key": dedupe_key,
+        },
     )
-    session.add(row)
-    return row
+    return new_id
 
 
 def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:

@@ -1,0 +1,199 @@
+"""The answer transaction's own SQL (the dispatch half is in `hdops.store.dispatch`).
+
+All `Prepared` (see `hdops.store.prepared`): compiled once per dialect, run on
+the driver cursor of the caller's transaction, so recording an answer costs a
+few microseconds of SQL per statement instead of an ORM unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from hdops.store.orm import Answer, Assignment, ContractorProfile, Item, Project
+from hdops.store.prepared import Prepared, Tx
+
+ANSWER_BY_KEY = Prepared(
+    select(Answer.id).where(Answer.idempotency_key == bindparam("idempotency_key"))
+)
+
+# Everything the answer needs about its assignment, in one statement. On
+# PostgreSQL the assignment row is locked: a second delivery of the same click
+# waits here until the first commits, then finds it answered (no unique-key race).
+ASSIGNMENT_FOR_ANSWER = Prepared(
+    select(
+        Assignment.person_id,
+        Assignment.status,
+        Assignment.item_id,
+        Assignment.project_id,
+        Assignment.offered_at,
+        Assignment.paused_seconds,
+        Assignment.instruction_version_id,
+        Item.is_gold,
+        Item.gold,
+        Item.external_id,
+        Item.data,
+        Project.updated_at,
+        ContractorProfile.status,
+        ContractorProfile.available,
+        ContractorProfile.skills,
+    )
+    .select_from(Assignment)
+    .join(Item, Item.id == Assignment.item_id)
+    .join(Project, Project.id == Assignment.project_id)
+    .outerjoin(ContractorProfile, ContractorProfile.person_id == Assignment.person_id)
+    .where(Assignment.id == bindparam("assignment_id"))
+    .with_for_update(of=Assignment)
+)
+
+INSERT_ANSWER = Prepared(
+    insert(Answer).returning(Answer.id),
+    columns=[
+        "assignment_id",
+        "item_id",
+        "project_id",
+        "person_id",
+        "answer",
+        "rationale",
+        "instruction_version_id",
+        "seconds_spent",
+        "answered_at",
+        "idempotency_key",
+        "gold_correct",
+        "status",
+        "pay_rate",
+        "currency",
+    ],
+)
+
+CLOSE_ASSIGNMENT = Prepared(
+    update(Assignment)
+    .where(Assignment.id == bindparam("assignment_id"))
+    .values(status=bindparam("new_status"), closed_at=bindparam("closed_at"))
+)
+
+ACCEPTED_ANSWERS_OF_ITEM = Prepared(
+    select(Answer.answer).where(Answer.item_id == bindparam("item_id"), Answer.status == "accepted")
+)
+
+EXTEND_TARGET = Prepared(
+    update(Item)
+    .where(Item.id == bindparam("item_id"))
+    .values(target=Item.target + 1, open_slots=Item.open_slots + 1)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerContext:
+    """The assignment being answered, its item, and its contractor's profile."""
+
+    person_id: int
+    status: str
+    item_id: int
+    project_id: int
+    offered_at: datetime
+    paused_seconds: int
+    instruction_version_id: int
+    is_gold: bool
+    gold: dict[str, Any] | None
+    item_external_id: str
+    item_data: dict[str, Any]
+    project_updated_at: datetime
+    profile_status: str | None  # None: no contractor profile
+    available: bool
+    skills: list[str]
+
+
+def answer_by_key(tx: Tx, idempotency_key: str) -> int | None:
+    found: int | None = tx.scalar(ANSWER_BY_KEY, {"idempotency_key": idempotency_key})
+    return found
+
+
+def assignment_for_answer(tx: Tx, assignment_id: int) -> AnswerContext | None:
+    row = tx.first(ASSIGNMENT_FOR_ANSWER, {"assignment_id": assignment_id})
+    if row is None:
+        return None
+    return AnswerContext(
+        person_id=row[0],
+        status=row[1],
+        item_id=row[2],
+        project_id=row[3],
+        offered_at=row[4],
+        paused_seconds=row[5],
+        instruction_version_id=row[6],
+        is_gold=bool(row[7]),
+        gold=row[8],
+        item_external_id=row[9],
+        item_data=row[10],
+        project_updated_at=row[11],
+        profile_status=row[12],
+        available=bool(row[13]),
+        skills=list(row[14] or []),
+    )
+
+
+def insert_answer(
+    tx: Tx,
+    *,
+    assignment_id: int,
+    item_id: int,
+    project_id: int,
+    person_id: int,
+    answer: dict[str, Any],
+    instruction_version_id: int,
+    seconds_spent: int,
+    answered_at: datetime,
+    idempotency_key: str,
+    gold_correct: bool | None,
+    pay_rate: Decimal,
+    currency: str,
+) -> int:
+    """Store an accepted answer; raises `IntegrityError` if the key (or the
+    assignment) already has one."""
+    new_id: int = tx.scalar(
+        INSERT_ANSWER,
+        {
+            "assignment_id": assignment_id,
+            "item_id": item_id,
+            "project_id": project_id,
+            "person_id": person_id,
+            "answer": answer,
+            "rationale": answer.get("rationale"),
+            "instruction_version_id": instruction_version_id,
+            "seconds_spent": seconds_spent,
+            "answered_at": answered_at,
+            "idempotency_key": idempotency_key,
+            "gold_correct": gold_correct,
+            "status": "accepted",
+            "pay_rate": pay_rate,
+            "currency": currency,
+        },
+    )
+    return new_id
+
+
+def close_assignment(tx: Tx, assignment_id: int, status: str, now: datetime) -> None:
+    """Close the assignment. The row changes without the ORM, so if the session
+    holds it as an object, that object is told too (callers may read it after)."""
+    tx.execute(
+        CLOSE_ASSIGNMENT, {"assignment_id": assignment_id, "new_status": status, "closed_at": now}
+    )
+    loaded = tx.session.identity_map.get(identity_key(Assignment, assignment_id))
+    if loaded is not None:
+        set_committed_value(loaded, "status", status)
+        set_committed_value(loaded, "closed_at", now)
+
+
+def accepted_answers(tx: Tx, item_id: int) -> list[dict[str, Any]]:
+    return tx.scalars(ACCEPTED_ANSWERS_OF_ITEM, {"item_id": item_id})
+
+
+def extend_target(tx: Tx, item_id: int) -> None:
+    """One more answer wanted for the item (and one more open slot)."""
+    tx.execute(EXTEND_TARGET, {"item_id": item_id})

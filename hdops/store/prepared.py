@@ -1,0 +1,248 @@
+"""Hot-path statements: Core statements compiled once per dialect and run on the
+driver cursor of the session's own transaction.
+
+Why: SQLAlchemy spends about 40 µs per executed Core statement on this machine
+(cache key, execution context, result object) against 2-3 µs for the driver
+itself, and the ORM unit of work several times that. The answer transaction has
+about a dozen statements, so that overhead alone made it many times slower than
+the same SQL through the raw driver (see benchmarks/answer_loop.py).
+
+What is kept from SQLAlchemy:
+* the statements are Core constructs over the ORM tables, so a renamed column
+  breaks them at compile time, and the dialect in use renders them (paramstyle,
+  RETURNING, `FOR UPDATE`, PostgreSQL bind casts);
+* the column types' bind and result processors (`UTCDateTime`, `Money`, JSON),
+  so values go in and come out exactly as through the ORM;
+* the transaction: `Tx(session)` runs on the connection the session already
+  holds (on SQLite after its `BEGIN IMMEDIATE`), so everything commits or rolls
+  back with the unit of work;
+* errors: driver errors are re-raised as SQLAlchemy's (`IntegrityError`, ...).
+
+What is not, so callers must mind it:
+* the ORM does not see these writes: `Tx(session)` flushes pending ORM changes
+  first, and code that changes rows loaded as ORM objects refreshes them;
+* Python-side column defaults are not applied: an INSERT names every column,
+  and compiling one that would rely on such a default raises at first use;
+* SQLAlchemy's statement logging and cursor events do not see these statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ReturnsRows
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+Row = tuple[Any, ...]
+_Processor = Callable[[Any], Any]
+_NO_PARAMS: Mapping[str, Any] = {}
+
+
+class JSONText(TypeDecorator[str]):
+    """A JSON column written from text that is already JSON (e.g. pydantic's
+    `model_dump_json`), so a payload is serialised once, not dumped to a dict by
+    pydantic and then again by `json.dumps`. PostgreSQL still receives it as JSON
+    (the dialect renders `::JSON` on the parameter); reading the column back
+    through the ORM gives the same dict."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+@dataclass(slots=True)
+class _Plan:
+    sql: str
+    # (key in the driver's parameters, name given by the caller, default, required, processor)
+    binds: tuple[tuple[str, str, Any, bool, _Processor | None], ...]
+    positional: bool
+    # Result processors, known after the first execution (they depend on the
+    # driver's type codes in `cursor.description`); None when no column has one.
+    results: list[_Processor | None] | None = None
+    described: bool = False
+
+
+class Prepared:
+    """One statement, compiled once per dialect. Parameters are given by the
+    `bindparam` names used in the statement (and, for an INSERT built without
+    `.values()`, by the column names listed in `columns`)."""
+
+    __slots__ = ("_columns", "_last", "_plans", "statement")
+
+    def __init__(self, statement: ReturnsRows, *, columns: Sequence[str] = ()) -> None:
+        self.statement = statement
+        self._columns = list(columns)
+        self._plans: WeakKeyDictionary[Dialect, _Plan] = WeakKeyDictionary()
+        # The plan used last: one process almost always talks to one database.
+        self._last: tuple[Dialect, _Plan] | None = None
+
+    def plan(self, dialect: Dialect) -> _Plan:
+        last = self._last
+        if last is not None and last[0] is dialect:
+            return last[1]
+        plan = self._plans.get(dialect)
+        if plan is None:
+            plan = self._plans[dialect] = self._compile(dialect)
+        self._last = (dialect, plan)
+        return plan
+
+    def _compile(self, dialect: Dialect) -> _Plan:
+        kw: dict[str, Any] = {"column_keys": self._columns} if self._columns else {}
+        compiled = self.statement.compile(dialect=dialect, **kw)
+        assert isinstance(compiled, SQLCompiler)
+        prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
+        if prefetch:
+            names = ", ".join(c.name for c in prefetch)
+            raise ValueError(f"a prepared statement must set every column itself ({names})")
+        by_name: dict[str, tuple[str, Any, bool, _Processor | None]] = {}
+        for bind, name in compiled.bind_names.items():
+            if bind.expanding:
+                raise ValueError("expanding IN parameters are not supported here")
+            default = None if bind.required else bind.effective_value
+            impl = bind.type.dialect_impl(dialect)
+            processor = _memoized(impl, impl.bind_processor(dialect))
+            by_name[name] = (bind.key, default, bind.required, processor)
+        escaped = compiled.escaped_bind_names
+        order = list(compiled.positiontup or []) if compiled.positional else list(by_name)
+        binds = tuple(
+            (escaped.get(name, name), *by_name[name]) for name in order if name in by_name
+        )
+        return _Plan(compiled.string, binds, compiled.positional)
+
+    def _describe(self, plan: _Plan, dialect: Dialect, description: Sequence[Any]) -> None:
+        columns = list(self.statement.exported_columns)
+        processors: list[_Processor | None] = []
+        for column, described in zip(columns, description, strict=True):
+            impl = column.type.dialect_impl(dialect)
+            processors.append(_memoized(impl, impl.result_processor(dialect, described[1])))
+        plan.results = processors if any(processors) else None
+        plan.described = True
+
+
+class Tx:
+    """The session's current transaction, driven through its driver connection.
+
+    Creating one flushes the session's pending ORM changes, so the statements run
+    here see them, and begins the session's transaction if needed."""
+
+    __slots__ = ("_dbapi", "_error", "dialect", "engine", "is_postgresql", "session")
+
+    def __init__(self, session: Session) -> None:
+        session.flush()
+        connection = session.connection()
+        self.session = session
+        self.engine = connection.engine
+        self.dialect = connection.dialect
+        self.is_postgresql = self.dialect.name == "postgresql"
+        self._dbapi: Any = connection.connection.dbapi_connection
+        self._error: type[Exception] = self.dialect.loaded_dbapi.Error
+
+    def rows(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> list[Row]:
+        """Run `stmt`; every row it returns (none for a write without RETURNING)."""
+        plan = stmt.plan(self.dialect)
+        args = _arguments(plan, params)
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(plan.sql, args)
+            if cursor.description is None:
+                return []
+            rows: list[Row] = cursor.fetchall()
+            if not plan.described:
+                stmt._describe(plan, self.dialect, cursor.description)
+        except self._error as err:
+            raise DBAPIError.instance(
+                plan.sql, args, err, self._error, dialect=self.dialect
+            ) from err
+        finally:
+            cursor.close()
+        results = plan.results
+        if results is None:
+            return rows
+        return [
+            tuple(v if f is None else f(v) for f, v in zip(results, r, strict=True)) for r in rows
+        ]
+
+    def first(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> Row | None:
+        rows = self.rows(stmt, params)
+        return rows[0] if rows else None
+
+    def scalar(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> Any:
+        rows = self.rows(stmt, params)
+        return rows[0][0] if rows else None
+
+    def scalars(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> list[Any]:
+        return [r[0] for r in self.rows(stmt, params)]
+
+    def execute(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> int:
+        """Run a write without RETURNING; returns the number of rows it matched."""
+        plan = stmt.plan(self.dialect)
+        args = _arguments(plan, params)
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(plan.sql, args)
+            count: int = cursor.rowcount
+        except self._error as err:
+            raise DBAPIError.instance(
+                plan.sql, args, err, self._error, dialect=self.dialect
+            ) from err
+        finally:
+            cursor.close()
+        return count
+
+
+def as_tx(db: Session | Tx) -> Tx:
+    return db if isinstance(db, Tx) else Tx(db)
+
+
+def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    values = []
+    for _key, name, default, required, processor in plan.binds:
+        if name in params:
+            value = params[name]
+        elif required:
+            raise KeyError(f"missing parameter {name!r} for: {plan.sql}")
+        else:
+            value = default
+        values.append(value if processor is None else processor(value))
+    if plan.positional:
+        return values
+    return {b[0]: v for b, v in zip(plan.binds, values, strict=True)}
+
+
+def _memoized(impl: TypeEngine[Any], processor: _Processor | None) -> _Processor | None:
+    """Date-times are converted with a one-entry memo: one answer writes and reads
+    the same `now` several times, and SQLite's conversion to and from text costs
+    a few microseconds each time. (Only for immutable values; a JSON dict could
+    change between calls.)"""
+    if processor is None or not _is_datetime(impl):
+        return processor
+    convert = processor
+    memo: list[tuple[Any, Any]] = [(_UNSET, None)]
+
+    def memoized(value: Any) -> Any:
+        seen, result = memo[0]
+        if value is seen or (value == seen and type(value) is type(seen)):
+            return result
+        result = convert(value)
+        memo[0] = (value, result)
+        return result
+
+    return memoized
+
+
+def _is_datetime(impl: TypeEngine[Any]) -> bool:
+    inner = impl.impl if isinstance(impl, TypeDecorator) else impl
+    return isinstance(inner, DateTime)
+
+
+_UNSET = object()
