@@ -59,9 +59,24 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate_all(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty the database between tests. TRUNCATE costs about 10 ms per table on
+    PostgreSQL whether or not it holds rows, so only the tables a test wrote to are
+    truncated (found in one probe query); every id sequence restarts at 1."""
+    names = [t.name for t in Base.metadata.sorted_tables]
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
+    )
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        used = [row[0] for row in conn.execute(text(probe))]
+        if used:
+            tables = ", ".join(f'"{name}"' for name in used)
+            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        conn.execute(
+            text(
+                "SELECT setval(s.oid, 1, false) FROM pg_class s "
+                "WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace"
+            )
+        )
         conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
 
 
