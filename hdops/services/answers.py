@@ -81,12 +81,14 @@ def submit_answer(
     assignment row is locked before anything is written, so the second delivery
     waits, then finds the first one's answer)."""
     tx = Tx(session)
-    existing = qa.answer_by_key(tx, idempotency_key)
-    if existing is not None:
-        return AnswerResult("duplicate", existing)
-    a = qa.assignment_for_answer(tx, assignment_id)
+    a = qa.assignment_for_answer(tx, assignment_id, idempotency_key)
     if a is None:
+        existing = qa.answer_by_key(tx, idempotency_key)
+        if existing is not None:
+            return AnswerResult("duplicate", existing)
         raise NotFound("That task no longer exists.")
+    if a.duplicate_of is not None:
+        return AnswerResult("duplicate", a.duplicate_of)
     if a.person_id != person.id:
         raise PermissionDenied("That task belongs to someone else.")
     if a.status == "answered":

@@ -202,7 +202,10 @@ def _under_cap(tx: Tx, project: ProjectInfo, person_id: int) -> bool:
     return (mine + 1) <= project.max_share * (total + 1)
 
 
-def _pick_item(tx: Tx, project: ProjectInfo, person_id: int, screening: bool) -> int | None:
+def _pick_item(
+    tx: Tx, project: ProjectInfo, person_id: int, screening: bool
+) -> tuple[int, tuple[str, dict[str, Any]] | None] | None:
+    """(item id, its external id and data if the claim returned them)."""
     want_gold = screening
     if not screening and project.gold_share > 0:
         seen, gold_seen = q.my_mix(tx, project.id, person_id)
@@ -212,8 +215,11 @@ def _pick_item(tx: Tx, project: ProjectInfo, person_id: int, screening: bool) ->
         if gold and project.gold_share == 0 and not screening:
             continue
         for item_id in q.candidate_items(tx, project.id, person_id, gold):
-            if gold or q.claim_slot(tx, item_id):
-                return item_id
+            if gold:
+                return item_id, None  # gold has no slots to claim
+            claimed = q.claim_item(tx, item_id)
+            if claimed is not None:
+                return item_id, claimed
     return None
 
 
@@ -225,6 +231,7 @@ class Offer:
     assignment_id: int
     project: ProjectInfo | None = None
     item_id: int = 0
+    item_view: tuple[str, dict[str, Any]] | None = None  # (external_id, data) if known
 
 
 def assign_next(
@@ -248,9 +255,10 @@ def assign_next(
         state = _qualification_state(tx, project, person_id)
         if state == "failed" or not _under_cap(tx, project, person_id):
             continue
-        item_id = _pick_item(tx, project, person_id, screening=state == "screening")
-        if item_id is None:
+        picked = _pick_item(tx, project, person_id, screening=state == "screening")
+        if picked is None:
             continue
+        item_id, item_view = picked
         assignment_id = q.insert_assignment(
             tx,
             item_id=item_id,
@@ -260,7 +268,7 @@ def assign_next(
             leased_until=now + timedelta(minutes=project.lease_minutes),
             instruction_version_id=project.version.id,
         )
-        return Offer(assignment_id, project, item_id)
+        return Offer(assignment_id, project, item_id, item_view)
     return None
 
 
@@ -271,7 +279,7 @@ def offer_next_id(
     offer = assign_next(tx, person_id, profile_status, skills, now, only_new=True)
     if offer is None or offer.project is None:
         return None
-    external_id, data = q.item_view(tx, offer.item_id)
+    external_id, data = offer.item_view or q.item_view(tx, offer.item_id)
     view = build_view(
         tx,
         offer.project,

@@ -23,11 +23,15 @@ ANSWER_BY_KEY = Prepared(
     select(Answer.id).where(Answer.idempotency_key == bindparam("idempotency_key"))
 )
 
-# Everything the answer needs about its assignment, in one statement. On
+# Everything the answer needs about its assignment, in one statement, with the
+# answer already stored under this idempotency key if any (a redelivery). On
 # PostgreSQL the assignment row is locked: a second delivery of the same click
 # waits here until the first commits, then finds it answered (no unique-key race).
 ASSIGNMENT_FOR_ANSWER = Prepared(
     select(
+        select(Answer.id)
+        .where(Answer.idempotency_key == bindparam("idempotency_key"))
+        .scalar_subquery(),
         Assignment.person_id,
         Assignment.status,
         Assignment.item_id,
@@ -93,6 +97,7 @@ EXTEND_TARGET = Prepared(
 class AnswerContext:
     """The assignment being answered, its item, and its contractor's profile."""
 
+    duplicate_of: int | None  # the answer already stored under the idempotency key
     person_id: int
     status: str
     item_id: int
@@ -115,26 +120,30 @@ def answer_by_key(tx: Tx, idempotency_key: str) -> int | None:
     return found
 
 
-def assignment_for_answer(tx: Tx, assignment_id: int) -> AnswerContext | None:
-    row = tx.first(ASSIGNMENT_FOR_ANSWER, {"assignment_id": assignment_id})
+def assignment_for_answer(tx: Tx, assignment_id: int, idempotency_key: str) -> AnswerContext | None:
+    row = tx.first(
+        ASSIGNMENT_FOR_ANSWER,
+        {"assignment_id": assignment_id, "idempotency_key": idempotency_key},
+    )
     if row is None:
         return None
     return AnswerContext(
-        person_id=row[0],
-        status=row[1],
-        item_id=row[2],
-        project_id=row[3],
-        offered_at=row[4],
-        paused_seconds=row[5],
-        instruction_version_id=row[6],
-        is_gold=bool(row[7]),
-        gold=row[8],
-        item_external_id=row[9],
-        item_data=row[10],
-        project_updated_at=row[11],
-        profile_status=row[12],
-        available=bool(row[13]),
-        skills=list(row[14] or []),
+        duplicate_of=row[0],
+        person_id=row[1],
+        status=row[2],
+        item_id=row[3],
+        project_id=row[4],
+        offered_at=row[5],
+        paused_seconds=row[6],
+        instruction_version_id=row[7],
+        is_gold=bool(row[8]),
+        gold=row[9],
+        item_external_id=row[10],
+        item_data=row[11],
+        project_updated_at=row[12],
+        profile_status=row[13],
+        available=bool(row[14]),
+        skills=list(row[15] or []),
     )
 
 

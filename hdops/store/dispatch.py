@@ -64,6 +64,14 @@ CLAIM_SLOT = Prepared(
     .values(open_slots=Item.open_slots - 1)
 )
 
+# The claim of a regular item for a new task, returning what its message shows.
+CLAIM_ITEM = Prepared(
+    update(Item)
+    .where(Item.id == bindparam("item_id"), Item.open_slots > 0)
+    .values(open_slots=Item.open_slots - 1)
+    .returning(Item.external_id, Item.data)
+)
+
 RELEASE_SLOT = Prepared(
     update(Item).where(Item.id == bindparam("item_id")).values(open_slots=Item.open_slots + 1)
 )
@@ -247,6 +255,12 @@ def candidate_items(
 
 def claim_slot(db: Session | Tx, item_id: int) -> bool:
     return as_tx(db).execute(CLAIM_SLOT, {"item_id": item_id}) > 0
+
+
+def claim_item(tx: Tx, item_id: int) -> tuple[str, dict[str, Any]] | None:
+    """`claim_slot` that also returns the item's (external_id, data), or None if full."""
+    row = tx.first(CLAIM_ITEM, {"item_id": item_id})
+    return (row[0], row[1]) if row is not None else None
 
 
 def release_slot(db: Session | Tx, item_id: int) -> None:

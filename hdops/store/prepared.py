@@ -66,9 +66,10 @@ class _Plan:
     # (key in the driver's parameters, name given by the caller, default, required, processor)
     binds: tuple[tuple[str, str, Any, bool, _Processor | None], ...]
     positional: bool
-    # Result processors, known after the first execution (they depend on the
-    # driver's type codes in `cursor.description`); None when no column has one.
-    results: list[_Processor | None] | None = None
+    # Result processors by column index, known after the first execution (they
+    # depend on the driver's type codes in `cursor.description`); only the
+    # columns that have one.
+    results: tuple[tuple[int, _Processor], ...] = ()
     described: bool = False
 
 
@@ -121,11 +122,13 @@ class Prepared:
 
     def _describe(self, plan: _Plan, dialect: Dialect, description: Sequence[Any]) -> None:
         columns = list(self.statement.exported_columns)
-        processors: list[_Processor | None] = []
-        for column, described in zip(columns, description, strict=True):
+        processors: list[tuple[int, _Processor]] = []
+        for index, (column, described) in enumerate(zip(columns, description, strict=True)):
             impl = column.type.dialect_impl(dialect)
-            processors.append(_memoized(impl, impl.result_processor(dialect, described[1])))
-        plan.results = processors if any(processors) else None
+            processor = _memoized(impl, impl.result_processor(dialect, described[1]))
+            if processor is not None:
+                processors.append((index, processor))
+        plan.results = tuple(processors)
         plan.described = True
 
 
@@ -166,11 +169,15 @@ class Tx:
         finally:
             cursor.close()
         results = plan.results
-        if results is None:
+        if not results:
             return rows
-        return [
-            tuple(v if f is None else f(v) for f, v in zip(results, r, strict=True)) for r in rows
-        ]
+        processed = []
+        for row in rows:
+            values = list(row)
+            for index, processor in results:
+                values[index] = processor(values[index])
+            processed.append(tuple(values))
+        return processed
 
     def first(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> Row | None:
         rows = self.rows(stmt, params)
@@ -227,14 +234,15 @@ def _memoized(impl: TypeEngine[Any], processor: _Processor | None) -> _Processor
     if processor is None or not _is_datetime(impl):
         return processor
     convert = processor
-    memo: list[tuple[Any, Any]] = [(_UNSET, None)]
+    memo: tuple[Any, Any] = (_UNSET, None)
 
     def memoized(value: Any) -> Any:
-        seen, result = memo[0]
-        if value is seen or (value == seen and type(value) is type(seen)):
+        nonlocal memo
+        seen, result = memo  # one tuple, replaced whole: safe across threads
+        if value is seen or (type(value) is type(seen) and value == seen):
             return result
         result = convert(value)
-        memo[0] = (value, result)
+        memo = (value, result)
         return result
 
     return memoized

@@ -69,12 +69,13 @@ def test_prepared_values_read_back_through_the_orm_unchanged(store: Store) -> No
         assert row.rationale == "ünïcode ✓"
         assert row.gold_correct is False and row.status == "accepted"
         # ... and what the ORM wrote reads back the same through a prepared statement.
-        ctx = qa.assignment_for_answer(Tx(s), assignment_id)
+        ctx = qa.assignment_for_answer(Tx(s), assignment_id, "no-such-key")
         assert ctx is not None
         a = s.get(Assignment, assignment_id)
         assert a is not None
         assert ctx.offered_at == a.offered_at and ctx.offered_at.tzinfo is not None
-        assert ctx.person_id == person_id and ctx.is_gold is False and ctx.gold is None
+        assert ctx.duplicate_of is None and ctx.person_id == person_id
+        assert ctx.is_gold is False and ctx.gold is None
         assert ctx.skills == [] and ctx.profile_status == "active" and ctx.available is True
 
 
