@@ -63,8 +63,11 @@ class JSONText(TypeDecorator[str]):
 @dataclass(slots=True)
 class _Plan:
     sql: str
-    # (key in the driver's parameters, name given by the caller, default, required, processor)
-    binds: tuple[tuple[str, str, Any, bool, _Processor | None], ...]
+    # In the driver's order: (key in the driver's parameters, name given by the
+    # caller, bind processor). Values the statement carries itself (literals,
+    # `bindparam(..., value)`) are in `defaults`, by name.
+    binds: tuple[tuple[str, str, _Processor | None], ...]
+    defaults: dict[str, Any]
     positional: bool
     # Result processors by column index, known after the first execution (they
     # depend on the driver's type codes in `cursor.description`); only the
@@ -105,20 +108,21 @@ class Prepared:
         if prefetch:
             names = ", ".join(c.name for c in prefetch)
             raise ValueError(f"a prepared statement must set every column itself ({names})")
-        by_name: dict[str, tuple[str, Any, bool, _Processor | None]] = {}
+        by_name: dict[str, tuple[str, _Processor | None]] = {}
+        defaults: dict[str, Any] = {}
         for bind, name in compiled.bind_names.items():
             if bind.expanding:
                 raise ValueError("expanding IN parameters are not supported here")
-            default = None if bind.required else bind.effective_value
+            if not bind.required:
+                defaults[bind.key] = bind.effective_value
             impl = bind.type.dialect_impl(dialect)
-            processor = _memoized(impl, impl.bind_processor(dialect))
-            by_name[name] = (bind.key, default, bind.required, processor)
+            by_name[name] = (bind.key, _memoized(impl, impl.bind_processor(dialect)))
         escaped = compiled.escaped_bind_names
         order = list(compiled.positiontup or []) if compiled.positional else list(by_name)
         binds = tuple(
             (escaped.get(name, name), *by_name[name]) for name in order if name in by_name
         )
-        return _Plan(compiled.string, binds, compiled.positional)
+        return _Plan(compiled.string, binds, defaults, compiled.positional)
 
     def _describe(self, plan: _Plan, dialect: Dialect, description: Sequence[Any]) -> None:
         columns = list(self.statement.exported_columns)
@@ -212,18 +216,14 @@ def as_tx(db: Session | Tx) -> Tx:
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-    values = []
-    for _key, name, default, required, processor in plan.binds:
-        if name in params:
-            value = params[name]
-        elif required:
-            raise KeyError(f"missing parameter {name!r} for: {plan.sql}")
-        else:
-            value = default
-        values.append(value if processor is None else processor(value))
-    if plan.positional:
-        return values
-    return {b[0]: v for b, v in zip(plan.binds, values, strict=True)}
+    if plan.defaults:
+        params = {**plan.defaults, **params}
+    try:
+        if plan.positional:
+            return [params[n] if f is None else f(params[n]) for _, n, f in plan.binds]
+        return {k: params[n] if f is None else f(params[n]) for k, n, f in plan.binds}
+    except KeyError as missing:
+        raise KeyError(f"missing parameter {missing} for: {plan.sql}") from None
 
 
 def _memoized(impl: TypeEngine[Any], processor: _Processor | None) -> _Processor | None:
