@@ -7,10 +7,9 @@ few microseconds of SQL per statement instead of an ORM unit of work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -93,9 +92,9 @@ EXTEND_TARGET = Prepared(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerContext:
-    """The assignment being answered, its item, and its contractor's profile."""
+class AnswerContext(NamedTuple):
+    """The assignment being answered, its item, and its contractor's profile: the
+    row of `ASSIGNMENT_FOR_ANSWER` as it comes (a tuple, built without copying)."""
 
     duplicate_of: int | None  # the answer already stored under the idempotency key
     person_id: int
@@ -111,8 +110,8 @@ class AnswerContext:
     item_data: dict[str, Any]
     project_updated_at: datetime
     profile_status: str | None  # None: no contractor profile
-    available: bool
-    skills: list[str]
+    available: bool | None  # None: no contractor profile
+    skills: list[str] | None
 
 
 def answer_by_key(tx: Tx, idempotency_key: str) -> int | None:
@@ -125,26 +124,7 @@ def assignment_for_answer(tx: Tx, assignment_id: int, idempotency_key: str) -> A
         ASSIGNMENT_FOR_ANSWER,
         {"assignment_id": assignment_id, "idempotency_key": idempotency_key},
     )
-    if row is None:
-        return None
-    return AnswerContext(
-        duplicate_of=row[0],
-        person_id=row[1],
-        status=row[2],
-        item_id=row[3],
-        project_id=row[4],
-        offered_at=row[5],
-        paused_seconds=row[6],
-        instruction_version_id=row[7],
-        is_gold=bool(row[8]),
-        gold=row[9],
-        item_external_id=row[10],
-        item_data=row[11],
-        project_updated_at=row[12],
-        profile_status=row[13],
-        available=bool(row[14]),
-        skills=list(row[15] or []),
-    )
+    return AnswerContext._make(row) if row is not None else None
 
 
 def insert_answer(

@@ -12,12 +12,14 @@ read lock. PostgreSQL needs none of this.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -62,7 +64,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs for every unit of work, and SQLAlchemy's
+        # execution layer costs more than the statement. Errors (e.g. "database is
+        # locked" after the busy timeout) are still raised as SQLAlchemy's.
+        try:
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise DBAPIError.instance(
+                "BEGIN IMMEDIATE", (), err, sqlite3.Error, dialect=engine.dialect
+            ) from err
 
 
 def is_sqlite(engine: Engine) -> bool:
