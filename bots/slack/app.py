@@ -14,10 +14,12 @@ Socket Mode is the default transport; `hdops run --slack --http PORT` serves
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -85,7 +87,16 @@ class SlackAdapter:
             request_verification_enabled=secret is not None,
             process_before_response=False,
         )
+        self.in_flight = 0  # listeners still working (graceful shutdown, tests)
         self._register()
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
 
     # ------------------------------------------------------------------ listeners
 
@@ -102,63 +113,66 @@ class SlackAdapter:
         log.exception("slack listener failed", exc_info=error)
 
     async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        await ack()
-        metrics.inc("hdops_events_total", platform="slack", kind="command")
-        user = command["user_id"]
-        reply = await asyncio.to_thread(
-            self.core.command,
-            f"slack:{user}",
-            command_text(command.get("text", "")),
-            None,
-            "slack",
-        )
-        await self.show(
-            reply,
-            user=user,
-            channel=command.get("channel_id"),
-            trigger_id=command.get("trigger_id"),
-        )
+        with self._working():
+            await ack()
+            metrics.inc("hdops_events_total", platform="slack", kind="command")
+            user = command["user_id"]
+            reply = await asyncio.to_thread(
+                self.core.command,
+                f"slack:{user}",
+                command_text(command.get("text", "")),
+                None,
+                "slack",
+            )
+            await self.show(
+                reply,
+                user=user,
+                channel=command.get("channel_id"),
+                trigger_id=command.get("trigger_id"),
+            )
 
     async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ack()
-        metrics.inc("hdops_events_total", platform="slack", kind="action")
-        user = body["user"]["id"]
-        values: list[str] = []
-        if action.get("selected_option"):
-            values = [action["selected_option"]["value"]]
-        elif "selected_options" in action:
-            values = [o["value"] for o in action["selected_options"]]
-        # The same payload redelivered has the same action_ts; a second click has another.
-        event_id = f"slack:act:{user}:{action.get('action_ts', '')}:{action['action_id']}"
-        reply = await asyncio.to_thread(
-            self.core.action, f"slack:{user}", action["action_id"], values, event_id
-        )
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id"
-        )
-        await self.show(reply, user=user, channel=channel, trigger_id=body.get("trigger_id"))
+        with self._working():
+            await ack()
+            metrics.inc("hdops_events_total", platform="slack", kind="action")
+            user = body["user"]["id"]
+            values: list[str] = []
+            if action.get("selected_option"):
+                values = [action["selected_option"]["value"]]
+            elif "selected_options" in action:
+                values = [o["value"] for o in action["selected_options"]]
+            # The same payload redelivered has the same action_ts; a second click has another.
+            event_id = f"slack:act:{user}:{action.get('action_ts', '')}:{action['action_id']}"
+            reply = await asyncio.to_thread(
+                self.core.action, f"slack:{user}", action["action_id"], values, event_id
+            )
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+                "channel_id"
+            )
+            await self.show(reply, user=user, channel=channel, trigger_id=body.get("trigger_id"))
 
     async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        metrics.inc("hdops_events_total", platform="slack", kind="view_submission")
-        user = body["user"]["id"]
-        fields = form_values(view["state"]["values"])
-        event_id = f"slack:view:{view['id']}:{view.get('hash', '')}"
-        reply = await asyncio.to_thread(
-            self.core.form, f"slack:{user}", view["callback_id"], fields, event_id
-        )
-        if reply.form_errors:
-            await ack(response_action="errors", errors=self._view_errors(view, reply))
-            return
-        if reply.form is not None:
-            await ack(
-                response_action="update",
-                view=modal_view(reply.form, private_metadata=view.get("private_metadata", "")),
+        with self._working():
+            metrics.inc("hdops_events_total", platform="slack", kind="view_submission")
+            user = body["user"]["id"]
+            fields = form_values(view["state"]["values"])
+            event_id = f"slack:view:{view['id']}:{view.get('hash', '')}"
+            reply = await asyncio.to_thread(
+                self.core.form, f"slack:{user}", view["callback_id"], fields, event_id
             )
-            return
-        await ack()
-        channel = _metadata(view).get("channel")
-        if reply.message is not None:
-            await self.show(Reply(message=reply.message), user=user, channel=channel)
+            if reply.form_errors:
+                await ack(response_action="errors", errors=self._view_errors(view, reply))
+                return
+            if reply.form is not None:
+                await ack(
+                    response_action="update",
+                    view=modal_view(reply.form, private_metadata=view.get("private_metadata", "")),
+                )
+                return
+            await ack()
+            channel = _metadata(view).get("channel")
+            if reply.message is not None:
+                await self.show(Reply(message=reply.message), user=user, channel=channel)
 
     @staticmethod
     def _view_errors(view: dict[str, Any], reply: Reply) -> dict[str, str]:
@@ -170,23 +184,24 @@ class SlackAdapter:
         return errors
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES:
-            return  # never relay our own (or any bot's) messages
-        thread_ts, user = event.get("thread_ts"), event.get("user")
-        if not thread_ts or thread_ts == event.get("ts") or not user:
-            return
-        metrics.inc("hdops_events_total", platform="slack", kind="thread_reply")
-        reply = await asyncio.to_thread(
-            self.core.thread_reply,
-            f"slack:{user}",
-            "slack",
-            event["channel"],
-            thread_ts,
-            slack_text_to_plain(event.get("text", "")),
-            body.get("event_id"),
-        )
-        if reply.message is not None:
-            await self.show(reply, user=user, channel=event["channel"], thread_ts=thread_ts)
+        with self._working():
+            if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES:
+                return  # never relay our own (or any bot's) messages
+            thread_ts, user = event.get("thread_ts"), event.get("user")
+            if not thread_ts or thread_ts == event.get("ts") or not user:
+                return
+            metrics.inc("hdops_events_total", platform="slack", kind="thread_reply")
+            reply = await asyncio.to_thread(
+                self.core.thread_reply,
+                f"slack:{user}",
+                "slack",
+                event["channel"],
+                thread_ts,
+                slack_text_to_plain(event.get("text", "")),
+                body.get("event_id"),
+            )
+            if reply.message is not None:
+                await self.show(reply, user=user, channel=event["channel"], thread_ts=thread_ts)
 
     # ------------------------------------------------------------------ replies
 

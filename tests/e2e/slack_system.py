@@ -35,13 +35,18 @@ class SlackWorld:
     ops: FakeChannel
 
     async def settle(self) -> None:
-        """Let the bot finish: deliveries drained and no more Slack calls arriving."""
-        for _ in range(50):
-            await self.fake.settle(quiet=0.15)
-            with self.store.unit_of_work() as s:
-                from hdops.store import outbox
+        """Let the bot finish: no listener still working, the outbox drained, and no
+        more Slack calls arriving."""
+        from hdops.store import outbox
 
+        for _ in range(100):
+            await self.fake.settle(quiet=0.15)
+            if self.adapter.in_flight:
+                await asyncio.sleep(0.05)
+                continue
+            with self.store.unit_of_work() as s:
                 if outbox.pending_count(s) == 0:
+                    await self.fake.settle(quiet=0.1)
                     return
             await asyncio.sleep(0.05)
 
