@@ -44,10 +44,12 @@ class SlackWorld:
             if self.adapter.in_flight:
                 await asyncio.sleep(0.05)
                 continue
+            # (never await inside a unit of work: on SQLite it holds the write lock)
             with self.store.unit_of_work() as s:
-                if outbox.pending_count(s) == 0:
-                    await self.fake.settle(quiet=0.1)
-                    return
+                drained = outbox.pending_count(s) == 0
+            if drained:
+                await self.fake.settle(quiet=0.1)
+                return
             await asyncio.sleep(0.05)
 
     def dm(self, user: FakeUser) -> list[FakeMessage]:
