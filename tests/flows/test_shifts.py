@@ -34,13 +34,18 @@ def sched(harness: Harness) -> Iterator[FakeJobs]:
 
 
 async def run_until(h: Harness, fake: FakeJobs, until: datetime) -> None:
-    """Move the clock a minute at a time, syncing and running due jobs like the
-    scheduler process does, and delivering what they queued."""
-    while h.clock.now() < until:
-        h.clock.set(min(until, h.clock.now() + timedelta(minutes=1)))
+    """Move the clock like the scheduler process lives through time: sync, run the
+    due jobs, deliver what they queued, then jump to the next job's time (or at most
+    30 minutes on, so the sync keeps planning ahead) until `until`."""
+    while True:
         jobs.sync_shifts()
         fake.run_due(h.clock.now())
         await h.flush()
+        now = h.clock.now()
+        if now >= until:
+            return
+        upcoming = [job.run_at for job in fake.jobs.values() if job.run_at > now]
+        h.clock.set(min([until, now + timedelta(minutes=30), *upcoming]))
 
 
 def said(h: Harness, user: str) -> str:
