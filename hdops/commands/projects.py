@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from hdops.chat import FieldPart, Heading, Message, Paragraph, Reply
 from hdops.commands import Invocation, command
 from hdops.errors import InvalidInput
+from hdops.services import dispatch
 from hdops.services import projects as project_service
 from hdops.store.orm import Answer, Person
 
@@ -50,6 +51,11 @@ def status(inv: Invocation) -> Reply:
     return Reply(message=Message(text=f"Status of {project.name}", parts=parts))
 
 
+def _set_status(inv: Invocation, status: str, usage: str) -> tuple[str, bool]:
+    project = project_service.get_project(inv.session, _name(inv, usage))
+    return project.name, project_service.set_status(inv.session, project, status, inv.person.id)
+
+
 @command(
     "project pause",
     roles=("researcher", "ops"),
@@ -57,13 +63,10 @@ def status(inv: Invocation) -> Reply:
     summary="stop handing out tasks of a project",
 )
 def pause(inv: Invocation) -> Reply:
-    project = project_service.get_project(inv.session, _name(inv, "project pause NAME"))
-    changed = project_service.set_status(inv.session, project, "paused", inv.person.id)
-    return Reply.say(
-        f"Project {project.name} paused: no new tasks are handed out."
-        if changed
-        else f"Project {project.name} was already paused."
-    )
+    name, changed = _set_status(inv, "paused", "project pause NAME")
+    if not changed:
+        return Reply.say(f"Project {name} was already paused.")
+    return Reply.say(f"Project {name} paused: no new tasks are handed out.")
 
 
 @command(
@@ -73,10 +76,9 @@ def pause(inv: Invocation) -> Reply:
     summary="hand out tasks of a project again",
 )
 def resume(inv: Invocation) -> Reply:
-    project = project_service.get_project(inv.session, _name(inv, "project resume NAME"))
-    changed = project_service.set_status(inv.session, project, "active", inv.person.id)
-    return Reply.say(
-        f"Project {project.name} resumed."
-        if changed
-        else f"Project {project.name} is already active."
-    )
+    name, changed = _set_status(inv, "active", "project resume NAME")
+    if not changed:
+        return Reply.say(f"Project {name} is already active.")
+    # Contractors who were waiting for work get it now, fewest answers first.
+    offered = dispatch.push_tasks(inv.session, inv.now)
+    return Reply.say(f"Project {name} resumed; {offered} waiting contractor(s) got a task.")

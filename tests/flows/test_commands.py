@@ -53,6 +53,9 @@ async def test_project_pause_is_for_ops_and_researchers_only(harness: Harness) -
     await h.flush()
     assert h.chat.open_tasks("alice") == []  # paused projects hand out nothing
     h.chat.command("rita", "/hdops project resume helpful-pairs")
+    assert "1 waiting contractor(s) got a task" in _said(h, "rita")  # alice asked earlier
+    await h.flush()
+    assert len(h.chat.open_tasks("alice")) == 1
     h.chat.command("otto", "/hdops project status helpful-pairs")
     status = _said(h, "otto")
     assert "Items done: 0/2" in status and "Open questions: 0" in status
