@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hdops.store.orm import (
@@ -108,10 +108,10 @@ def answer_groups(
     return [AnswerGroup(*row) for row in session.execute(stmt)]
 
 
-def rejected_answers(
-    session: Session, start: datetime, end: datetime, person_id: int | None = None
-) -> list[RejectedAnswer]:
-    """Rejected answers in [start, end), with their reason and item, in answer order."""
+def _rejected_in(
+    start: datetime, end: datetime, person_id: int | None
+) -> Select[int, int, str, int, Decimal, str, str]:
+    """Rejected answers given in [start, end), with reason and item, in answer order."""
     stmt = (
         select(
             Answer.id,
@@ -128,7 +128,14 @@ def rejected_answers(
     )
     if person_id is not None:
         stmt = stmt.where(Answer.person_id == person_id)
-    return [RejectedAnswer(*row) for row in session.execute(stmt)]
+    return stmt
+
+
+def rejected_answers(
+    session: Session, start: datetime, end: datetime, person_id: int | None = None
+) -> list[RejectedAnswer]:
+    """Rejected answers in [start, end), with their reason and item, in answer order."""
+    return [RejectedAnswer(*row) for row in session.execute(_rejected_in(start, end, person_id))]
 
 
 def rejected_answers_by_audit(
@@ -141,27 +148,7 @@ def rejected_answers_by_audit(
     ids = _rejected_ids_since(session, start)
     found: list[RejectedAnswer] = []
     for i in range(0, len(ids), 900):
-        stmt = (
-            select(
-                Answer.id,
-                Answer.person_id,
-                Answer.currency,
-                Answer.project_id,
-                Answer.pay_rate,
-                func.coalesce(Answer.rejected_reason, ""),
-                Item.external_id,
-            )
-            .join(Item, Item.id == Answer.item_id)
-            .where(
-                Answer.id.in_(ids[i : i + 900]),
-                Answer.answered_at >= start,
-                Answer.answered_at < end,
-                Answer.status == "rejected",
-            )
-            .order_by(Answer.id)
-        )
-        if person_id is not None:
-            stmt = stmt.where(Answer.person_id == person_id)
+        stmt = _rejected_in(start, end, person_id).where(Answer.id.in_(ids[i : i + 900]))
         found.extend(RejectedAnswer(*row) for row in session.execute(stmt))
     return sorted(found, key=lambda r: r.answer_id)
 
