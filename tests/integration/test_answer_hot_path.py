@@ -172,10 +172,14 @@ def test_a_changed_project_is_seen_by_the_next_answer(store: Store) -> None:
         assert sent.payload["message"]["text"].startswith("New task: Renamed")
 
 
-def _deliver_twice(store: Store, db_url: str, keys: tuple[str, str]) -> list[Any]:
-    """Deliver two submissions for one task at once: the first holds its transaction
-    open for a moment after writing, while the second arrives."""
+def _deliver_twice(
+    store: Store, db_url: str, keys: tuple[str, str], *, second_task: tuple[int, int] | None = None
+) -> list[Any]:
+    """Deliver two submissions at once (for one task, or the second for
+    `second_task`): the first holds its transaction open for a moment after
+    writing, while the second arrives."""
     person_id, assignment_id = _setup(store)
+    second_person, second_assignment = second_task or (person_id, assignment_id)
     results: list[Any] = [None, None]
     written = threading.Event()
 
@@ -193,9 +197,9 @@ def _deliver_twice(store: Store, db_url: str, keys: tuple[str, str]) -> list[Any
         other = Store.from_url(db_url)  # another worker: its own engine and connection
         try:
             with other.unit_of_work() as s:
-                person = s.get_one(Person, person_id)
+                person = s.get_one(Person, second_person)
                 results[1] = answers.submit_answer(
-                    s, person, assignment_id, {"choice": "b"}, keys[1], T0
+                    s, person, second_assignment, {"choice": "b"}, keys[1], T0
                 )
         finally:
             other.dispose()
@@ -225,3 +229,28 @@ def test_concurrent_double_click_stores_one_answer(store: Store, db_url: str) ->
         assert s.scalars(select(Answer.answer)).all() == [{"choice": "a"}]
         # one next task offered, not two
         assert s.scalar(select(func.count()).where(Assignment.status == "offered")) == 1
+
+
+def test_a_key_reused_for_another_task_at_once_stores_nothing_twice(
+    store: Store, db_url: str
+) -> None:
+    """Not a real delivery pattern (an event id names one task), but the one way
+    past the row lock: the insert then hits the unique key. The second unit of
+    work reports a duplicate and commits nothing; nobody sees an error."""
+    with store.unit_of_work() as s:
+        project = make_project(s, name="other", title="Other")
+        add_items(s, project, 2, prefix="o")
+        bob = contractor(s, "bob")
+        bob_task = dispatch.assign_next_task(s, bob, T0)
+        assert bob_task is not None
+        bob_ids = (bob.id, bob_task.id)
+    first, second = _deliver_twice(store, db_url, ("ev-1", "ev-1"), second_task=bob_ids)
+    assert first.status == "recorded" and second.status == "duplicate"
+    with store.unit_of_work() as s:
+        assert s.scalar(select(func.count(Answer.id))) == 1
+        bob_assignment = s.get_one(Assignment, bob_ids[1])
+        assert bob_assignment.status == "offered"  # bob's answer left no trace
+        rows = s.execute(select(Item.target, Item.answer_count, Item.open_slots)).all()
+        offered = s.scalar(select(func.count()).where(Assignment.status == "offered"))
+        assert sum(r.answer_count for r in rows) == 1
+        assert sum(r.target - r.answer_count - r.open_slots for r in rows) == offered
