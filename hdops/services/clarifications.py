@@ -77,6 +77,26 @@ def _post(
     )
 
 
+def _record_message(
+    session: Session,
+    clar: Clarification,
+    author: Person,
+    direction: str,
+    text: str,
+    now: datetime,
+) -> None:
+    """Keep every relayed message of a question (to_researchers | to_contractor)."""
+    session.add(
+        ClarificationMessage(
+            clarification_id=clar.id,
+            author_id=author.id,
+            direction=direction,
+            text=text,
+            created_at=now,
+        )
+    )
+
+
 def open_clarification(
     session: Session, person: Person, assignment_id: int, question: str, now: datetime
 ) -> Clarification:
@@ -99,15 +119,7 @@ def open_clarification(
     )
     session.add(clar)
     session.flush()
-    session.add(
-        ClarificationMessage(
-            clarification_id=clar.id,
-            author_id=person.id,
-            direction="to_researchers",
-            text=question,
-            created_at=now,
-        )
-    )
+    _record_message(session, clar, person, "to_researchers", question, now)
     if assignment.status == "offered":
         # The item waits for them and stops counting against their speed.
         assignment.status = "waiting"
@@ -148,15 +160,7 @@ def relay_from_researcher(
     """A reply in the researchers' thread goes to the contractor's task thread."""
     text = _clean(text)
     require_role(session, author, "researcher", "ops", action="answer questions")
-    session.add(
-        ClarificationMessage(
-            clarification_id=clar.id,
-            author_id=author.id,
-            direction="to_contractor",
-            text=text,
-            created_at=now,
-        )
-    )
+    _record_message(session, clar, author, "to_contractor", text, now)
     if clar.first_answered_at is None:
         clar.first_answered_at = now
     intents.in_thread(
@@ -174,15 +178,7 @@ def relay_from_contractor(
     text = _clean(text)
     if author.id != clar.person_id:
         raise InvalidInput("Only the person who asked can reply in this thread.")
-    session.add(
-        ClarificationMessage(
-            clarification_id=clar.id,
-            author_id=author.id,
-            direction="to_researchers",
-            text=text,
-            created_at=now,
-        )
-    )
+    _record_message(session, clar, author, "to_researchers", text, now)
     intents.in_thread(
         session, f"clar:{clar.id}", render.relayed(author.display_name, text, "contractor"), now
     )
