@@ -119,10 +119,6 @@ def run_command(
     return spec.handler(inv)
 
 
-def usage_error(spec_words: str, usage: str) -> InvalidInput:
-    return InvalidInput(f"Usage: /hdops {usage}")
-
-
 # Feature modules that register commands; a module not built yet is skipped.
 FEATURE_MODULES = (
     "hdops.commands.basics",

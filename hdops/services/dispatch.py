@@ -27,7 +27,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, object_session
 
 from hdops import intents
-from hdops.chat import Message
 from hdops.domain.projects import ProjectSpec, parse_project_spec
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
@@ -379,12 +378,6 @@ def show_task(session: Session, assignment: Assignment, now: datetime) -> None:
     """Queue the task DM; its location is recorded under `assignment:<id>`."""
     message = render.task_message(task_view(session, assignment, now))
     intents.dm(session, assignment.person_id, message, now, ref=f"assignment:{assignment.id}")
-
-
-def no_task_text() -> Message:
-    return render.no_task_message(
-        "No task for you right now — you'll get one as soon as there is work."
-    )
 
 
 # --------------------------------------------------------------------------- ORM callers

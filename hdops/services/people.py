@@ -179,10 +179,6 @@ def roles_of(session: Session, person_id: int) -> set[str]:
     return set(session.scalars(select(RoleGrant.role).where(RoleGrant.person_id == person_id)))
 
 
-def has_role(session: Session, person_id: int, *roles: Role) -> bool:
-    return bool(roles_of(session, person_id) & set(roles))
-
-
 def require_role(session: Session, person: Person, *roles: Role, action: str = "do that") -> None:
     """Refuse unless `person` holds one of `roles`."""
     held = roles_of(session, person.id)

@@ -75,10 +75,6 @@ def _configure_sqlite(engine: Engine) -> None:
             ) from err
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 class Store:
     """One database: an engine plus a session factory."""
 

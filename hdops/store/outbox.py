@@ -10,7 +10,6 @@ platform refs it produced. A `sent` row is never selected again.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -177,13 +176,3 @@ def first_delivery(session: Session, event_id: str, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
-
-
-def prune_events(session: Session, before: datetime) -> None:
-    from sqlalchemy import delete
-
-    session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
-
-
-def sent_rows(session: Session, ids: Sequence[int]) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
