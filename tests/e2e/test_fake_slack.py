@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,9 +129,11 @@ async def client(fake_slack: FakeSlack) -> AsyncWebClient:
 # ----------------------------------------------------------------------------- specs on disk
 
 
-def test_specs_are_found_beside_the_repository() -> None:
+def test_specs_are_vendored_inside_the_repository() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    assert specs_dir().resolve().is_relative_to(repo)
     assert (specs_dir() / "slack" / "web-api").is_dir()
-    assert "ts" in sample("api/chat.postMessage.json")
+    assert "message_ts" in sample("api/chat.postEphemeral.json")
 
 
 # ----------------------------------------------------------------------------- Web API

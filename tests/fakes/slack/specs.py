@@ -1,14 +1,13 @@
 """Slack's published Web API spec, read at run time, plus its known gaps.
 
-The spec (slackapi/slack-api-specs, Swagger 2.0, 2021) lives in `shared/specs` beside the
-repository clone; `HDOPS_SPECS_DIR` overrides the location.
+The spec (slackapi/slack-api-specs, Swagger 2.0, 2021) is vendored in `tests/specs`
+(with its licence), so the suite reads nothing outside the repository.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,8 @@ SAMPLES = Path("slack") / "samples"
 
 
 def specs_dir() -> Path:
-    """`$HDOPS_SPECS_DIR`, else `<repo root>/../shared/specs`."""
-    override = os.environ.get("HDOPS_SPECS_DIR", "").strip()
-    return Path(override) if override else REPO_ROOT.parent / "shared" / "specs"
+    """`<repo root>/tests/specs`: the vendored copies of the platforms' specs."""
+    return REPO_ROOT / "tests" / "specs"
 
 
 def sample(relative: str) -> dict[str, Any]:
