@@ -6,6 +6,7 @@ an error that includes it never leaks a token.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +26,12 @@ class Settings(BaseSettings):
     min_hourly: Decimal | None = Field(None, validation_alias=AliasChoices("HDOPS_MIN_HOURLY"))
     coverage_target_hours: Decimal = Field(
         Decimal("8"), validation_alias=AliasChoices("HDOPS_COVERAGE_TARGET_HOURS")
+    )
+
+    # A message that still cannot be delivered (rate limits, outages, a platform not
+    # running) after this many hours is marked failed and ops are told.
+    outbox_max_age_hours: float = Field(
+        24.0, gt=0, validation_alias=AliasChoices("HDOPS_OUTBOX_MAX_AGE_HOURS")
     )
 
     slack_bot_token: SecretStr | None = Field(
@@ -60,6 +67,10 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
         return value
+
+    @property
+    def outbox_max_age(self) -> timedelta:
+        return timedelta(hours=self.outbox_max_age_hours)
 
     @property
     def ops_zone(self) -> ZoneInfo:

@@ -30,6 +30,22 @@ class Target(BaseModel):
     thread_of: str | None = None  # ref key of the parent message
     edit: str | None = None  # ref key of the message to replace
 
+    @property
+    def lane(self) -> str:
+        """What this message must keep its order with. Messages to one person, in
+        one thread, to one channel set, or edits of one message, are sent in the
+        order they were made; different lanes are sent concurrently. An edit is
+        not ordered with new messages: it changes a message already shown."""
+        if self.edit is not None:
+            return f"edit:{self.edit}"[:200]
+        if self.thread_of is not None:
+            return f"thread:{self.thread_of}"[:200]
+        if self.person is not None:
+            return f"person:{self.person}"
+        if self.ops:
+            return "ops"
+        return ("channels:" + ",".join(f"{p}={c}" for p, c in sorted(self.channels.items())))[:200]
+
 
 class Intent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -43,7 +59,14 @@ class Intent(BaseModel):
 def _put(db: Session | Tx, intent: Intent, now: datetime, dedupe_key: str | None) -> None:
     # Serialised once, straight to JSON text: a dict from `model_dump` would be
     # dumped again by the JSON column, twice the work on every answer.
-    outbox.enqueue(db, intent.kind, intent.model_dump_json(), now, dedupe_key=dedupe_key)
+    outbox.enqueue(
+        db,
+        intent.kind,
+        intent.model_dump_json(),
+        now,
+        dedupe_key=dedupe_key,
+        lane=intent.target.lane,
+    )
 
 
 def dm(

@@ -8,10 +8,14 @@ interaction (a Slack trigger_id, a Discord interaction token).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from hdops.chat import Message
+from hdops.pacing import Limit
+
+Op = Literal["dm", "post", "thread", "edit"]
 
 
 @dataclass(frozen=True)
@@ -22,22 +26,52 @@ class SentRef:
     message_id: str
 
 
+@dataclass(frozen=True)
+class Send:
+    """A resolved intent: which platform, which call, where. For `dm`, `target` is the
+    platform user id and `channel` the cached DM channel ("" if none yet); for
+    `thread` and `edit`, `target` is the stored message id; for `post` it is ""."""
+
+    platform: str
+    op: Op
+    channel: str
+    target: str
+
+
 class DeliveryError(Exception):
-    """A send failed. `retry_after` (seconds) when the platform said when to retry;
-    `permanent` when retrying cannot help (channel archived, user gone)."""
+    """A send failed.
+
+    * `permanent`: retrying cannot help (channel archived, user gone, blocks the
+      platform refuses): the row fails at once and ops are told;
+    * `throttled`: the platform's rate limit (429); `retry_after` says when to try
+      again. Throttling is normal and never counts as a failed attempt;
+    * anything else (5xx, timeouts, connection errors) is transient: retried with
+      back-off until the row's maximum age.
+    """
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        throttled: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.throttled = throttled
 
 
 class ChatPort(Protocol):
     """One chat platform as the outbox delivery loop sees it."""
 
     platform: str  # "slack" | "discord" | "console"
+
+    def rates(self, send: Send) -> Sequence[Limit]:
+        """The platform's published limits this send counts against, as
+        (key, rate) pairs; the delivery loop paces sends to stay within them."""
+        ...
 
     async def send_dm(
         self, user_id: str, message: Message, *, dm_channel: str | None = None

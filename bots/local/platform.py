@@ -10,12 +10,13 @@ arrives through the real outbox delivery loop, exactly as with Slack.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from hdops.chat import Button, Form, Message, Reply, Select
 from hdops.core import Core
-from hdops.ports import DeliveryError, SentRef
+from hdops.pacing import Limit
+from hdops.ports import DeliveryError, Send, SentRef
 
 PLATFORM = "console"
 
@@ -59,6 +60,10 @@ class LocalChat:
     platform: str = PLATFORM
 
     # ------------------------------------------------------------------ port
+
+    def rates(self, send: Send) -> Sequence[Limit]:
+        """An in-process platform has no rate limits."""
+        return ()
 
     def _store(
         self, channel: str, message: Message, author: str = "bot", thread_of: str | None = None

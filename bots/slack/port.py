@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.blocks import message_payload
+from bots.slack.rates import limits_for
 from hdops.chat import Image, Message
-from hdops.ports import DeliveryError, SentRef
+from hdops.pacing import Limit
+from hdops.ports import DeliveryError, Send, SentRef
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,11 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
     if error == "ratelimited" or status == 429:
         headers = getattr(response, "headers", {}) or {}
         retry = headers.get("Retry-After") or headers.get("retry-after") or 1
-        return DeliveryError("slack: ratelimited", retry_after=float(retry))
+        try:
+            seconds = max(0.0, float(retry))
+        except ValueError:
+            seconds = 1.0
+        return DeliveryError("slack: ratelimited", retry_after=seconds, throttled=True)
     if status >= 500:
         return DeliveryError(f"slack: server error {status}")
     return DeliveryError(f"slack: {error}", permanent=error in PERMANENT_ERRORS)
@@ -64,6 +71,9 @@ class SlackPort:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+
+    def rates(self, send: Send) -> Sequence[Limit]:
+        return limits_for(send)
 
     async def _call(self, method: str, **kwargs: Any) -> Any:
         try:

@@ -1,12 +1,33 @@
-"""The outbox delivery loop: sends intents through the chat ports.
+"""The outbox delivery loop: sends intents through the chat ports, paced, in
+order per lane, concurrently across lanes, and never drops one.
 
-Each due row is claimed (its deadline pushed forward, so a crashed sender's rows
-come due again), resolved to a platform target, sent, and marked `sent` with the
-platform refs in its own short transaction. Failures are retried with
-exponential backoff (or the platform's Retry-After); a permanent failure (user
-left, channel archived) is logged and reported to the ops channel once, and
-never crashes the loop. Rows are handled in id order so a thread reply follows
-its parent message.
+How a row travels:
+
+1. **Claim and plan** (one transaction, on the deliverer's own thread, never on
+   the event loop): due rows are claimed in id order (their deadline pushed
+   forward, so a crashed sender's rows come due again), each is resolved to a
+   platform call (`Send`) with the refs and DM channels it needs, read in bulk.
+   A row whose lane has an older row still waiting (deferred, or held by another
+   worker) waits behind it. A row that cannot be routed yet waits too.
+2. **Send**: rows go to per-lane queues. A lane (a person's DMs, one thread,
+   one channel set, the edits of one message: `Target.lane`) sends its rows one
+   by one, in id order; different lanes send concurrently, at most
+   `concurrency` calls at a time. Before each call the `Pacer` says how long the
+   platform's published limits (per channel, per method: `ChatPort.rates`) ask
+   it to wait; short waits are slept, long ones hand the row back to the store.
+3. **Record** (one transaction per batch of outcomes): sent rows with their
+   platform refs, deferred rows with their next attempt, failed rows — and the
+   ops notices about them.
+
+What counts as failure: a 429 (throttling) is normal — its Retry-After holds the
+pacing keys and the row waits, without counting an attempt. 5xx, timeouts and
+connection errors are transient: retried with exponential back-off until the
+row is older than the maximum age (`HDOPS_OUTBOX_MAX_AGE_HOURS`, default 24),
+then it fails. Only errors the platform calls permanent (archived channel, user
+gone, blocks refused) fail at once. Every failure is reported to ops once, by
+another route than the one that failed (a failed ops-channel message goes to
+the ops people's DMs), and the row stays visible (`hdops outbox list --failed`,
+`hdops outbox retry`).
 """
 
 from __future__ import annotations
@@ -14,39 +35,56 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from hdops.chat import Message, Paragraph
+from hdops import intents as intent_api
 from hdops.clock import Clock, SystemClock
 from hdops.config import Settings
-from hdops.intents import Intent, Target
-from hdops.ports import ChatPort, DeliveryError, SentRef
+from hdops.intents import Intent
+from hdops.pacing import Pacer
+from hdops.ports import ChatPort, DeliveryError, Op, Send, SentRef
+from hdops.render.outbox import delivery_failed
+from hdops.services import people as people_service
 from hdops.store import outbox
 from hdops.store.db import Store
-from hdops.store.orm import Identity
+from hdops.store.outbox import Claimed, Deferred, Failed, Outcome, Sent
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 PLATFORM_PREFERENCE = ("slack", "discord", "console")
-WAIT_FOR_PARENT = timedelta(seconds=2)
-UNROUTABLE_MAX_DELAY = timedelta(seconds=60)
+BATCH = 100
+CONCURRENCY = 16
+MAX_INLINE_WAIT = 3.0  # seconds a lane may sleep for pacing before handing a row back
+MAX_THROTTLE_RETRIES = 5  # 429s in a row answered inline before the row goes back
+HEARTBEAT_SECONDS = 20.0  # how often rows still in this process's hands are re-claimed
+BACKOFF_CAP = timedelta(minutes=5)
+UNROUTABLE_CAP = timedelta(seconds=60)
+WAIT_BEHIND = timedelta(seconds=1)  # a row behind a row held elsewhere looks again after
+RECORD_ATTEMPTS = 5
+FAILURE_KEY = "outbox-failed:"  # dedupe keys of failure reports (never reported again)
 
 
-@dataclass(frozen=True)
-class Send:
-    """A resolved intent: which platform, which call, where. For `dm`, `target` is the
-    platform user id and `channel` the cached DM channel (may be empty); for `thread`
-    and `edit`, `target` is the stored message id."""
+@dataclass
+class Job:
+    """A claimed row on its way out. `send` is None while it waits for the message
+    it edits or replies under, which another job of this process is sending
+    (`after` names that message's ref key)."""
 
-    platform: str
-    op: str  # dm | post | thread | edit
-    channel: str
-    target: str
+    row: Claimed
+    intent: Intent
+    send: Send | None
+    after: str | None = None
 
 
 class Unroutable(Exception):
@@ -60,166 +98,449 @@ class Deliverer:
         ports: Mapping[str, ChatPort],
         settings: Settings,
         clock: Clock | None = None,
+        *,
+        pacer: Pacer | None = None,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self.store = store
         self.ports = dict(ports)
         self.settings = settings
         self.clock = clock or SystemClock()
-        self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self.pacer = pacer or Pacer()
+        self.concurrency = concurrency
+        self.stats: Counter[str] = Counter()  # sent, deferred, throttled, failed, …
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="hdops-outbox")
+        self._lanes: dict[str, deque[Job]] = {}
+        self._lane_tasks: dict[str, asyncio.Task[None]] = {}
+        self._in_flight: dict[int, str] = {}  # row id -> lane
+        self._blocked: dict[str, datetime] = {}  # lane -> not before (this process's view)
+        # ref key -> (platform, where) of a message sent but perhaps not yet recorded;
+        # a None result: its producer did not send it (deferred or failed).
+        self._producers: dict[str, asyncio.Future[tuple[str, SentRef] | None]] = {}
+        self._outcomes: list[tuple[Outcome, Job | None]] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._sem: asyncio.Semaphore | None = None
+        self._pump_lock: asyncio.Lock | None = None
+        self._last_heartbeat = time.monotonic()
+        # (platform, user id) -> DM channel, learnt from sends; saves conversations.open
+        # calls for a person's later messages before the store has recorded the first.
+        self._dm_channels: dict[tuple[str, str], str] = {}
+
+    # ------------------------------------------------------------------ running
 
     def kick(self) -> None:
         """Ask the loop to run now (safe to call from any thread)."""
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None or loop.is_closed():
+            return
         try:
-            loop = asyncio.get_running_loop()
+            running = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
-        if loop is not None:
-            self._wake.set()
+            running = None
+        if running is loop:
+            wake.set()
         else:
-            self._wake_threadsafe()
+            loop.call_soon_threadsafe(wake.set)
 
-    def _wake_threadsafe(self) -> None:
-        loop = getattr(self, "_loop", None)
-        if loop is not None:
-            loop.call_soon_threadsafe(self._wake.set)
+    def _bind(self) -> None:
+        """Loop-bound primitives, made for the loop this deliverer runs on."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop = loop
+            self._wake = asyncio.Event()
+            self._sem = asyncio.Semaphore(self.concurrency)
+            self._pump_lock = asyncio.Lock()
 
     async def run_forever(self, interval: float = 1.0) -> None:
-        self._loop = asyncio.get_running_loop()
-        while True:
-            try:
-                await self.deliver_due()
-            except Exception:  # never let one bad row stop delivery
-                log.exception("outbox delivery pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
-            self._wake.clear()
-
-    async def deliver_due(self, limit: int = 100) -> int:
-        """Deliver every due intent; returns how many were sent."""
-        async with self._lock:
-            sent = 0
-            while True:
-                now = self.clock.now()
-                with self.store.unit_of_work() as session:
-                    rows = outbox.claim_due(session, now, limit)
-                    claimed = [(r.id, r.kind, r.payload, r.attempts) for r in rows]
-                if not claimed:
-                    return sent
-                for row_id, kind, payload, attempts in claimed:
-                    if await self._deliver_one(row_id, kind, payload, attempts):
-                        sent += 1
-                if len(claimed) < limit:
-                    return sent
-
-    async def _deliver_one(
-        self, row_id: int, kind: str, payload: dict[str, object], attempts: int
-    ) -> bool:
-        intent = Intent.model_validate(payload)
+        """Deliver whatever comes due, woken by `kick()` or every `interval` s."""
+        self._bind()
+        assert self._wake is not None
         try:
-            with self.store.unit_of_work() as session:
-                send = self._plan(session, intent)
-            platform = send.platform
-            result = await self._execute(self.ports[platform], send, intent.message)
-        except Unroutable as exc:
-            # Not a failure: another process (or this one, later) may be able to route
-            # it — a platform starts, a parent message gets delivered. It stays pending.
-            delay = min(UNROUTABLE_MAX_DELAY, WAIT_FOR_PARENT * attempts)
-            self._retry(row_id, attempts, str(exc), delay, give_up=False)
-            return False
-        except DeliveryError as exc:
-            delay = timedelta(seconds=exc.retry_after or min(300, 2**attempts))
-            give_up = exc.permanent or attempts >= outbox.MAX_ATTEMPTS
-            self._retry(row_id, attempts, str(exc), delay, give_up)
-            if give_up:
-                self._report_failure(intent, str(exc))
-            return False
-        except Exception as exc:  # an adapter bug must not lose the row
-            log.exception("delivering outbox row %s failed", row_id)
-            delay = timedelta(seconds=min(300, 2**attempts))
-            self._retry(row_id, attempts, repr(exc), delay, attempts >= outbox.MAX_ATTEMPTS)
-            return False
-        now = self.clock.now()
+            while True:
+                self._wake.clear()
+                try:
+                    claimed = await self._pump(BATCH)
+                    await self._heartbeat()
+                except Exception:  # the store may be down for a moment: never stop
+                    log.exception("outbox delivery pass failed")
+                    claimed = 0
+                if claimed >= BATCH:
+                    continue  # more is due right now
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=interval)
+        finally:
+            await self._settle()
+
+    async def deliver_due(self, limit: int = BATCH) -> int:
+        """Deliver every intent due now and wait until all are sent and recorded;
+        returns how many were sent. (Tests, the demo and the terminal use this.)"""
+        self._bind()
+        before = self.stats["sent"]
+        while await self._pump(limit):
+            await self._settle()
+        await self._settle()
+        return self.stats["sent"] - before
+
+    async def _settle(self) -> None:
+        """Until no lane is sending and every outcome is recorded."""
+        while self._lane_tasks or self._outcomes or self._flushing is not None:
+            waiting: list[asyncio.Task[None]] = list(self._lane_tasks.values())
+            if self._flushing is not None:
+                waiting.append(self._flushing)
+            if waiting:
+                await asyncio.gather(*waiting, return_exceptions=True)
+            elif self._outcomes:
+                self._schedule_flush()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Store work runs on the deliverer's own thread, never on the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    # ------------------------------------------------------------------ claiming
+
+    async def _pump(self, limit: int) -> int:
+        """Claim what is due and hand it to the lanes; returns how many rows were claimed."""
+        assert self._pump_lock is not None
+        async with self._pump_lock:
+            now = self.clock.now()
+            self._blocked = {k: v for k, v in self._blocked.items() if v > now}
+            in_flight = dict(self._in_flight)
+            blocked = dict(self._blocked)
+            produced = {
+                key: (fut.result() if fut.done() else "sending")
+                for key, fut in self._producers.items()
+                if not fut.done() or fut.result() is not None
+            }
+            dm_channels = dict(self._dm_channels)
+            jobs, count = await self._db(
+                self._claim, now, limit, in_flight, blocked, produced, dm_channels
+            )
+            for job in jobs:
+                self._admit(job)
+            return count
+
+    def _claim(
+        self,
+        now: datetime,
+        limit: int,
+        in_flight: dict[int, str],
+        blocked: dict[str, datetime],
+        produced: dict[str, tuple[str, SentRef] | str],
+        dm_channels: dict[tuple[str, str], str],
+    ) -> tuple[list[Job], int]:
+        """(Deliverer thread.) Claim, plan, and record at once the rows that must wait."""
+        deadline = now + timedelta(seconds=outbox.CLAIM_SECONDS)
         with self.store.unit_of_work() as session:
-            refs: dict[str, object] = {}
-            if result is not None:
-                refs = {
-                    "platform": platform,
-                    "channel": result.channel,
-                    "message_id": result.message_id,
-                }
-                if intent.ref:
-                    outbox.save_ref(
-                        session, intent.ref, platform, result.channel, result.message_id, now
+            rows = [
+                r for r in outbox.claim_due(session, now, deadline, limit) if r.id not in in_flight
+            ]
+            if not rows:
+                return [], 0
+            jobs: list[Job] = []
+            early: list[Outcome] = []
+            parsed: list[tuple[Claimed, Intent]] = []
+            for row in rows:
+                try:
+                    parsed.append((row, Intent.model_validate(row.payload)))
+                except ValidationError as exc:
+                    log.error("outbox row %s is not a readable intent: %s", row.id, exc)
+                    early.append(Failed(row.id, f"unreadable intent: {exc}", attempted=False))
+            planner = _Planner(
+                session, self._platforms(), self._ops_channels(), produced, dm_channels
+            )
+            planner.load([intent for _, intent in parsed])
+            first_ids: dict[str, int] = {}
+            for row, _ in parsed:
+                first_ids.setdefault(_lane(row), row.id)
+            held_elsewhere = outbox.earlier_pending(
+                session, list(first_ids), first_ids, {*in_flight, *(r.id for r in rows)}
+            )
+            failures: list[tuple[Claimed, Intent, str, bool]] = []
+            for row, intent in parsed:
+                lane = _lane(row)
+                wait_until = max(
+                    [t for t in (blocked.get(lane), held_elsewhere.get(lane)) if t is not None],
+                    default=None,
+                )
+                if wait_until is not None:
+                    early.append(
+                        Deferred(
+                            row.id,
+                            max(wait_until, now + WAIT_BEHIND),
+                            "waiting behind an earlier message",
+                            attempted=False,
+                        )
                     )
-                if intent.target.person is not None:
-                    self._cache_dm(session, intent.target.person, platform, result.channel)
-            outbox.mark_sent(session, row_id, now, refs)
-        return True
+                    blocked[lane] = max(wait_until, now + WAIT_BEHIND)
+                    continue
+                try:
+                    send, after = planner.plan(intent)
+                except Unroutable as exc:
+                    if self._too_old(row, now):
+                        early.append(Failed(row.id, str(exc), attempted=False))
+                        failures.append((row, intent, str(exc), True))
+                    else:
+                        age = now - row.age_from
+                        delay = min(UNROUTABLE_CAP, max(timedelta(seconds=1), age / 10))
+                        early.append(Deferred(row.id, now + delay, str(exc), attempted=False))
+                        blocked[lane] = now + delay
+                    continue
+                jobs.append(Job(row, intent, send, after))
+            outbox.record_outcomes(session, early)
+            self._report(session, failures, now)
+        self._count(early)
+        return jobs, len(rows)
 
-    def _retry(
-        self, row_id: int, attempts: int, error: str, delay: timedelta, give_up: bool
-    ) -> None:
-        if give_up:
-            log.error("giving up on outbox row %s after %s attempts: %s", row_id, attempts, error)
-        else:
-            log.warning("outbox row %s: %s (retry in %ss)", row_id, error, delay.total_seconds())
+    def _admit(self, job: Job) -> None:
+        lane = _lane(job.row)
+        self._in_flight[job.row.id] = lane
+        held = self._blocked.get(lane)
+        if held is not None and held > self.clock.now() and lane not in self._lane_tasks:
+            # The lane was deferred while this row was being claimed: keep its order.
+            self._finish(
+                job, Deferred(job.row.id, held, "waiting behind an earlier message", False)
+            )
+            return
+        if job.intent.ref and job.intent.ref not in self._producers:
+            assert self._loop is not None
+            self._producers[job.intent.ref] = self._loop.create_future()
+        elif job.intent.ref:
+            # A second message under the same key: it replaces the first one's ref.
+            fut = self._producers[job.intent.ref]
+            if fut.done():
+                assert self._loop is not None
+                self._producers[job.intent.ref] = self._loop.create_future()
+        self._lanes.setdefault(lane, deque()).append(job)
+        if lane not in self._lane_tasks:
+            self._lane_tasks[lane] = asyncio.create_task(self._run_lane(lane))
+
+    async def _heartbeat(self) -> None:
+        if time.monotonic() - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+        self._last_heartbeat = time.monotonic()
+        ids = list(self._in_flight)
+        if ids:
+            deadline = self.clock.now() + timedelta(seconds=outbox.CLAIM_SECONDS)
+            await self._db(self._extend, ids, deadline)
+
+    def _extend(self, ids: list[int], deadline: datetime) -> None:
         with self.store.unit_of_work() as session:
-            outbox.mark_retry(session, row_id, self.clock.now(), error, delay, give_up)
+            outbox.extend_claims(session, ids, deadline)
 
-    def _report_failure(self, intent: Intent, error: str) -> None:
-        if intent.target.ops:
-            return  # the ops channel itself failed; the log has it
-        text = f"Could not deliver a message ({intent.message.text[:80]}): {error[:200]}"
-        from hdops import intents as intent_api
+    # ------------------------------------------------------------------ sending
 
-        with self.store.unit_of_work() as session:
-            intent_api.to_ops(
-                session, Message(text=text, parts=[Paragraph(text=text)]), self.clock.now()
+    async def _run_lane(self, lane: str) -> None:
+        queue = self._lanes[lane]
+        try:
+            while queue:
+                job = queue[0]
+                outcome = await self._send(job)
+                queue.popleft()
+                self._finish(job, outcome)
+                if isinstance(outcome, Deferred):
+                    # Order within the lane: everything behind it waits as long.
+                    self._blocked[lane] = outcome.until
+                    while queue:
+                        rest = queue.popleft()
+                        self._finish(
+                            rest,
+                            Deferred(
+                                rest.row.id,
+                                outcome.until,
+                                "waiting behind an earlier message",
+                                attempted=False,
+                            ),
+                        )
+        finally:
+            self._lanes.pop(lane, None)
+            self._lane_tasks.pop(lane, None)
+
+    async def _send(self, job: Job) -> Outcome:
+        """Send one job; never raises (every ending is an outcome)."""
+        row, intent = job.row, job.intent
+        send = job.send
+        if send is None:
+            send = await self._after_parent(job)
+            if send is None:
+                return Deferred(
+                    row.id,
+                    self.clock.now() + WAIT_BEHIND,
+                    f"waiting for message {job.after}",
+                    attempted=False,
+                )
+        port = self.ports[send.platform]
+        limits = port.rates(send)
+        throttles = 0
+        while True:
+            wait = self.pacer.reserve(limits)
+            if wait > MAX_INLINE_WAIT:
+                self.stats["paced"] += 1
+                until = self.clock.now() + timedelta(seconds=wait)
+                return Deferred(row.id, until, "paced to the platform's limits", attempted=False)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            assert self._sem is not None
+            try:
+                async with self._sem:
+                    result = await _execute(port, send, intent)
+            except DeliveryError as exc:
+                if exc.throttled:
+                    self.stats["throttled"] += 1
+                    retry_after = exc.retry_after if exc.retry_after is not None else 1.0
+                    self.pacer.hold([key for key, _ in limits], retry_after)
+                    throttles += 1
+                    if retry_after <= MAX_INLINE_WAIT and throttles <= MAX_THROTTLE_RETRIES:
+                        continue
+                    until = self.clock.now() + timedelta(seconds=retry_after)
+                    return Deferred(row.id, until, str(exc), attempted=False)
+                if exc.permanent:
+                    log.warning("outbox row %s refused by %s: %s", row.id, send.platform, exc)
+                    return Failed(row.id, str(exc), attempted=True)
+                return self._backoff(row, str(exc), exc.retry_after)
+            except Exception as exc:  # an adapter bug must not lose the row
+                log.exception("delivering outbox row %s failed", row.id)
+                return self._backoff(row, f"{exc.__class__.__name__}: {exc}", None)
+            return Sent(
+                row.id,
+                self.clock.now(),
+                send.platform,
+                result.channel if result else None,
+                result.message_id if result else None,
+                ref=intent.ref if result else None,
+                dm_person=intent.target.person if send.op == "dm" else None,
             )
 
-    # ------------------------------------------------------------------ routing
+    async def _after_parent(self, job: Job) -> Send | None:
+        """The send for a job whose target message another job is sending now."""
+        assert job.after is not None
+        fut = self._producers.get(job.after)
+        if fut is None:
+            return None
+        produced = await fut
+        if produced is None:
+            return None
+        platform, where = produced
+        op: Op = "edit" if job.intent.target.edit is not None else "thread"
+        return Send(platform, op, where.channel, where.message_id)
 
-    def _plan(self, session: Session, intent: Intent) -> Send:
-        """Decide platform and call for an intent, reading what is needed from the store."""
-        target: Target = intent.target
-        key = target.edit or target.thread_of
+    def _backoff(self, row: Claimed, error: str, retry_after: float | None) -> Outcome:
+        now = self.clock.now()
+        if self._too_old(row, now):
+            return Failed(row.id, error, attempted=True)
+        delay = (
+            timedelta(seconds=retry_after)
+            if retry_after
+            else min(BACKOFF_CAP, timedelta(seconds=2 ** min(row.attempts + 1, 12)))
+        )
+        log.warning("outbox row %s: %s (retry in %ss)", row.id, error, delay.total_seconds())
+        return Deferred(row.id, now + delay, error, attempted=True)
+
+    def _too_old(self, row: Claimed, now: datetime) -> bool:
+        return now - row.age_from >= self.settings.outbox_max_age
+
+    # ------------------------------------------------------------------ recording
+
+    def _finish(self, job: Job, outcome: Outcome) -> None:
+        self._in_flight.pop(job.row.id, None)
+        send = job.send
+        if isinstance(outcome, Sent) and send is not None and send.op == "dm" and outcome.channel:
+            self._dm_channels[(outcome.platform, send.target)] = outcome.channel
+        key = job.intent.ref
         if key is not None:
-            for platform in self._platforms():
-                ref = outbox.get_ref(session, key, platform)
-                if ref is not None:
-                    op = "edit" if target.edit is not None else "thread"
-                    return Send(platform, op, ref.channel, ref.message_id)
-            raise Unroutable(f"no delivered message {key} yet")
-        if target.person is not None:
-            identities = {
-                i.platform: i
-                for i in session.scalars(
-                    select(Identity).where(Identity.person_id == target.person)
-                )
-            }
-            for platform in self._platforms():
-                identity = identities.get(platform)
-                if identity is not None:
-                    return Send(platform, "dm", identity.dm_channel or "", identity.external_id)
-            raise Unroutable(f"person {target.person} has no identity on a running platform")
-        channels = self._ops_channels() if target.ops else dict(target.channels)
-        for platform in self._platforms():
-            channel = channels.get(platform)
-            if channel:
-                return Send(platform, "post", channel, "")
-        raise Unroutable("no channel on a running platform")
+            fut = self._producers.get(key)
+            if fut is not None and not fut.done():
+                if isinstance(outcome, Sent) and outcome.channel and outcome.message_id:
+                    fut.set_result((outcome.platform, SentRef(outcome.channel, outcome.message_id)))
+                else:
+                    fut.set_result(None)
+        self._outcomes.append((outcome, job))
+        self._schedule_flush()
 
-    @staticmethod
-    async def _execute(port: ChatPort, send: Send, message: Message) -> SentRef | None:
-        if send.op == "dm":
-            return await port.send_dm(send.target, message, dm_channel=send.channel or None)
-        if send.op == "post":
-            return await port.post_channel(send.channel, message)
-        if send.op == "thread":
-            return await port.post_thread(SentRef(send.channel, send.target), message)
-        await port.edit(SentRef(send.channel, send.target), message)
-        return None
+    def _schedule_flush(self) -> None:
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._outcomes:
+                batch, self._outcomes = self._outcomes, []
+                if not await self._record_with_retries(batch):
+                    continue
+                self._count([o for o, _ in batch])
+                for outcome, job in batch:
+                    self._forget_producer(outcome, job)
+        finally:
+            self._flushing = None
+        if self._outcomes:
+            self._schedule_flush()
+
+    async def _record_with_retries(self, batch: list[tuple[Outcome, Job | None]]) -> bool:
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await self._db(self._record, batch)
+                return True
+            except Exception:
+                log.exception("could not record %s outbox outcomes (try %s)", len(batch), attempt)
+                await asyncio.sleep(min(3.0, 0.2 * 2**attempt))
+        # The rows stay claimed and come due again after the claim deadline (a sent
+        # one may then go twice: at-least-once beats lost).
+        return False
+
+    def _forget_producer(self, outcome: Outcome, job: Job | None) -> None:
+        """Once recorded, a sent message's ref is in the store: drop the memo."""
+        if job is None or job.intent.ref is None:
+            return
+        fut = self._producers.get(job.intent.ref)
+        if fut is not None and fut.done():
+            del self._producers[job.intent.ref]
+
+    def _record(self, batch: list[tuple[Outcome, Job | None]]) -> None:
+        """(Deliverer thread.) One transaction for a batch of outcomes."""
+        now = self.clock.now()
+        failures = [
+            (job.row, job.intent, outcome.error, self._too_old(job.row, now))
+            for outcome, job in batch
+            if isinstance(outcome, Failed) and job is not None
+        ]
+        with self.store.unit_of_work() as session:
+            outbox.record_outcomes(session, [o for o, _ in batch])
+            self._report(session, failures, now)
+
+    def _count(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            if isinstance(outcome, Sent):
+                self.stats["sent"] += 1
+            elif isinstance(outcome, Deferred):
+                self.stats["deferred"] += 1
+            else:
+                self.stats["failed"] += 1
+
+    def _report(
+        self,
+        session: Session,
+        failures: Sequence[tuple[Claimed, Intent, str, bool]],
+        now: datetime,
+    ) -> None:
+        """Tell ops, once per failed row, by a route other than the one that failed."""
+        for row, intent, error, aged in failures:
+            log.error("outbox row %s failed for good: %s", row.id, error)
+            if (row.dedupe_key or "").startswith(FAILURE_KEY):
+                continue  # a report about a failure that failed too: the log has it
+            age = _describe_age(self.settings.outbox_max_age) if aged else None
+            message = delivery_failed(row.id, intent.message.text, error, gave_up_after=age)
+            key = f"{FAILURE_KEY}{row.id}:{row.age_from.isoformat()}"
+            if not intent.target.ops:
+                intent_api.to_ops(session, message, now, dedupe_key=key)
+                continue
+            for person in people_service.list_people(session, role="ops"):
+                intent_api.dm(session, person.id, message, now, dedupe_key=f"{key}:{person.id}")
+
+    # ------------------------------------------------------------------ routing
 
     def _ops_channels(self) -> dict[str, str]:
         out = {"console": "ops"}
@@ -232,10 +553,97 @@ class Deliverer:
     def _platforms(self) -> list[str]:
         return [p for p in PLATFORM_PREFERENCE if p in self.ports]
 
-    @staticmethod
-    def _cache_dm(session: Session, person_id: int, platform: str, channel: str) -> None:
-        identity = session.scalars(
-            select(Identity).where(Identity.person_id == person_id, Identity.platform == platform)
-        ).first()
-        if identity is not None and identity.dm_channel != channel:
-            identity.dm_channel = channel
+
+class _Planner:
+    """Resolves intents to platform calls for one claimed batch, reading the refs
+    and identities it needs in two queries."""
+
+    def __init__(
+        self,
+        session: Session,
+        platforms: Sequence[str],
+        ops_channels: Mapping[str, str],
+        produced: Mapping[str, tuple[str, SentRef] | str],
+        dm_channels: Mapping[tuple[str, str], str],
+    ) -> None:
+        self.dm_channels = dm_channels
+        self.session = session
+        self.platforms = platforms
+        self.ops_channels = ops_channels
+        self.produced = produced
+        self.refs: dict[tuple[str, str], tuple[str, str]] = {}
+        self.identities: dict[int, dict[str, outbox.DmIdentity]] = {}
+        self.batch_refs: set[str] = set()
+
+    def load(self, intents: Sequence[Intent]) -> None:
+        keys = [i.target.edit or i.target.thread_of for i in intents]
+        self.refs = outbox.refs_for(self.session, [k for k in keys if k])
+        people = [i.target.person for i in intents if i.target.person is not None]
+        for identity in outbox.dm_identities(self.session, people):
+            self.identities.setdefault(identity.person_id, {})[identity.platform] = identity
+
+    def plan(self, intent: Intent) -> tuple[Send | None, str | None]:
+        """(send, None), or (None, key) when the target message is being sent by an
+        earlier job of this process (its ref key)."""
+        target = intent.target
+        plan = self._plan(intent)
+        if intent.ref:
+            self.batch_refs.add(intent.ref)
+        if plan is not None:
+            return plan, None
+        key = target.edit or target.thread_of
+        assert key is not None
+        return None, key
+
+    def _plan(self, intent: Intent) -> Send | None:
+        target = intent.target
+        key = target.edit or target.thread_of
+        if key is not None:
+            op: Op = "edit" if target.edit is not None else "thread"
+            for platform in self.platforms:
+                found = self.produced.get(key)
+                if isinstance(found, tuple) and found[0] == platform:
+                    return Send(platform, op, found[1].channel, found[1].message_id)
+                if found == "sending" or key in self.batch_refs:
+                    return None  # an earlier job sends it now: follow it
+                ref = self.refs.get((key, platform))
+                if ref is not None:
+                    return Send(platform, op, ref[0], ref[1])
+            raise Unroutable(f"no delivered message {key} yet")
+        if target.person is not None:
+            identities = self.identities.get(target.person, {})
+            for platform in self.platforms:
+                identity = identities.get(platform)
+                if identity is not None:
+                    channel = identity.dm_channel or self.dm_channels.get(
+                        (platform, identity.external_id), ""
+                    )
+                    return Send(platform, "dm", channel, identity.external_id)
+            raise Unroutable(f"person {target.person} has no identity on a running platform")
+        channels = self.ops_channels if target.ops else target.channels
+        for platform in self.platforms:
+            posted_to = channels.get(platform)
+            if posted_to:
+                return Send(platform, "post", posted_to, "")
+        raise Unroutable("no channel on a running platform")
+
+
+def _lane(row: Claimed) -> str:
+    return row.lane or f"row:{row.id}"
+
+
+async def _execute(port: ChatPort, send: Send, intent: Intent) -> SentRef | None:
+    message = intent.message
+    if send.op == "dm":
+        return await port.send_dm(send.target, message, dm_channel=send.channel or None)
+    if send.op == "post":
+        return await port.post_channel(send.channel, message)
+    if send.op == "thread":
+        return await port.post_thread(SentRef(send.channel, send.target), message)
+    await port.edit(SentRef(send.channel, send.target), message)
+    return None
+
+
+def _describe_age(age: timedelta) -> str:
+    hours = age.total_seconds() / 3600
+    return f"{hours:g} h" if hours >= 1 else f"{age.total_seconds() / 60:g} min"

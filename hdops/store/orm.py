@@ -533,18 +533,26 @@ class OutboxMessage(Base):
     state change that caused it. The delivery loop sends it and records the result."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_lane", "lane", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[JsonDict]
     # pending | sent | failed (gave up) ; delivery never sends a 'sent' row again
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Messages of one lane (a person's DMs, one thread, one channel set, edits of
+    # one message) are sent in id order; different lanes go concurrently.
+    lane: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set by `hdops outbox retry`: the maximum age counts from here, not created_at.
+    retried_at: Mapped[datetime | None]
     # Platform references of what was sent (message ids), for later edits.
     result: Mapped[JsonDict | None] = mapped_column(JSON(none_as_null=True))
     # Optional key so that an intent is enqueued at most once (e.g. one statement DM).

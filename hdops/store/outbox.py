@@ -3,32 +3,40 @@
 Intents are inserted in the same transaction as the state change that caused
 them. Delivery claims due rows (on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so
 several workers can drain one outbox), pushes the claim's deadline forward so a
-crashed sender's rows become due again, and marks each row `sent` with the
-platform refs it produced. A `sent` row is never selected again.
+crashed sender's rows become due again, and records what happened to a whole
+batch of rows in one transaction (`record_outcomes`): `sent` with the platform
+refs it produced, deferred to a later attempt, or `failed` for good. A `sent`
+row is never selected again; a `failed` row waits for `hdops outbox retry`.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
-from hdops.store.orm import MessageRef, OutboxMessage, ProcessedEvent
+from hdops.store.orm import Identity, MessageRef, OutboxMessage, ProcessedEvent
 from hdops.store.prepared import JSONText, Prepared, Tx, as_tx
 
 CLAIM_SECONDS = 60
-MAX_ATTEMPTS = 8
 
+# Core tables for the batch statements (executemany on the session's connection).
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_REFS = cast(Table, MessageRef.__table__)
+_IDENTITIES = cast(Table, Identity.__table__)
 
 INSERT_INTENT = Prepared(
     insert(OutboxMessage)
     .values(payload=bindparam("payload_json", type_=JSONText()))
     .returning(OutboxMessage.id),
-    columns=["kind", "status", "attempts", "next_attempt_at", "created_at", "dedupe_key"],
+    columns=["kind", "status", "attempts", "next_attempt_at", "created_at", "dedupe_key", "lane"],
 )
 
 DEDUPE_KEY_USED = Prepared(
@@ -44,14 +52,15 @@ def enqueue(
     *,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    lane: str | None = None,
 ) -> int | None:
     """Add an intent; returns its row id. With a `dedupe_key` already used, nothing
     is added (returns None).
 
     `payload` is the intent as a dict or as JSON text (what `model_dump_json`
     gives: serialised once, on the hot path); either reads back as the same dict.
-    The row is inserted at once, in call order, so delivery (in id order) sends
-    intents in the order they were made."""
+    The row is inserted at once, in call order, so delivery (in id order, per
+    `lane`) sends intents in the order they were made."""
     tx = as_tx(db)
     if dedupe_key is not None and tx.scalar(DEDUPE_KEY_USED, {"dedupe_key": dedupe_key}):
         return None
@@ -65,80 +74,393 @@ def enqueue(
             "next_attempt_at": not_before or now,
             "created_at": now,
             "dedupe_key": dedupe_key,
+            "lane": lane,
         },
     )
     return new_id
 
 
-def claim_due(session: Session, now: datetime, limit: int = 50) -> list[OutboxMessage]:
-    """Claim up to `limit` due rows in id order; they are due again after CLAIM_SECONDS
-    unless marked sent or failed first."""
+# --------------------------------------------------------------------------- claiming
+
+
+class Claimed(NamedTuple):
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    retried_at: datetime | None
+    lane: str
+    dedupe_key: str | None
+
+    @property
+    def age_from(self) -> datetime:
+        """Where the row's maximum age counts from."""
+        return self.retried_at or self.created_at
+
+
+def claim_due(
+    session: Session, now: datetime, deadline: datetime, limit: int = 100
+) -> list[Claimed]:
+    """Claim up to `limit` due rows in id order: they are not due again before
+    `deadline` unless their outcome is recorded first (or the claim extended)."""
+    table = _OUTBOX
     stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
+        select(
+            table.c.id,
+            table.c.kind,
+            table.c.payload,
+            table.c.attempts,
+            table.c.created_at,
+            table.c.retried_at,
+            table.c.lane,
+            table.c.dedupe_key,
+        )
+        .where(table.c.status == "pending", table.c.next_attempt_at <= now)
+        .order_by(table.c.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = list(session.scalars(stmt))
-    for row in rows:
-        row.attempts += 1
-        row.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
+    rows = [
+        Claimed(
+            r.id,
+            r.kind,
+            r.payload,
+            r.attempts,
+            r.created_at,
+            r.retried_at,
+            r.lane or "",
+            r.dedupe_key,
+        )
+        for r in session.execute(stmt)
+    ]
+    if rows:
+        extend_claims(session, [r.id for r in rows], deadline)
     return rows
 
 
-def mark_sent(session: Session, row_id: int, now: datetime, result: dict[str, Any]) -> None:
+def extend_claims(session: Session, ids: Collection[int], deadline: datetime) -> None:
+    """Keep claimed rows from coming due while their sender still works on them."""
+    if not ids:
+        return
+    table = _OUTBOX
     session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(status="sent", sent_at=now, result=result, last_error=None)
+        update(table)
+        .where(table.c.id.in_(list(ids)), table.c.status == "pending")
+        .values(next_attempt_at=deadline)
     )
 
 
-def mark_retry(
-    session: Session, row_id: int, now: datetime, error: str, delay: timedelta, give_up: bool
-) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .values(
-            status="failed" if give_up else "pending",
-            next_attempt_at=now + delay,
-            last_error=error[:2000],
+def earlier_pending(
+    session: Session, lanes: Collection[str], first_ids: dict[str, int], known: Collection[int]
+) -> dict[str, datetime]:
+    """Lanes that have a pending row older than the first row claimed for them
+    (`first_ids`), other than the rows this process already holds (`known`): a
+    message deferred for a retry, or held by another worker. Returns, per such
+    lane, when its oldest waiting row is next due, so later rows wait behind it."""
+    if not lanes:
+        return {}
+    table = _OUTBOX
+    stmt = select(table.c.lane, table.c.id, table.c.next_attempt_at).where(
+        table.c.status == "pending",
+        table.c.lane.in_(list(lanes)),
+        table.c.id < max(first_ids.values()),
+    )
+    if known:
+        stmt = stmt.where(table.c.id.not_in(list(known)))
+    blocked: dict[str, datetime] = {}
+    for lane, row_id, due in session.execute(stmt):
+        if row_id < first_ids[lane]:
+            blocked[lane] = min(blocked.get(lane, due), due)
+    return blocked
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class Sent:
+    row_id: int
+    sent_at: datetime
+    platform: str
+    channel: str | None = None  # None: nothing new was posted (an edit)
+    message_id: str | None = None
+    ref: str | None = None  # the intent's ref key, recorded to point at the message
+    dm_person: int | None = None  # cache `channel` as this person's DM channel
+    attempted: bool = True
+
+
+@dataclass(frozen=True)
+class Deferred:
+    row_id: int
+    until: datetime
+    error: str
+    attempted: bool  # a real attempt (counts for back-off), not a throttle or a wait
+
+
+@dataclass(frozen=True)
+class Failed:
+    row_id: int
+    error: str
+    attempted: bool
+
+
+Outcome = Sent | Deferred | Failed
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
+    """Write what happened to a batch of rows, in the caller's transaction.
+
+    Rows already `sent` or `failed` are left alone (`status = 'pending'` guards
+    every update), so a stale outcome can never undo a later one."""
+    table = _OUTBOX
+    conn = session.connection()
+    rid: BindParameter[int] = bindparam("rid")
+    sent = [o for o in outcomes if isinstance(o, Sent)]
+    if sent:
+        conn.execute(
+            update(table)
+            .where(table.c.id == rid, table.c.status == "pending")
+            .values(
+                status="sent",
+                sent_at=bindparam("at"),
+                result=bindparam("res"),
+                last_error=None,
+                attempts=table.c.attempts + bindparam("inc"),
+            ),
+            [
+                {
+                    "rid": o.row_id,
+                    "at": o.sent_at,
+                    "inc": int(o.attempted),
+                    "res": (
+                        {"platform": o.platform, "channel": o.channel, "message_id": o.message_id}
+                        if o.channel is not None
+                        else {}
+                    ),
+                }
+                for o in sent
+            ],
+        )
+        _save_refs(session, [o for o in sent if o.ref and o.channel and o.message_id])
+        _cache_dm_channels(session, [o for o in sent if o.dm_person is not None and o.channel])
+    deferred = [o for o in outcomes if isinstance(o, Deferred)]
+    if deferred:
+        conn.execute(
+            update(table)
+            .where(table.c.id == rid, table.c.status == "pending")
+            .values(
+                next_attempt_at=bindparam("until"),
+                last_error=bindparam("err"),
+                attempts=table.c.attempts + bindparam("inc"),
+            ),
+            [
+                {"rid": o.row_id, "until": o.until, "err": o.error[:2000], "inc": int(o.attempted)}
+                for o in deferred
+            ],
+        )
+    failed = [o for o in outcomes if isinstance(o, Failed)]
+    if failed:
+        conn.execute(
+            update(table)
+            .where(table.c.id == rid, table.c.status == "pending")
+            .values(
+                status="failed",
+                last_error=bindparam("err"),
+                attempts=table.c.attempts + bindparam("inc"),
+            ),
+            [{"rid": o.row_id, "err": o.error[:2000], "inc": int(o.attempted)} for o in failed],
+        )
+
+
+def _save_refs(session: Session, sent: Sequence[Sent]) -> None:
+    """Record (or move) where each ref key's message lives on its platform."""
+    if not sent:
+        return
+    latest = {(o.ref, o.platform): o for o in sent}  # the last one wins within a batch
+    table = _REFS
+    existing = set(
+        session.execute(
+            select(table.c.key, table.c.platform).where(
+                tuple_(table.c.key, table.c.platform).in_(list(latest))
+            )
         )
     )
+    conn = session.connection()
+    new = [o for k, o in latest.items() if k not in existing]
+    moved = [o for k, o in latest.items() if k in existing]
+    if new:
+        conn.execute(
+            insert(table),
+            [
+                {
+                    "key": o.ref,
+                    "platform": o.platform,
+                    "channel": o.channel,
+                    "message_id": o.message_id,
+                    "created_at": o.sent_at,
+                }
+                for o in new
+            ],
+        )
+    if moved:
+        conn.execute(
+            update(table)
+            .where(table.c.key == bindparam("k"), table.c.platform == bindparam("p"))
+            .values(channel=bindparam("c"), message_id=bindparam("m")),
+            [{"k": o.ref, "p": o.platform, "c": o.channel, "m": o.message_id} for o in moved],
+        )
+
+
+def _cache_dm_channels(session: Session, sent: Sequence[Sent]) -> None:
+    if not sent:
+        return
+    table = _IDENTITIES
+    session.connection().execute(
+        update(table)
+        .where(
+            table.c.person_id == bindparam("pid"),
+            table.c.platform == bindparam("p"),
+            or_(table.c.dm_channel.is_(None), table.c.dm_channel != bindparam("c")),
+        )
+        .values(dm_channel=bindparam("c")),
+        [{"pid": o.dm_person, "p": o.platform, "c": o.channel} for o in sent],
+    )
+
+
+# --------------------------------------------------------------------------- routing reads
+
+
+class DmIdentity(NamedTuple):
+    person_id: int
+    platform: str
+    external_id: str
+    dm_channel: str | None
+
+
+def dm_identities(session: Session, person_ids: Iterable[int]) -> list[DmIdentity]:
+    ids = sorted(set(person_ids))
+    if not ids:
+        return []
+    table = _IDENTITIES
+    return [
+        DmIdentity(*row)
+        for row in session.execute(
+            select(
+                table.c.person_id, table.c.platform, table.c.external_id, table.c.dm_channel
+            ).where(table.c.person_id.in_(ids))
+        )
+    ]
+
+
+def refs_for(session: Session, keys: Iterable[str]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(key, platform) → (channel, message_id) for the given ref keys."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    table = _REFS
+    return {
+        (key, platform): (channel, message_id)
+        for key, platform, channel, message_id in session.execute(
+            select(table.c.key, table.c.platform, table.c.channel, table.c.message_id).where(
+                table.c.key.in_(wanted)
+            )
+        )
+    }
+
+
+# --------------------------------------------------------------------------- ops views
+
+
+class Row(NamedTuple):
+    id: int
+    kind: str
+    status: str
+    lane: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None
+    summary: str
+
+
+def list_rows(session: Session, *, failed_only: bool = False, limit: int = 200) -> list[Row]:
+    """Rows still waiting (or, with `failed_only`, the failed ones), oldest first."""
+    table = _OUTBOX
+    statuses = ["failed"] if failed_only else ["pending", "failed"]
+    stmt = (
+        select(
+            table.c.id,
+            table.c.kind,
+            table.c.status,
+            table.c.lane,
+            table.c.attempts,
+            table.c.created_at,
+            table.c.next_attempt_at,
+            table.c.last_error,
+            table.c.payload,
+        )
+        .where(table.c.status.in_(statuses))
+        .order_by(table.c.id)
+        .limit(limit)
+    )
+    out = []
+    for r in session.execute(stmt):
+        message = (r.payload or {}).get("message") or {}
+        out.append(
+            Row(
+                r.id,
+                r.kind,
+                r.status,
+                r.lane or "",
+                r.attempts,
+                r.created_at,
+                r.next_attempt_at,
+                r.last_error,
+                str(message.get("text", ""))[:120],
+            )
+        )
+    return out
+
+
+def counts(session: Session) -> dict[str, int]:
+    table = _OUTBOX
+    return {
+        status: n
+        for status, n in session.execute(
+            select(table.c.status, func.count())
+            .where(table.c.status.in_(["pending", "failed"]))
+            .group_by(table.c.status)
+        )
+    }
+
+
+def retry(session: Session, now: datetime, ids: Collection[int] | None) -> list[int]:
+    """Put failed rows (these, or all with `ids=None`) back in the queue, due now,
+    with a fresh maximum age. Returns the ids that were failed and now wait again."""
+    table = _OUTBOX
+    where = [table.c.status == "failed"]
+    if ids is not None:
+        where.append(table.c.id.in_(list(ids)))
+    chosen = list(session.scalars(select(table.c.id).where(and_(*where)).order_by(table.c.id)))
+    if chosen:
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(chosen), table.c.status == "failed")
+            .values(status="pending", next_attempt_at=now, retried_at=now, attempts=0)
+        )
+    return chosen
 
 
 def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-
-    return session.scalar(select(func.count()).where(OutboxMessage.status == "pending")) or 0
+    return (
+        session.scalar(select(func.count()).where(OutboxMessage.__table__.c.status == "pending"))
+        or 0
+    )
 
 
 # --------------------------------------------------------------------------- refs
-
-
-def get_ref(session: Session, key: str, platform: str | None = None) -> MessageRef | None:
-    stmt = select(MessageRef).where(MessageRef.key == key)
-    if platform is not None:
-        stmt = stmt.where(MessageRef.platform == platform)
-    return session.scalars(stmt.order_by(MessageRef.id.desc()).limit(1)).first()
-
-
-def save_ref(
-    session: Session, key: str, platform: str, channel: str, message_id: str, now: datetime
-) -> None:
-    """Record (or move) where the message for `key` lives on `platform`."""
-    ref = get_ref(session, key, platform)
-    if ref is None:
-        session.add(
-            MessageRef(
-                key=key, platform=platform, channel=channel, message_id=message_id, created_at=now
-            )
-        )
-    else:
-        ref.channel, ref.message_id = channel, message_id
 
 
 def keys_for_message(session: Session, platform: str, channel: str, message_id: str) -> list[str]:

@@ -242,7 +242,7 @@ async def test_archived_clarification_channel_is_surfaced_to_ops(
         await w.settle()
         await fake_slack.slash_command(w.alice, "/hdops", "ask is this still on?")
         await w.settle()
-        notes = [m for m in fake_slack.messages(w.ops) if "Could not deliver" in str(m.blocks)]
+        notes = [m for m in fake_slack.messages(w.ops) if "Message not delivered" in str(m.blocks)]
         assert notes and "is_archived" in str(notes[0].blocks)
         # the bot keeps working: her next task (the asked-about one waits) can be answered
         task = w.tasks(w.alice)[-1]

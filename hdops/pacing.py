@@ -1,0 +1,93 @@
+"""Pacing outbound calls to a platform's published rate limits.
+
+Throttling is the normal state of a chat platform under load, not an error:
+Slack allows about one message a second per channel (with short bursts) and
+N calls a minute per method tier; Discord has per-route buckets. The delivery
+loop asks the `Pacer` how long a send must wait before it goes, so it rarely
+hits a 429 at all, and when the platform does answer 429 with Retry-After the
+pacer is told to hold every key of that send until then.
+
+Each limit is a generic cell rate (GCRA, the "virtual scheduling" form of a
+token bucket): a key remembers its theoretical arrival time (TAT); a call at
+time t may go at max(t, TAT − burst·interval); each call moves TAT on by one
+interval. A call that must respect several limits (a channel's posting rate
+and its method's tier) goes when the slowest allows, and then counts against
+all of them. Which keys and rates apply is platform data, supplied by each chat
+port (`ChatPort.rates`), so Discord's buckets plug in without changing this.
+
+The pacer is per process. Several workers on one store each pace themselves;
+the platform's 429s still keep them honest (and are never counted as failures).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`per_second` calls a second on average, up to `burst` at once."""
+
+    per_second: float
+    burst: int = 1
+
+    def __post_init__(self) -> None:
+        if self.per_second <= 0 or self.burst < 1:
+            raise ValueError("a rate needs per_second > 0 and burst >= 1")
+
+    @classmethod
+    def per_minute(cls, calls: float, burst: int | None = None) -> Rate:
+        return cls(calls / 60.0, burst if burst is not None else max(1, int(calls)))
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.per_second
+
+
+Limit = tuple[str, Rate]  # (key, rate): e.g. ("slack:post:C123", Rate(1, 3))
+
+
+class Pacer:
+    """Per-key GCRA limits on a monotonic clock (seconds)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._tat: dict[str, float] = {}
+        self._held: dict[str, float] = {}  # key -> not before (after a platform 429)
+
+    def wait(self, limits: Sequence[Limit]) -> float:
+        """Seconds until a call under all `limits` may go (0: now). Reserves nothing."""
+        now = self.clock()
+        return max((self._start(key, rate, now) for key, rate in limits), default=now) - now
+
+    def reserve(self, limits: Sequence[Limit]) -> float:
+        """Book a call under all `limits`; returns how long the caller must wait first.
+
+        The booking is made whatever the wait, so concurrent callers queue up in
+        order instead of all waking at the same instant."""
+        now = self.clock()
+        start = max((self._start(key, rate, now) for key, rate in limits), default=now)
+        for key, rate in limits:
+            self._tat[key] = max(self._tat.get(key, start), start) + rate.interval
+        return start - now
+
+    def hold(self, keys: Sequence[str], seconds: float) -> None:
+        """The platform said "retry after `seconds`" for a call under these keys."""
+        until = self.clock() + max(0.0, seconds)
+        for key in keys:
+            self._held[key] = max(self._held.get(key, until), until)
+
+    def _start(self, key: str, rate: Rate, now: float) -> float:
+        # A call conforms once t >= TAT - (burst - 1) * interval: a fresh key takes
+        # `burst` calls at once, then one per interval.
+        tat = self._tat.get(key, now)
+        earliest = max(now, tat - (rate.burst - 1) * rate.interval)
+        held = self._held.get(key)
+        if held is not None:
+            if held <= now:
+                del self._held[key]
+            else:
+                earliest = max(earliest, held)
+        return earliest
