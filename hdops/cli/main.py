@@ -25,6 +25,7 @@ _FEATURES: list[tuple[str, str | None]] = [
     ("hdops.cli.shifts", None),
     ("hdops.cli.payouts", None),
     ("hdops.cli.quality", None),
+    ("hdops.cli.outbox", "outbox"),
 ]
 
 

@@ -72,7 +72,10 @@ BACKOFF_CAP = timedelta(minutes=5)
 UNROUTABLE_CAP = timedelta(seconds=60)
 WAIT_BEHIND = timedelta(seconds=1)  # a row behind a row held elsewhere looks again after
 RECORD_ATTEMPTS = 5
-FAILURE_KEY = "outbox-failed:"  # dedupe keys of failure reports (never reported again)
+# Dedupe keys of failure reports: to the ops channel, and (when that channel is what
+# failed) to each ops person; a failed DM report is not reported again.
+FAILURE_KEY = "outbox-failed:"
+LAST_ROUTE_KEY = "outbox-failed-dm:"
 
 
 @dataclass
@@ -373,6 +376,11 @@ class Deliverer:
                     f"waiting for message {job.after}",
                     attempted=False,
                 )
+        if send.op == "dm" and not send.channel:
+            # An earlier message of this lane may have opened the DM meanwhile.
+            known = self._dm_channels.get((send.platform, send.target))
+            if known:
+                send = Send(send.platform, "dm", known, send.target)
         port = self.ports[send.platform]
         limits = port.rates(send)
         throttles = 0
@@ -529,16 +537,18 @@ class Deliverer:
         """Tell ops, once per failed row, by a route other than the one that failed."""
         for row, intent, error, aged in failures:
             log.error("outbox row %s failed for good: %s", row.id, error)
-            if (row.dedupe_key or "").startswith(FAILURE_KEY):
-                continue  # a report about a failure that failed too: the log has it
+            if (row.dedupe_key or "").startswith(LAST_ROUTE_KEY):
+                continue  # even the ops people's DMs failed: the log is all that is left
             age = _describe_age(self.settings.outbox_max_age) if aged else None
             message = delivery_failed(row.id, intent.message.text, error, gave_up_after=age)
-            key = f"{FAILURE_KEY}{row.id}:{row.age_from.isoformat()}"
+            suffix = f"{row.id}:{row.age_from.isoformat()}"
             if not intent.target.ops:
-                intent_api.to_ops(session, message, now, dedupe_key=key)
+                intent_api.to_ops(session, message, now, dedupe_key=f"{FAILURE_KEY}{suffix}")
                 continue
+            # The ops channel itself failed: tell the ops people directly.
             for person in people_service.list_people(session, role="ops"):
-                intent_api.dm(session, person.id, message, now, dedupe_key=f"{key}:{person.id}")
+                key = f"{LAST_ROUTE_KEY}{suffix}:{person.id}"
+                intent_api.dm(session, person.id, message, now, dedupe_key=key)
 
     # ------------------------------------------------------------------ routing
 
