@@ -75,7 +75,7 @@ class Runtime:
         from hdops.store import outbox
 
         try:
-            with self.store.unit_of_work() as session:
+            with self.store.read() as session:
                 pending = outbox.pending_count(session)
         except Exception as exc:
             return {"ok": False, "error": exc.__class__.__name__}

@@ -22,7 +22,7 @@ def list_cmd(
 ) -> None:
     """Messages not delivered yet (waiting for a retry, or failed), oldest first."""
     store = open_store()
-    with store.unit_of_work() as session:
+    with store.read() as session:
         rows = outbox_service.waiting(session, failed_only=failed, limit=limit)
     if as_json:
         echo_json([row._asdict() for row in rows])

@@ -45,7 +45,7 @@ class SlackWorld:
                 await asyncio.sleep(0.05)
                 continue
             # (never await inside a unit of work: on SQLite it holds the write lock)
-            with self.store.unit_of_work() as s:
+            with self.store.read() as s:
                 drained = outbox.pending_count(s) == 0
             if drained:
                 await self.fake.settle(quiet=0.1)
