@@ -71,6 +71,7 @@ HEARTBEAT_SECONDS = 20.0  # how often rows still in this process's hands are re-
 BACKOFF_CAP = timedelta(minutes=5)
 UNROUTABLE_CAP = timedelta(seconds=60)
 WAIT_BEHIND = timedelta(seconds=1)  # a row behind a row held elsewhere looks again after
+RECHECK_BEHIND = timedelta(seconds=5)  # … at the latest
 RECORD_ATTEMPTS = 5
 # Dedupe keys of failure reports: to the ops channel, and (when that channel is what
 # failed) to each ops person; a failed DM report is not reported again.
@@ -116,6 +117,9 @@ class Deliverer:
         self._lanes: dict[str, deque[Job]] = {}
         self._lane_tasks: dict[str, asyncio.Task[None]] = {}
         self._in_flight: dict[int, str] = {}  # row id -> lane
+        # Rows whose outcome is known here but not yet recorded: still "pending" in
+        # the store, so a claim must not mistake them for a row held elsewhere.
+        self._unrecorded: set[int] = set()
         self._blocked: dict[str, datetime] = {}  # lane -> not before (this process's view)
         # ref key -> (platform, where) of a message sent but perhaps not yet recorded;
         # a None result: its producer did not send it (deferred or failed).
@@ -213,6 +217,7 @@ class Deliverer:
             now = self.clock.now()
             self._blocked = {k: v for k, v in self._blocked.items() if v > now}
             in_flight = dict(self._in_flight)
+            in_flight.update((row_id, "") for row_id in self._unrecorded)
             blocked = dict(self._blocked)
             produced = {
                 key: (fut.result() if fut.done() else "sending")
@@ -271,15 +276,13 @@ class Deliverer:
                     default=None,
                 )
                 if wait_until is not None:
+                    # Look again soon: the row ahead may be another worker's, sent
+                    # long before its claim runs out.
+                    until = max(now + WAIT_BEHIND, min(wait_until, now + RECHECK_BEHIND))
                     early.append(
-                        Deferred(
-                            row.id,
-                            max(wait_until, now + WAIT_BEHIND),
-                            "waiting behind an earlier message",
-                            attempted=False,
-                        )
+                        Deferred(row.id, until, "waiting behind an earlier message", False)
                     )
-                    blocked[lane] = max(wait_until, now + WAIT_BEHIND)
+                    blocked[lane] = until
                     continue
                 try:
                     send, after = planner.plan(intent)
@@ -455,6 +458,7 @@ class Deliverer:
 
     def _finish(self, job: Job, outcome: Outcome) -> None:
         self._in_flight.pop(job.row.id, None)
+        self._unrecorded.add(job.row.id)
         send = job.send
         if isinstance(outcome, Sent) and send is not None and send.op == "dm" and outcome.channel:
             self._dm_channels[(outcome.platform, send.target)] = outcome.channel
@@ -477,10 +481,12 @@ class Deliverer:
         try:
             while self._outcomes:
                 batch, self._outcomes = self._outcomes, []
-                if not await self._record_with_retries(batch):
-                    continue
-                self._count([o for o, _ in batch])
+                recorded = await self._record_with_retries(batch)
+                if recorded:
+                    self._count([o for o, _ in batch])
                 for outcome, job in batch:
+                    # Unrecorded, they come due again when their claim runs out.
+                    self._unrecorded.discard(outcome.row_id)
                     self._forget_producer(outcome, job)
         finally:
             self._flushing = None

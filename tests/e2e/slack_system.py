@@ -33,6 +33,7 @@ class SlackWorld:
     otto: FakeUser
     clar: FakeChannel
     ops: FakeChannel
+    crowd: list[FakeUser]
 
     async def settle(self) -> None:
         """Let the bot finish: no listener still working, the outbox drained, and no
@@ -79,8 +80,17 @@ def settings_for(fake: FakeSlack, clar: str, ops: str) -> Settings:
 
 @contextlib.asynccontextmanager
 async def slack_world(
-    store: Store, fake: FakeSlack, transport: str = "socket", **project: Any
+    store: Store,
+    fake: FakeSlack,
+    transport: str = "socket",
+    *,
+    crowd: int = 0,
+    items: int = 6,
+    **project: Any,
 ) -> AsyncIterator[SlackWorld]:
+    """Alice and Bob (contractors), Rita (researcher), Otto (ops), a project with
+    `items` items, and `crowd` more contractors (`world.crowd`: c01, c02, …)."""
+    crowd_users = [fake.add_user(f"c{n:02d}", f"Contractor {n:02d}") for n in range(1, crowd + 1)]
     alice = fake.add_user("alice", "Alice Moreau")
     bob = fake.add_user("bob", "Bob Lee")
     rita = fake.add_user("rita", "Rita Researcher")
@@ -94,12 +104,13 @@ async def slack_world(
         }
         spec.update(project)
         p = make_project(s, **spec)
-        add_items(s, p, 6)
+        add_items(s, p, items)
         for user, roles in (
             (alice, ["contractor"]),
             (bob, ["contractor"]),
             (rita, ["researcher"]),
             (otto, ["ops"]),
+            *((u, ["contractor"]) for u in crowd_users),
         ):
             add_person(
                 s,
@@ -113,7 +124,7 @@ async def slack_world(
     adapter = SlackAdapter(runtime.core, settings, make_client(settings))
     runtime.add_port(adapter.port)
     delivery = asyncio.create_task(runtime.deliverer.run_forever(interval=0.2))
-    world = SlackWorld(fake, store, adapter, alice, bob, rita, otto, clar, ops)
+    world = SlackWorld(fake, store, adapter, alice, bob, rita, otto, clar, ops, crowd_users)
     try:
         if transport == "socket":
             async with connected_over_socket_mode(fake, adapter.app):

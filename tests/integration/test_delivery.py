@@ -9,6 +9,7 @@ failure rules without a network."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -320,3 +321,43 @@ async def test_retry_puts_a_failed_row_back_and_it_is_sent(store: Store) -> None
     await d.deliver_due()
     assert texts(port, "C0X") == ["hello channel"]
     assert rows(store)[0].status == "sent"
+
+
+async def test_rows_added_while_their_lane_is_sending_follow_without_waiting(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The running loop claims new rows of a lane whose earlier rows are sent but not
+    yet recorded; they must queue behind them, not be taken for rows held elsewhere.
+    (The clock is frozen: a row deferred for any reason would never be sent.)"""
+    port = ScriptedPort(latency=0.03)
+    clock = FakeClock(T0)
+    d = deliverer(store, port, clock)
+    record = d._flush
+
+    async def slow_record() -> None:  # outcomes reach the store 50 ms late
+        await asyncio.sleep(0.05)
+        await record()
+
+    monkeypatch.setattr(d, "_flush", slow_record)
+    with store.unit_of_work() as s:
+        alice = slack_person(s, "alice")
+        for n in range(3):
+            intents.dm(s, alice.id, msg(f"early {n}"), T0)
+    loop = asyncio.create_task(d.run_forever(interval=0.01))
+    try:
+        for n in range(6):
+            await asyncio.sleep(0.02)
+            with store.unit_of_work() as s:
+                intents.dm(s, alice.id, msg(f"late {n}"), T0)
+            d.kick()
+        for _ in range(300):
+            if len(port.calls) == 9:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    assert texts(port, "D-U0ALICE") == [f"early {n}" for n in range(3)] + [
+        f"late {n}" for n in range(6)
+    ]

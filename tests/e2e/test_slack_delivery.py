@@ -1,0 +1,58 @@
+"""Delivery under Slack's rate limits, end to end: the real slack-bolt app and the
+real outbox loop against the fake Slack with its limits on (about one message a
+second per channel, method tiers, 429 with Retry-After)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from sqlalchemy import select
+
+from hdops.store.db import Store
+from hdops.store.orm import Clarification, OutboxMessage
+from tests.e2e.slack_system import slack_world
+from tests.fakes.slack.server import FakeSlack
+
+QUESTION = re.compile(r"Question #(\d+) ")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+async def test_fifty_questions_at_once_are_all_posted_in_order(store: Store) -> None:
+    """50 contractors ask at the same moment; the clarification channel takes about
+    one post a second. Every question is posted, in the order they were asked, none
+    is marked failed, and ops hear nothing (nothing is past the maximum age)."""
+    fake = await FakeSlack(rate_limits=True).start()
+    try:
+        async with slack_world(store, fake, crowd=50, items=60, overlap=1) as w:
+            await asyncio.gather(*(fake.slash_command(c, "/hdops", "next") for c in w.crowd))
+            await w.settle()
+            assert all(w.tasks(c) for c in w.crowd)
+            asked = await asyncio.gather(
+                *(fake.slash_command(c, "/hdops", f"ask question from {c.name}") for c in w.crowd)
+            )
+            assert all(d.acked for d in asked)
+
+            def posted() -> list[int]:
+                heads = [QUESTION.search(str(m.blocks)) for m in fake.messages(w.clar)]
+                return [int(h.group(1)) for h in heads if h]
+
+            await fake.wait_for(lambda: len(posted()) >= 50, timeout=150)
+            await w.settle()
+            with store.read() as s:
+                asked_order = list(s.scalars(select(Clarification.id).order_by(Clarification.id)))
+                statuses = set(s.scalars(select(OutboxMessage.status)))
+            assert posted() == asked_order and len(asked_order) == 50
+            assert statuses == {"sent"}
+            assert not [m for m in fake.messages(w.ops) if "not delivered" in str(m.blocks)]
+            throttled = [c for c in fake.calls if c.status == 429]
+            posts = fake.calls_to("chat.postMessage")
+            # The pacer kept us (almost) inside the limit: 429s are rare, not the norm.
+            assert len(throttled) <= 5, [(c.method, c.params.get("channel")) for c in throttled]
+            assert len([c for c in posts if c.ok]) >= 50
+        problems = [v for v in fake.violations]
+        assert not problems, problems
+    finally:
+        await fake.stop()
