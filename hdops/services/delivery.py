@@ -388,11 +388,13 @@ class Deliverer:
         limits = port.rates(send)
         throttles = 0
         while True:
-            wait = self.pacer.reserve(limits)
+            wait = self.pacer.wait(limits)
             if wait > MAX_INLINE_WAIT:
+                # Hand it back without booking a slot it will not use.
                 self.stats["paced"] += 1
                 until = self.clock.now() + timedelta(seconds=wait)
                 return Deferred(row.id, until, "paced to the platform's limits", attempted=False)
+            wait = self.pacer.reserve(limits)
             if wait > 0:
                 await asyncio.sleep(wait)
             assert self._sem is not None

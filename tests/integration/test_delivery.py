@@ -67,10 +67,13 @@ class ScriptedPort:
     max_in_flight: int = 0
     failures: dict[str, list[DeliveryError]] = field(default_factory=lambda: defaultdict(list))
     down: set[str] = field(default_factory=set)  # channels answering 503 to every call
+    edit_rate: Rate | None = None  # pace every edit under one key (a method's tier)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _ids: int = 0
 
     def rates(self, send: Send) -> Sequence[Limit]:
+        if send.op == "edit" and self.edit_rate is not None:
+            return [("test:edit", self.edit_rate)]
         return [(f"test:post:{send.channel or send.target}", self.paced_as)]
 
     def _admit(self, channel: str) -> None:
@@ -361,3 +364,26 @@ async def test_rows_added_while_their_lane_is_sending_follow_without_waiting(
     assert texts(port, "D-U0ALICE") == [f"early {n}" for n in range(3)] + [
         f"late {n}" for n in range(6)
     ]
+
+
+async def test_rows_handed_back_for_pacing_do_not_push_the_limit_further_out(
+    store: Store,
+) -> None:
+    """Four edits behind a method limit of one a minute are handed back to the store
+    for about a minute each — not one, two, three and four minutes, as they would be
+    if each hand-back booked a slot it never used."""
+    port = ScriptedPort(edit_rate=Rate.per_minute(1, burst=1))
+    clock = FakeClock(T0)
+    with store.unit_of_work() as s:
+        for n in range(5):
+            intents.to_channels(s, {"slack": "C0Q"}, msg(f"q{n}"), T0, ref=f"q:{n}")
+    d = deliverer(store, port, clock)
+    await d.deliver_due()  # the five posts
+    with store.unit_of_work() as s:
+        for n in range(5):
+            intents.edit(s, f"q:{n}", msg(f"q{n} (edited)"), T0)
+    await d.deliver_due()
+    assert [c.op for c in port.calls].count("edit") == 1
+    waiting = [r for r in rows(store) if r.status == "pending"]
+    assert len(waiting) == 4
+    assert all(r.next_attempt_at - T0 <= timedelta(seconds=61) for r in waiting)
