@@ -39,22 +39,23 @@ class Unreadable(Exception):
         self.missing = missing
 
 
-def _field(obj: Any, path: str) -> Any:
-    """`obj[a][b]…` for the dotted `path` (a number indexes a list), or Unreadable."""
+def _field(obj: Any, path: str, at: str = "") -> Any:
+    """`obj[a][b]…` for the dotted `path` (a number indexes a list), or Unreadable
+    naming `at` + `path` (`at`: where `obj` sits in the payload, e.g. "view.")."""
     for step in path.split("."):
         if isinstance(obj, Mapping) and step in obj and obj[step] is not None:
             obj = obj[step]
         elif isinstance(obj, list) and step.isdigit() and int(step) < len(obj):
             obj = obj[int(step)]
         else:
-            raise Unreadable(path)
+            raise Unreadable(at + path)
     return obj
 
 
-def _text(obj: Any, path: str) -> str:
-    value = _field(obj, path)
+def _text(obj: Any, path: str, at: str = "") -> str:
+    value = _field(obj, path, at)
     if not isinstance(value, str) or not value:
-        raise Unreadable(path)
+        raise Unreadable(at + path)
     return value
 
 
@@ -107,17 +108,18 @@ def click(body: Mapping[str, Any]) -> Click:
     action = _field(body, "actions.0")
     if not isinstance(action, Mapping):
         raise Unreadable("actions.0")
+    at = "actions.0."
     values: list[str] = []
     if action.get("selected_option") is not None:
-        values = [_text(action, "selected_option.value")]
+        values = [_text(action, "selected_option.value", at)]
     elif action.get("selected_options") is not None:
-        options = _field(action, "selected_options")
+        options = _field(action, "selected_options", at)
         if not isinstance(options, list):
-            raise Unreadable("actions.0.selected_options")
-        values = [_text(o, "value") for o in options]
+            raise Unreadable(at + "selected_options")
+        values = [_text(o, "value", at + "selected_options.") for o in options]
     return Click(
         user,
-        _text(action, "action_id"),
+        _text(action, "action_id", at),
         values,
         _maybe(action, "action_ts") or "",
         _maybe(body, "channel.id") or _maybe(body, "container.channel_id"),
@@ -141,7 +143,7 @@ class Submission:
 def submission(body: Mapping[str, Any]) -> Submission:
     user = _text(body, "user.id")
     view = _field(body, "view")
-    values = _field(view, "state.values")
+    values = _field(view, "state.values", "view.")
     if not isinstance(values, Mapping):
         raise Unreadable("view.state.values")
     try:
@@ -151,12 +153,12 @@ def submission(body: Mapping[str, Any]) -> Submission:
     metadata = view.get("private_metadata") or ""
     if not isinstance(metadata, str):
         metadata = ""
-    hash_ = view.get("hash") or ""
+    hash_ = view.get("hash") if isinstance(view.get("hash"), str) else ""
     return Submission(
         user,
-        _text(view, "callback_id"),
+        _text(view, "callback_id", "view."),
         fields,
-        f"slack:view:{_text(view, 'id')}:{hash_}",
+        f"slack:view:{_text(view, 'id', 'view.')}:{hash_}",
         metadata,
         _metadata_channel(metadata),
     )
@@ -211,6 +213,8 @@ def thread_message(event: Mapping[str, Any]) -> ThreadPost | ThreadDeletion | No
     """What a `message` event means for relaying (see the module docstring); None
     for anything that is not a person's message in a thread."""
     subtype = event.get("subtype")
+    if subtype is not None and not isinstance(subtype, str):
+        return None  # no subtype Slack sends: not a person's message
     if subtype == "message_changed":
         return _edit(event)
     if subtype == "message_deleted":
@@ -243,9 +247,9 @@ def _edit(event: Mapping[str, Any]) -> ThreadPost | None:
     if previous and (text, files) == (str(previous.get("text") or ""), _files(previous)):
         return None  # Slack updated something else (a link preview, reactions…)
     return ThreadPost(
-        _text(message, "user"),
+        _text(message, "user", "message."),
         _text(event, "channel"),
-        _text(message, "thread_ts"),
+        _text(message, "thread_ts", "message."),
         text,
         files,
         edited=True,
@@ -256,8 +260,9 @@ def _deletion(event: Mapping[str, Any]) -> ThreadDeletion | None:
     previous = event.get("previous_message")
     if not isinstance(previous, Mapping) or previous.get("bot_id") or not _in_thread(previous):
         return None
+    at = "previous_message."
     return ThreadDeletion(
-        _text(previous, "user"), _text(event, "channel"), _text(previous, "thread_ts")
+        _text(previous, "user", at), _text(event, "channel"), _text(previous, "thread_ts", at)
     )
 
 
