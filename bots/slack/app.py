@@ -42,7 +42,7 @@ from bots.slack.acking_app import AckingApp
 from bots.slack.blocks import full_text_modal, message_payload, modal_view
 from bots.slack.names import SlackNames
 from bots.slack.port import SlackPort
-from hdops.chat import Message, Reply
+from hdops.chat import Message, Paragraph, Reply
 from hdops.config import Settings
 from hdops.core import Core
 from hdops.ports import DeliveryError
@@ -61,6 +61,7 @@ WHAT = {
     "view_submission": "form",
     "thread_reply": "message",
 }
+INTERACTIONS = {"block_actions": "action", "view_submission": "view_submission"}
 
 
 def command_text(text: str) -> str:
@@ -184,8 +185,9 @@ class SlackAdapter:
                 if reply.form_errors:
                     answer = _form_errors(view, reply.form_errors)
                     if not answer:  # no input to show them on: say them privately
-                        errors = Reply.say(" ".join(reply.form_errors.values())).message
-                        after = (sub.user, errors, sub.channel) if errors else None
+                        note = " ".join(reply.form_errors.values())
+                        message = Message(text=note, parts=[Paragraph(text=note)])
+                        after = (sub.user, message, sub.channel)
                 elif reply.form is not None:
                     form = modal_view(reply.form, private_metadata=sub.private_metadata)
                     answer = {"response_action": "update", "view": form}
@@ -242,16 +244,15 @@ class SlackAdapter:
                 else:
                     text = await self.names.neutral(said.text)
                     reply = await asyncio.to_thread(
-                        lambda: self.core.thread_reply(
-                            identity,
-                            "slack",
-                            said.channel,
-                            said.thread_ts,
-                            text,
-                            event_id,
-                            files=said.files,
-                            edited=said.edited,
-                        )
+                        self.core.thread_reply,
+                        identity,
+                        "slack",
+                        said.channel,
+                        said.thread_ts,
+                        text,
+                        event_id,
+                        files=said.files,
+                        edited=said.edited,
                     )
                 if reply.message is not None:
                     await self.show(
@@ -270,10 +271,9 @@ class SlackAdapter:
         """For `AckingApp`: bolt could not handle a request at all, which happens
         when a payload lacks what bolt itself reads (e.g. an empty `actions`)."""
         with self._working():
-            kind = "command" if "command" in body else str(body.get("type"))
-            listener = {"block_actions": "action"}.get(kind, kind)
-            if listener in WHAT and listener != "thread_reply":  # events: nobody waits
-                await self._tell(body, problems.unreadable(WHAT[listener]))
+            kind = "command" if "command" in body else INTERACTIONS.get(str(body.get("type")))
+            if kind is not None:  # events: nobody is waiting for an answer
+                await self._tell(body, problems.unreadable(WHAT[kind]))
 
     # ------------------------------------------------------------------ replies
 

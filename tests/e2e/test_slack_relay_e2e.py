@@ -142,7 +142,6 @@ async def test_links_mentions_and_channels_arrive_readable(
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-@pytest.mark.timeout(120)
 async def test_ten_thousand_character_reply_arrives_whole(
     store: Store, fake_slack: FakeSlack, transport: str
 ) -> None:
