@@ -179,7 +179,7 @@ json_values = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
-    max_leaves=20,
+    max_leaves=6,
 )
 keys = st.sampled_from(
     [
@@ -211,12 +211,12 @@ keys = st.sampled_from(
 payloads = st.recursive(
     json_values,
     lambda inner: st.dictionaries(keys, inner, max_size=8) | st.lists(inner, max_size=3),
-    max_leaves=40,
+    max_leaves=12,
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(keys, payloads, max_size=10))
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, payloads, max_size=8))
 def test_readers_raise_nothing_but_unreadable(body: dict[str, Any]) -> None:
     for read in (inbound.thread_message, inbound.click, inbound.command, inbound.submission):
         with contextlib.suppress(Unreadable):
