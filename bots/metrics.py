@@ -16,12 +16,19 @@ _gauges: dict[str, Callable[[], float]] = {}
 HELP = {
     "hdops_events_total": "Platform events and interactions received, by platform and kind.",
     "hdops_event_errors_total": "Events whose handling raised, by platform and kind.",
+    "hdops_events_unreadable_total": "Events lacking a field hdops needs, by platform and kind.",
 }
 
 
 def inc(name: str, amount: float = 1.0, **labels: str) -> None:
     with _lock:
         _counters[(name, tuple(sorted(labels.items())))] += amount
+
+
+def value(name: str, **labels: str) -> float:
+    """The current value of one counter (0 if it never moved)."""
+    with _lock:
+        return _counters.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def gauge(name: str, fn: Callable[[], float], help_text: str) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,9 @@ from hdops.commands import payouts as payout_commands
 from hdops.commands import run_command
 from hdops.config import Settings
 from hdops.domain.people import parse_identity
+from hdops.domain.relay import SharedFile
 from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied
+from hdops.render import relay as relay_render
 from hdops.render import tasks as task_render
 from hdops.render.clarifications import faq_form
 from hdops.services import answers, clarifications, dispatch, disputes
@@ -67,7 +70,10 @@ class Core:
         fn: Callable[[Session, Person], Reply],
         *,
         form: bool = False,
+        if_unknown: Reply | None = None,
     ) -> Reply:
+        """`if_unknown`: the reply for an identity hdops does not know (default: how
+        to get registered)."""
         now = self.clock.now()
         try:
             with self.store.unit_of_work() as session:
@@ -77,10 +83,10 @@ class Core:
                 try:
                     key = parse_identity(identity)
                 except InvalidInput:
-                    return _unknown(identity)
+                    return _unknown(identity) if if_unknown is None else if_unknown
                 person = people_service.person_by_identity(session, key.platform, key.external_id)
                 if person is None:
-                    return _unknown(identity)
+                    return _unknown(identity) if if_unknown is None else if_unknown
                 reply = fn(session, person)
         except InvalidInput as exc:
             if form:
@@ -141,34 +147,79 @@ class Core:
         parent_message_id: str,
         text: str,
         event_id: str | None = None,
+        *,
+        files: Sequence[SharedFile] = (),
+        edited: bool = False,
     ) -> Reply:
         """A message in a thread under one of our messages: relay it if it belongs to a
-        clarification; otherwise ignore it (people talk in threads too)."""
+        clarification or dispute; otherwise ignore it (people talk in threads too).
+
+        `text` is neutral (platform markup already made readable by the adapter);
+        `files` are the files it carried; `edited` says it is the new version of a
+        message already posted (it is relayed again, marked as edited)."""
+        relay = _Relay(text, tuple(files), edited)
 
         def run(session: Session, person: Person) -> Reply:
             keys = outbox.keys_for_message(session, platform, channel, parent_message_id)
-            now = self.clock.now()
             for key in keys:
                 kind, _, ident = key.partition(":")
-                if kind == "clar":
-                    clar = clarifications.get_clarification(session, int(ident))
-                    clarifications.relay_from_researcher(session, person, clar, text, now)
-                    return Reply.nothing()
-                if kind == "assignment":
-                    latest = clarifications.latest_for_assignment(session, int(ident))
-                    if latest is None:
-                        return Reply.say("To ask about this task, press “Ask a question” on it.")
-                    clarifications.relay_from_contractor(session, person, latest, text, now)
-                    return Reply.nothing()
-                if kind == "dispute":  # the ops thread of a payout dispute
-                    disputes.relay_from_ops(session, person, int(ident), text, now)
-                    return Reply.nothing()
-                if kind == "dispute-dm":  # the contractor's thread of that dispute
-                    disputes.relay_from_contractor(session, person, int(ident), text, now)
-                    return Reply.nothing()
+                if kind in _RELAY_THREADS:
+                    return self._relay(session, person, kind, int(ident), relay)
             return Reply.nothing()
 
         return self._run(identity, event_id, run)
+
+    def thread_deleted(
+        self,
+        identity: str,
+        platform: str,
+        channel: str,
+        parent_message_id: str,
+        event_id: str | None = None,
+    ) -> Reply:
+        """A person deleted their message in a thread under one of ours. In a relay
+        thread they are told that the copy already relayed stays (chat platforms
+        cannot unsend it, and a silent delete would leave two sides disagreeing);
+        anywhere else, and for people hdops does not know, nothing happens."""
+
+        def run(session: Session, person: Person) -> Reply:
+            keys = outbox.keys_for_message(session, platform, channel, parent_message_id)
+            if any(key.partition(":")[0] in _RELAY_THREADS for key in keys):
+                return Reply(message=relay_render.deletion_not_relayed())
+            return Reply.nothing()
+
+        return self._run(identity, event_id, run, if_unknown=Reply.nothing())
+
+    def display_names(self, platform: str, external_ids: Sequence[str]) -> dict[str, str]:
+        """How hdops names the people behind these platform user ids (those it knows),
+        so adapters show mentions as names."""
+        with self.store.unit_of_work() as session:
+            return people_service.display_names(session, platform, external_ids)
+
+    def _relay(
+        self, session: Session, person: Person, kind: str, ident: int, relay: _Relay
+    ) -> Reply:
+        now = self.clock.now()
+        text, files, edited = relay.text, relay.files, relay.edited
+        if kind == "clar":
+            clar = clarifications.get_clarification(session, ident)
+            clarifications.relay_from_researcher(
+                session, person, clar, text, now, files=files, edited=edited
+            )
+        elif kind == "assignment":
+            latest = clarifications.latest_for_assignment(session, ident)
+            if latest is None:
+                return Reply.say("To ask about this task, press “Ask a question” on it.")
+            clarifications.relay_from_contractor(
+                session, person, latest, text, now, files=files, edited=edited
+            )
+        elif kind == "dispute":  # the ops thread of a payout dispute
+            disputes.relay_from_ops(session, person, ident, text, now, files=files, edited=edited)
+        else:  # "dispute-dm": the contractor's thread of that dispute
+            disputes.relay_from_contractor(
+                session, person, ident, text, now, files=files, edited=edited
+            )
+        return Reply.nothing()
 
     # ------------------------------------------------------------------ actions
 
@@ -331,6 +382,18 @@ class Core:
             pushed = dispatch.push_tasks(session, now)
         self.on_commit()
         return {"expired": expired, "escalated": escalated, "pushed": pushed}
+
+
+# Threads whose replies are relayed: the researchers' thread of a question (`clar`),
+# the contractor's task thread (`assignment`), and both threads of a payout dispute.
+_RELAY_THREADS = frozenset({"clar", "assignment", "dispute", "dispute-dm"})
+
+
+@dataclass(frozen=True)
+class _Relay:
+    text: str
+    files: tuple[SharedFile, ...]
+    edited: bool
 
 
 def _field_errors(problems: list[str]) -> dict[str, str]:

@@ -6,6 +6,15 @@ the ack — the core answers those in milliseconds), translate the payload into 
 core call run off the event loop, and show the core's reply (an ephemeral
 message or a modal). Everything a user experiences is decided in the core.
 
+Inbound never fails Slack: nothing that can raise comes before the ack (a view
+submission computes its answer inside a try and always acks); payloads are read
+by `bots.slack.inbound`, and one missing a field hdops needs is logged, counted
+and answered with one clear private message; an exception from the core is
+counted (`hdops_event_errors_total`) and answered the same way. `AckingApp`
+acks whatever bolt itself cannot handle. Thread replies are turned from Slack
+markup into neutral text (`bots.slack.markup`, names from `bots.slack.names`)
+before they reach the core.
+
 Socket Mode is the default transport; `hdops run --slack --http PORT` serves
 `POST /slack/events` (signatures verified by bolt with SLACK_SIGNING_SECRET),
 `GET /healthz` and `GET /metrics` instead.
@@ -19,44 +28,40 @@ import html
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots import metrics
-from bots.slack.blocks import form_values, full_text_modal, message_payload, modal_view
+from bots.slack import inbound
+from bots.slack.acking_app import AckingApp
+from bots.slack.blocks import full_text_modal, message_payload, modal_view
+from bots.slack.names import SlackNames
 from bots.slack.port import SlackPort
-from hdops.chat import Reply
+from hdops.chat import Message, Paragraph, Reply
 from hdops.config import Settings
 from hdops.core import Core
 from hdops.ports import DeliveryError
+from hdops.render import problems
 
 log = logging.getLogger(__name__)
 
 ACTION_RE = re.compile(r"^hd:")
 MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 LONG_REPLY_CHARS = 2500  # longer private replies open as a modal when possible
-IGNORED_SUBTYPES = frozenset(
-    {
-        "bot_message",
-        "message_changed",
-        "message_deleted",
-        "channel_join",
-        "channel_leave",
-        "thread_broadcast",
-        "message_replied",
-    }
-)
-
-
-def slack_text_to_plain(text: str) -> str:
-    """Slack escapes &, < and > in message text; relay what the person typed."""
-    return html.unescape(text)
+FORM_ERROR_CHARS = 150  # Slack shows at most this much of one form error
+# What a person is told they sent, when it could not be read or handled.
+WHAT = {
+    "command": "command",
+    "action": "button press",
+    "view_submission": "form",
+    "thread_reply": "message",
+}
+INTERACTIONS = {"block_actions": "action", "view_submission": "view_submission"}
 
 
 def command_text(text: str) -> str:
@@ -80,8 +85,10 @@ class SlackAdapter:
         self.settings = settings
         self.client = client
         self.port = SlackPort(client)
+        self.names = SlackNames(client, self._known_names)
         secret = settings.slack_signing_secret
-        self.app = AsyncApp(
+        self.app = AckingApp(
+            on_failure=self._tell_failed,
             client=client,
             signing_secret=secret.get_secret_value() if secret else None,
             request_verification_enabled=secret is not None,
@@ -98,6 +105,9 @@ class SlackAdapter:
         finally:
             self.in_flight -= 1
 
+    async def _known_names(self, user_ids: Sequence[str]) -> dict[str, str]:
+        return await asyncio.to_thread(self.core.display_names, "slack", list(user_ids))
+
     # ------------------------------------------------------------------ listeners
 
     def _register(self) -> None:
@@ -110,98 +120,160 @@ class SlackAdapter:
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         metrics.inc("hdops_event_errors_total", platform="slack", kind=str(body.get("type")))
-        log.exception("slack listener failed", exc_info=error)
+        log.error("slack listener failed (%s)", inbound.describe(body), exc_info=error)
 
-    async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        with self._working():
-            await ack()
-            metrics.inc("hdops_events_total", platform="slack", kind="command")
-            user = command["user_id"]
-            reply = await asyncio.to_thread(
-                self.core.command,
-                f"slack:{user}",
-                command_text(command.get("text", "")),
-                None,
-                "slack",
-            )
-            await self.show(
-                reply,
-                user=user,
-                channel=command.get("channel_id"),
-                trigger_id=command.get("trigger_id"),
-            )
-
-    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        with self._working():
-            await ack()
-            metrics.inc("hdops_events_total", platform="slack", kind="action")
-            user = body["user"]["id"]
-            values: list[str] = []
-            if action.get("selected_option"):
-                values = [action["selected_option"]["value"]]
-            elif "selected_options" in action:
-                values = [o["value"] for o in action["selected_options"]]
-            # The same payload redelivered has the same action_ts; a second click has another.
-            event_id = f"slack:act:{user}:{action.get('action_ts', '')}:{action['action_id']}"
-            reply = await asyncio.to_thread(
-                self.core.action, f"slack:{user}", action["action_id"], values, event_id
-            )
-            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-                "channel_id"
-            )
-            await self.show(reply, user=user, channel=channel, trigger_id=body.get("trigger_id"))
-
-    async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        with self._working():
-            metrics.inc("hdops_events_total", platform="slack", kind="view_submission")
-            user = body["user"]["id"]
-            fields = form_values(view["state"]["values"])
-            event_id = f"slack:view:{view['id']}:{view.get('hash', '')}"
-            reply = await asyncio.to_thread(
-                self.core.form, f"slack:{user}", view["callback_id"], fields, event_id
-            )
-            if reply.form_errors:
-                await ack(response_action="errors", errors=self._view_errors(view, reply))
-                return
-            if reply.form is not None:
-                await ack(
-                    response_action="update",
-                    view=modal_view(reply.form, private_metadata=view.get("private_metadata", "")),
-                )
-                return
-            await ack()
-            channel = _metadata(view).get("channel")
-            if reply.message is not None:
-                await self.show(Reply(message=reply.message), user=user, channel=channel)
+    @contextlib.asynccontextmanager
+    async def _answering(self, kind: str, body: dict[str, Any]) -> AsyncIterator[None]:
+        """Run a listener's work after its ack: an unreadable payload or a failure is
+        logged, counted and answered privately instead of escaping to bolt."""
+        try:
+            yield
+        except inbound.Unreadable as exc:
+            self._unreadable(kind, exc, body)
+            await self._tell(body, problems.unreadable(WHAT[kind]))
+        except Exception:
+            metrics.inc("hdops_event_errors_total", platform="slack", kind=kind)
+            log.exception("slack %s failed (%s)", kind, inbound.describe(body))
+            await self._tell(body, problems.failed(WHAT[kind]))
 
     @staticmethod
-    def _view_errors(view: dict[str, Any], reply: Reply) -> dict[str, str]:
-        inputs = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"]
-        errors: dict[str, str] = {}
-        for name, text in reply.form_errors.items():
-            block = name if name in inputs else (inputs[0] if inputs else name)
-            errors.setdefault(block, text[:150])
-        return errors
+    def _unreadable(kind: str, exc: inbound.Unreadable, body: Any) -> None:
+        metrics.inc("hdops_events_unreadable_total", platform="slack", kind=kind)
+        log.warning("slack %s unreadable, %s (%s)", kind, exc, inbound.describe(body))
+
+    async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        with self._working():
+            await ack()
+            async with self._answering("command", body):
+                metrics.inc("hdops_events_total", platform="slack", kind="command")
+                cmd = inbound.command(body)
+                reply = await asyncio.to_thread(
+                    self.core.command, f"slack:{cmd.user}", command_text(cmd.text), None, "slack"
+                )
+                await self.show(
+                    reply, user=cmd.user, channel=cmd.channel, trigger_id=cmd.trigger_id
+                )
+
+    async def on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        with self._working():
+            await ack()
+            async with self._answering("action", body):
+                metrics.inc("hdops_events_total", platform="slack", kind="action")
+                click = inbound.click(body)
+                # The same payload redelivered has the same action_ts; a second click has another.
+                event_id = f"slack:act:{click.user}:{click.action_ts}:{click.action_id}"
+                reply = await asyncio.to_thread(
+                    self.core.action, f"slack:{click.user}", click.action_id, click.values, event_id
+                )
+                await self.show(
+                    reply, user=click.user, channel=click.channel, trigger_id=click.trigger_id
+                )
+
+    async def on_view(self, ack: Any, body: dict[str, Any]) -> None:
+        """The ack carries the answer (errors, or the next form), so it is computed
+        first, inside a try; whatever happens, exactly one ack goes out."""
+        with self._working():
+            metrics.inc("hdops_events_total", platform="slack", kind="view_submission")
+            view = body.get("view")
+            answer: dict[str, Any] = {}
+            after: tuple[str, Message, str | None] | None = None
+            try:
+                sub = inbound.submission(body)
+                reply = await asyncio.to_thread(
+                    self.core.form, f"slack:{sub.user}", sub.callback_id, sub.fields, sub.event_id
+                )
+                if reply.form_errors:
+                    answer = _form_errors(view, reply.form_errors)
+                    if not answer:  # no input to show them on: say them privately
+                        note = " ".join(reply.form_errors.values())
+                        message = Message(text=note, parts=[Paragraph(text=note)])
+                        after = (sub.user, message, sub.channel)
+                elif reply.form is not None:
+                    form = modal_view(reply.form, private_metadata=sub.private_metadata)
+                    answer = {"response_action": "update", "view": form}
+                elif reply.message is not None:
+                    after = (sub.user, reply.message, sub.channel)
+            except inbound.Unreadable as exc:
+                self._unreadable("view_submission", exc, body)
+                answer, after = self._form_problem(body, problems.unreadable("form"))
+            except Exception:
+                metrics.inc("hdops_event_errors_total", platform="slack", kind="view_submission")
+                log.exception("slack view_submission failed (%s)", inbound.describe(body))
+                answer, after = self._form_problem(body, problems.failed("form"))
+            await ack(**answer)
+            if after is not None:
+                user, message, channel = after
+                await self.show(Reply(message=message), user=user, channel=channel)
+
+    @staticmethod
+    def _form_problem(
+        body: dict[str, Any], message: Message
+    ) -> tuple[dict[str, Any], tuple[str, Message, str | None] | None]:
+        """Show `message` in the form itself when it has an input to attach it to
+        (the form stays open, nothing typed is lost); otherwise close it and tell
+        the person in a private message."""
+        answer = _form_errors(body.get("view"), {"_": message.text})
+        if answer:
+            return answer, None
+        who = inbound.asker(body)
+        return {}, ((who.user, message, who.channel) if who.user else None)
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         with self._working():
-            if event.get("bot_id") or event.get("subtype") in IGNORED_SUBTYPES:
-                return  # never relay our own (or any bot's) messages
-            thread_ts, user = event.get("thread_ts"), event.get("user")
-            if not thread_ts or thread_ts == event.get("ts") or not user:
+            try:
+                said = inbound.thread_message(event)
+            except inbound.Unreadable as exc:
+                # Nobody is waiting for an answer to an event: it may not even have
+                # been meant for hdops. Logged and counted only.
+                self._unreadable("thread_reply", exc, body)
+                return
+            if said is None:
                 return
             metrics.inc("hdops_events_total", platform="slack", kind="thread_reply")
-            reply = await asyncio.to_thread(
-                self.core.thread_reply,
-                f"slack:{user}",
-                "slack",
-                event["channel"],
-                thread_ts,
-                slack_text_to_plain(event.get("text", "")),
-                body.get("event_id"),
+            async with self._answering("thread_reply", body):
+                identity, event_id = f"slack:{said.user}", body.get("event_id")
+                if isinstance(said, inbound.ThreadDeletion):
+                    reply = await asyncio.to_thread(
+                        self.core.thread_deleted,
+                        identity,
+                        "slack",
+                        said.channel,
+                        said.thread_ts,
+                        event_id,
+                    )
+                else:
+                    text = await self.names.neutral(said.text)
+                    reply = await asyncio.to_thread(
+                        self.core.thread_reply,
+                        identity,
+                        "slack",
+                        said.channel,
+                        said.thread_ts,
+                        text,
+                        event_id,
+                        files=said.files,
+                        edited=said.edited,
+                    )
+                if reply.message is not None:
+                    await self.show(
+                        reply, user=said.user, channel=said.channel, thread_ts=said.thread_ts
+                    )
+
+    async def _tell(self, body: dict[str, Any], message: Message) -> None:
+        """Tell whoever sent `body` (if it names someone) that it did not work."""
+        who = inbound.asker(body)
+        if who.user:
+            await self.show(
+                Reply(message=message), user=who.user, channel=who.channel, thread_ts=who.thread_ts
             )
-            if reply.message is not None:
-                await self.show(reply, user=user, channel=event["channel"], thread_ts=thread_ts)
+
+    async def _tell_failed(self, body: dict[str, Any]) -> None:
+        """For `AckingApp`: bolt could not handle a request at all, which happens
+        when a payload lacks what bolt itself reads (e.g. an empty `actions`)."""
+        with self._working():
+            kind = "command" if "command" in body else INTERACTIONS.get(str(body.get("type")))
+            if kind is not None:  # events: nobody is waiting for an answer
+                await self._tell(body, problems.unreadable(WHAT[kind]))
 
     # ------------------------------------------------------------------ replies
 
@@ -300,12 +372,18 @@ class SlackAdapter:
             await handler.close_async()  # type: ignore[no-untyped-call]
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+def _form_errors(view: Any, errors: dict[str, str]) -> dict[str, Any]:
+    """`response_action: errors` for a view_submission ack, each error on the input
+    block it names, or on the first input ("_" means the form as a whole); empty
+    when the view has no input to show an error on."""
+    inputs = inbound.input_blocks(view)
+    if not inputs:
         return {}
-    return data if isinstance(data, dict) else {}
+    shown: dict[str, str] = {}
+    for name, text in errors.items():
+        block = name if name in inputs else inputs[0]
+        shown.setdefault(block, text[:FORM_ERROR_CHARS])
+    return {"response_action": "errors", "errors": shown}
 
 
 def attach(runtime: Any, *, http_port: int | None = None) -> SlackAdapter:

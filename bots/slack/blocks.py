@@ -28,7 +28,8 @@ at most 50 blocks and a modal 100. Two cumulative limits are enforced as well:
 
 Whatever is cut ends in "…". A cut field value with a `full_text_action` gets a
 "Show full text" button as its section's accessory (next to the value, no extra
-block); any other loss adds a context note at the end of the message.
+block); a long field value without one continues in further sections, like a
+paragraph; any other loss adds a context note at the end of the message.
 
 Identifiers are not text: an action id, option value, form id or field name that
 breaks Slack's limits (or private_metadata over 3000 characters) raises ValueError
@@ -320,7 +321,10 @@ class _ContextPlan(_Plan):
 
 
 class _FieldPlan(_Plan):
-    """`*label*` and the value in one section; a cut value offers its full text."""
+    """`*label*` and the value in one section. A value too long for it is cut where
+    the field offers its full text (a "Show full text" button); otherwise it goes
+    on in further sections, as a paragraph does, as far as the message has room
+    (a relayed reply must arrive whole: see `hdops.domain.relay`)."""
 
     def __init__(self, part: FieldPart) -> None:
         self.action = part.full_text_action
@@ -328,8 +332,9 @@ class _FieldPlan(_Plan):
             _check_id(self.action, "full_text_action")
         self.label = truncate(escape_mrkdwn(_one_line(part.label)), FIELD_LABEL_CHARS)
         value = escape_mrkdwn(part.value) if not is_blank(part.value) else EMPTY_VALUE
-        room = SECTION_CHARS - (slack_len(self.label) + 3 if self.label else 0)  # "*", "*\n"
-        self.value, self.cut = _cut(value, room)
+        self.room = SECTION_CHARS - (slack_len(self.label) + 3 if self.label else 0)  # "*", "*\n"
+        limit = self.room if self.action is not None else MESSAGE_TEXT_BUDGET
+        self.value, self.cut = _cut(value, limit)
 
     def collect(self, texts: _Texts) -> None:
         self.label_slot = texts.add(self.label) if self.label else None
@@ -338,15 +343,27 @@ class _FieldPlan(_Plan):
             texts.reserve(3)  # "*", "*\n"
         if self.action is not None:
             texts.add(SHOW_FULL_TEXT, fixed=True)  # reserved: shown only if the value is cut
+        else:
+            texts.reserve(slack_len(ELLIPSIS))  # if the message runs out of blocks
 
     def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
-        value = texts[self.value_slot]
-        text = value if self.label_slot is None else f"*{texts[self.label_slot]}*\n{value}"
         cut = self.cut or texts.was_cut(self.value_slot)
+        pieces = [texts[self.value_slot]]
+        if self.action is None and slack_len(pieces[0]) > self.room:
+            # Every piece leaves room for an ellipsis, in case the last one kept needs one.
+            pieces = _chunks(pieces[0], self.room - slack_len(ELLIPSIS)) or [ELLIPSIS]
+            if len(pieces) > 1 + spare_blocks:
+                pieces = pieces[: 1 + spare_blocks]
+                pieces[-1] += ELLIPSIS
+                cut = True
+        first = pieces[0]
+        text = first if self.label_slot is None else f"*{texts[self.label_slot]}*\n{first}"
         accessory = None
         if cut and self.action is not None:
             accessory = ButtonElement(text=_pt(SHOW_FULL_TEXT), action_id=self.action)
-        return _Rendered([SectionBlock(text=_md(text), accessory=accessory)], cut and not accessory)
+        blocks = [SectionBlock(text=_md(text), accessory=accessory)]
+        blocks += [SectionBlock(text=_md(piece)) for piece in pieces[1:]]
+        return _Rendered(blocks, cut and not accessory)
 
 
 class _MentionPlan(_Plan):

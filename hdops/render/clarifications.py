@@ -1,4 +1,4 @@
-"""Clarification posts, relayed replies, escalations and FAQ announcements."""
+"""Clarification posts, escalations and FAQ announcements (relayed replies: `relay.py`)."""
 
 from __future__ import annotations
 
@@ -67,12 +67,6 @@ def question_post(
             )
         )
     return Message(text=f"Question from {defang_mentions(asker)} on {project_title}", parts=parts)
-
-
-def relayed(author: str, text: str, role: str) -> Message:
-    safe = defang_mentions(text)
-    label = f"{defang_mentions(author)} ({role})"
-    return Message(text=f"{label}: {safe}", parts=[FieldPart(label=label, value=safe)])
 
 
 def question_sent(clarification_id: int) -> Message:

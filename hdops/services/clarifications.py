@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hdops import intents
 from hdops.chat import Message
+from hdops.domain.relay import SharedFile, relay_text
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.render import clarifications as render
 from hdops.services import audit, dispatch
@@ -17,6 +19,7 @@ from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
 from hdops.services.answers import own_assignment
 from hdops.services.people import require_role
+from hdops.services.relay import relay_to_thread
 from hdops.store.orm import (
     Assignment,
     Clarification,
@@ -26,7 +29,7 @@ from hdops.store.orm import (
     Project,
 )
 
-MAX_TEXT = 3000
+MAX_TEXT = 3000  # questions and FAQ entries (they are edited in 3000-character form fields)
 RECENT_ACTIVITY = timedelta(days=7)
 
 
@@ -155,32 +158,50 @@ def current_or_last_assignment(session: Session, person: Person) -> Assignment:
 
 
 def relay_from_researcher(
-    session: Session, author: Person, clar: Clarification, text: str, now: datetime
+    session: Session,
+    author: Person,
+    clar: Clarification,
+    text: str,
+    now: datetime,
+    *,
+    files: Sequence[SharedFile] = (),
+    edited: bool = False,
 ) -> None:
-    """A reply in the researchers' thread goes to the contractor's task thread."""
-    text = _clean(text)
+    """A reply in the researchers' thread goes to the contractor's task thread
+    (split across messages when long; an edit is relayed as a new message)."""
+    text = relay_text(text, files)
     require_role(session, author, "researcher", "ops", action="answer questions")
     _record_message(session, clar, author, "to_contractor", text, now)
     if clar.first_answered_at is None:
         clar.first_answered_at = now
-    intents.in_thread(
+    relay_to_thread(
         session,
         f"assignment:{clar.assignment_id}",
-        render.relayed(author.display_name, text, "researcher"),
+        author.display_name,
+        "researcher",
+        text,
         now,
+        edited=edited,
     )
 
 
 def relay_from_contractor(
-    session: Session, author: Person, clar: Clarification, text: str, now: datetime
+    session: Session,
+    author: Person,
+    clar: Clarification,
+    text: str,
+    now: datetime,
+    *,
+    files: Sequence[SharedFile] = (),
+    edited: bool = False,
 ) -> None:
     """A contractor's reply in their task thread goes to the researchers' thread."""
-    text = _clean(text)
+    text = relay_text(text, files)
     if author.id != clar.person_id:
         raise InvalidInput("Only the person who asked can reply in this thread.")
     _record_message(session, clar, author, "to_researchers", text, now)
-    intents.in_thread(
-        session, f"clar:{clar.id}", render.relayed(author.display_name, text, "contractor"), now
+    relay_to_thread(
+        session, f"clar:{clar.id}", author.display_name, "contractor", text, now, edited=edited
     )
 
 

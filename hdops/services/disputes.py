@@ -10,6 +10,7 @@ reason. A week with open disputes cannot be approved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,17 +19,17 @@ from hdops import intents
 from hdops.chat import Form
 from hdops.config import Settings
 from hdops.domain.payouts import DisputeView, IsoWeek, LineView, check_reason, parse_amount
+from hdops.domain.relay import SharedFile, relay_text
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from hdops.render import clarifications as clar_render
 from hdops.render import payouts as render
 from hdops.services import audit, payouts
 from hdops.services.people import require_role
+from hdops.services.relay import relay_to_thread
 from hdops.store import payouts as q
 from hdops.store.orm import Adjustment, Dispute, PayoutLine, PayoutStatement, Person
 
 OPS_THREAD = "dispute:{id}"
 CONTRACTOR_THREAD = "dispute-dm:{id}"
-MAX_TEXT = 3000
 
 
 def _own_line(session: Session, person: Person, line_id: int) -> tuple[PayoutLine, PayoutStatement]:
@@ -194,43 +195,54 @@ def resolve_dispute(
     return dispute, adjustment
 
 
-def _clean(text: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise InvalidInput("The message is empty.")
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"The message is too long (at most {MAX_TEXT} characters).")
-    return text
-
-
 def relay_from_ops(
-    session: Session, author: Person, dispute_id: int, text: str, now: datetime
+    session: Session,
+    author: Person,
+    dispute_id: int,
+    text: str,
+    now: datetime,
+    *,
+    files: Sequence[SharedFile] = (),
+    edited: bool = False,
 ) -> None:
     """A reply in the ops thread goes to the contractor's dispute thread."""
-    text = _clean(text)
+    text = relay_text(text, files)
     require_role(session, author, "ops", action="answer payout disputes")
     dispute = get_dispute(session, dispute_id)
-    intents.in_thread(
+    relay_to_thread(
         session,
         CONTRACTOR_THREAD.format(id=dispute.id),
-        clar_render.relayed(author.display_name, text, "ops"),
+        author.display_name,
+        "ops",
+        text,
         now,
+        edited=edited,
     )
 
 
 def relay_from_contractor(
-    session: Session, author: Person, dispute_id: int, text: str, now: datetime
+    session: Session,
+    author: Person,
+    dispute_id: int,
+    text: str,
+    now: datetime,
+    *,
+    files: Sequence[SharedFile] = (),
+    edited: bool = False,
 ) -> None:
     """The contractor's reply in their dispute thread goes to the ops thread."""
-    text = _clean(text)
+    text = relay_text(text, files)
     dispute = get_dispute(session, dispute_id)
     if author.id != dispute.person_id:
         raise PermissionDenied("Only the person who opened the dispute can reply here.")
-    intents.in_thread(
+    relay_to_thread(
         session,
         OPS_THREAD.format(id=dispute.id),
-        clar_render.relayed(author.display_name, text, "contractor"),
+        author.display_name,
+        "contractor",
+        text,
         now,
+        edited=edited,
     )
 
 

@@ -22,6 +22,7 @@ from hdops.domain.people import (
 )
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.services import audit
+from hdops.store import identities
 from hdops.store.orm import ContractorProfile, Identity, Person, RateChange, RoleGrant
 
 
@@ -156,6 +157,12 @@ def get_person(session: Session, ref: str) -> Person:
 
 def person_by_identity(session: Session, platform: str, external_id: str) -> Person | None:
     return _identity_owner(session, IdentityKey(platform, external_id))
+
+
+def display_names(session: Session, platform: str, external_ids: Iterable[str]) -> dict[str, str]:
+    """How hdops names the people behind these platform ids (e.g. Slack user ids in a
+    message's mentions); ids of people hdops does not know are left out."""
+    return identities.display_names(session, platform, set(external_ids))
 
 
 def list_people(session: Session, role: str | None = None) -> list[Person]:

@@ -171,3 +171,77 @@ async def test_instruction_update_tells_contractors_with_open_tasks(harness: Har
     await h.flush()
     note = h.chat.inbox("alice")[-1].text
     assert "Instructions updated" in note and "+ Ties are fine when equal." in note
+
+
+async def test_long_reply_arrives_in_labelled_pieces_in_order(harness: Harness) -> None:
+    h = harness
+    task_id = await _alice_with_task(h)
+    h.chat.command("alice", "ask Which response is safer?")
+    await h.flush()
+    post = h.chat.channel("clarifications")[-1]
+    long_reply = "\n\n".join(
+        f"Point {i}: " + "the safer one explains its caveats. " * 30 for i in range(8)
+    ).strip()
+    assert len(long_reply) > 8000
+
+    h.chat.reply("rita", post.id, long_reply)
+    await h.flush()
+    relayed = [m for m in h.chat.thread(task_id) if "(researcher)" in m.text]
+    count = len(relayed)
+    assert count >= 5
+    bodies = []
+    for n, message in enumerate(relayed, start=1):
+        prefix = f"rita (researcher) ({n}/{count}): "
+        assert message.text.startswith(prefix)
+        bodies.append(message.text[len(prefix) :])
+    assert "".join(bodies) == long_reply
+    with h.store.unit_of_work() as s:
+        from hdops.store.orm import ClarificationMessage
+
+        kept = s.scalars(
+            select(ClarificationMessage.text).where(
+                ClarificationMessage.direction == "to_contractor"
+            )
+        ).all()
+        assert kept == [long_reply]  # recorded once, whole
+
+
+async def test_reply_beyond_slacks_limit_is_refused_and_nothing_is_relayed(
+    harness: Harness,
+) -> None:
+    h = harness
+    task_id = await _alice_with_task(h)
+    h.chat.command("alice", "ask Which one?")
+    await h.flush()
+    post = h.chat.channel("clarifications")[-1]
+    before = len(h.chat.thread(task_id))
+    refused = h.chat.reply("rita", post.id, "x" * 40_001)
+    assert refused.message is not None and "too long" in refused.message.plain()
+    await h.flush()
+    assert len(h.chat.thread(task_id)) == before
+
+
+async def test_files_and_edits_are_relayed_deletes_explained(harness: Harness) -> None:
+    from hdops.domain.relay import SharedFile
+
+    h = harness
+    task_id = await _alice_with_task(h)
+    h.chat.command("alice", "ask Which one?")
+    await h.flush()
+    post = h.chat.channel("clarifications")[-1]
+    photo = SharedFile("example.png", "https://files.example/F1")
+    h.core.thread_reply("console:rita", "console", "clarifications", post.id, "", files=[photo])
+    h.core.thread_reply(
+        "console:rita", "console", "clarifications", post.id, "The second one.", edited=True
+    )
+    await h.flush()
+    texts = [m.text for m in h.chat.thread(task_id)]
+    assert "rita (researcher): File: example.png (https://files.example/F1)" in texts
+    assert "rita (researcher), edited: The second one." in texts
+
+    deleted = h.core.thread_deleted("console:rita", "console", "clarifications", post.id)
+    assert deleted.message is not None and "does not remove" in deleted.message.plain()
+    stranger = h.core.thread_deleted("console:nobody", "console", "clarifications", post.id)
+    assert stranger.message is None  # not told to register just for deleting
+    elsewhere = h.core.thread_deleted("console:rita", "console", "clarifications", "m99999")
+    assert elsewhere.message is None

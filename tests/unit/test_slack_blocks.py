@@ -42,7 +42,7 @@ from hdops.chat import (
     Select,
 )
 from hdops.domain.tasks.registry import parse_task_settings
-from hdops.render import clarifications, tasks
+from hdops.render import clarifications, relay, tasks
 
 # --------------------------------------------------------------------------- limit checks
 
@@ -278,8 +278,8 @@ MESSAGES: dict[str, Message] = {
     "question-resolved": clarifications.question_post(
         5, "Helpfulness", "item-0042", "alice", "?", [], resolved_by="rita"
     ),
-    "relayed": clarifications.relayed(
-        "rita", "See <https://evil.example|here> @channel", "researcher"
+    "relayed": relay.relayed(
+        "rita", "See <https://evil.example|here> @channel", "researcher", part=(2, 3)
     ),
     "question-sent": clarifications.question_sent(5),
     "resolved-for-contractor": clarifications.resolved_for_contractor(5, "rita"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import mimetypes
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,16 @@ INITIAL_KEY = {
     "selected_date_time": "initial_date_time",
 }
 MENTION = re.compile(r"(?<![\w<])@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
+# What Slack's message composer turns into markup as a person types (see `Payloads.typed`).
+TYPED = re.compile(
+    r"\[(?P<label>[^\]\n]+)\]\((?P<link>https?://[^\s)]+)\)"
+    r"|(?P<url>https?://[^\s<>]+)"
+    r"|(?<![\w<])@(?P<user>[a-z0-9][a-z0-9._-]*)"
+    r"|(?<![\w&])#(?P<channel>[a-z0-9][a-z0-9_-]*)",
+    re.IGNORECASE,
+)
+BROADCAST_WORDS = frozenset({"here", "channel", "everyone"})
+URL_TRAILERS = ".,;:!?)'\""
 
 
 class Payloads:
@@ -88,7 +99,70 @@ class Payloads:
                 return match.group(0)
             return f"<@{user.id}|{user.name}>" if command else f"<@{user.id}>"
 
+        if not command:
+            return self.typed(text)[0]
         return MENTION.sub(mention, html.escape(text, quote=False))
+
+    def typed(self, text: str) -> tuple[str, list[dict[str, Any]]]:
+        """What a person typing `text` in Slack's composer sends: the message `text`
+        (markup) and the elements of its rich_text block.
+
+        As in Slack: `&`, `<`, `>` are escaped; `@name` of a member becomes `<@U…>`
+        and `@here` / `@channel` / `@everyone` become `<!here>` …; `#name` of a
+        channel becomes `<#C…|name>`; a typed address `https://…` becomes
+        `<https://…>`; `[label](https://…)` stands for text the person turned into
+        a link with the composer's link button, sent as `<https://…|label>`."""
+        markup: list[str] = []
+        elements: list[dict[str, Any]] = []
+
+        def esc(piece: str) -> str:
+            return html.escape(piece, quote=False)
+
+        def plain(piece: str) -> None:
+            if piece:
+                markup.append(esc(piece))
+                elements.append({"type": "text", "text": piece})
+
+        last = 0
+        for match in TYPED.finditer(text):
+            plain(text[last : match.start()])
+            last = match.end()
+            found = match.lastgroup
+            if found == "link":
+                url, label = match.group("link"), match.group("label")
+                markup.append(f"<{esc(url)}|{esc(label)}>")
+                elements.append({"type": "link", "url": url, "text": label})
+            elif found == "url":
+                url = match.group("url").rstrip(URL_TRAILERS)
+                last = match.start() + len(url)
+                markup.append(f"<{esc(url)}>")
+                elements.append({"type": "link", "url": url})
+            elif found == "user":
+                name = match.group("user")
+                if name.lower() in BROADCAST_WORDS:
+                    markup.append(f"<!{name.lower()}>")
+                    elements.append({"type": "broadcast", "range": name.lower()})
+                    continue
+                try:
+                    user = self.ws.user(name)
+                except LookupError:
+                    plain(match.group(0))
+                    continue
+                markup.append(f"<@{user.id}>")
+                elements.append({"type": "user", "user_id": user.id})
+            else:
+                try:
+                    channel = self.ws.channel(match.group("channel"))
+                except LookupError:
+                    plain(match.group(0))
+                    continue
+                if channel.is_dm:
+                    plain(match.group(0))
+                    continue
+                markup.append(f"<#{channel.id}|{esc(channel.name)}>")
+                elements.append({"type": "channel", "channel_id": channel.id})
+        plain(text[last:])
+        return "".join(markup), elements
 
     # ------------------------------------------------------------------ slash commands
 
@@ -350,6 +424,16 @@ class Payloads:
             "subscribed",
         ):
             event.pop(key, None)
+        if message.reply_broadcast and message.thread_ts:
+            # "Also send to channel": Slack sends the thread's root along, and no parent_user_id.
+            event.pop("parent_user_id", None)
+            root = self.ws.find_message(channel.id, message.thread_ts)
+            if root is not None:
+                event["root"] = {
+                    k: v
+                    for k, v in root.to_api(self.ws).items()
+                    if k not in {"reply_users", "is_locked"}
+                }
         event.update(channel=channel.id, event_ts=message.ts, channel_type=channel.channel_type)
         return event
 
@@ -384,17 +468,71 @@ class Payloads:
         }
 
 
-def rich_text(text: str) -> list[dict[str, Any]]:
-    """The rich_text block Slack's client attaches to what a person types."""
+def rich_text(text: str, elements: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The rich_text block Slack's client attaches to what a person types (`elements`:
+    its pieces, from `Payloads.typed`; by default the text as one piece)."""
+    pieces = elements if elements is not None else [{"type": "text", "text": text}]
     return [
         {
             "type": "rich_text",
             "block_id": hashlib.sha1(text.encode()).hexdigest()[:4],
-            "elements": [
-                {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
-            ],
+            "elements": [{"type": "rich_text_section", "elements": pieces}],
         }
     ]
+
+
+def shared_file(
+    ws: Workspace, user: FakeUser, channel: FakeChannel, spec: str | Mapping[str, Any]
+) -> dict[str, Any]:
+    """A file object as a `file_share` message event carries it (fields as in
+    samples/events/MessageFileSharePayload.json). `spec` is a file name, or a dict
+    with `name` and any fields to set or override (e.g. `{"name": …, "mode":
+    "tombstone"}`)."""
+    given = {"name": spec} if isinstance(spec, str) else dict(spec)
+    name = str(given.get("name") or "file")
+    file_id = ws.ids.next("F")
+    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    filetype = name.rsplit(".", 1)[-1].lower() if "." in name else "binary"
+    now = int(float(ws.timestamps.next()))
+    base = f"https://files.slack.com/files-pri/{ws.team_id}-{file_id}"
+    data: dict[str, Any] = {
+        "id": file_id,
+        "created": now,
+        "timestamp": now,
+        "name": name,
+        "title": name,
+        "mimetype": mimetype,
+        "filetype": filetype,
+        "pretty_type": filetype.upper(),
+        "user": user.id,
+        "user_team": ws.team_id,
+        "editable": False,
+        "size": int(given.get("size", 1024)),
+        "mode": "hosted",
+        "is_external": False,
+        "external_type": "",
+        "is_public": channel.kind == "channel",
+        "public_url_shared": False,
+        "display_as_bot": False,
+        "username": "",
+        "url_private": f"{base}/{name}",
+        "url_private_download": f"{base}/download/{name}",
+        "permalink": f"https://{ws.team_domain}.slack.com/files/{user.id}/{file_id}/{name}",
+        "permalink_public": f"https://slack-files.com/{ws.team_id}-{file_id}-0123456789",
+        "has_rich_preview": False,
+        "file_access": "visible",
+    }
+    if mimetype.startswith("image/"):
+        data.update(
+            thumb_64=f"{base}/{name}_64.png",
+            thumb_360=f"{base}/{name}_360.png",
+            thumb_360_w=360,
+            thumb_360_h=240,
+            original_w=1200,
+            original_h=800,
+        )
+    data.update(given)
+    return data
 
 
 def find_option(element: Mapping[str, Any], value: str) -> dict[str, Any]:

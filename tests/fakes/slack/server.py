@@ -29,7 +29,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 import aiohttp
 from aiohttp import web
 
-from .payloads import Payloads, rich_text
+from .payloads import Payloads, rich_text, shared_file
 from .rate_limits import RateLimiter
 from .signing import SignatureMode, signed_headers
 from .socket_mode import SocketModeServer
@@ -121,6 +121,7 @@ class Delivery:
     message: FakeMessage | None = None  # what a person posted (post_user_message)
     view: FakeView | None = None  # the modal on screen afterwards (submit_view)
     errors: dict[str, str] = field(default_factory=dict)  # response_action: errors
+    follow_ups: list[Delivery] = field(default_factory=list)  # events Slack sent right after
 
     @property
     def event_id(self) -> str | None:
@@ -744,22 +745,38 @@ class FakeSlack:
         channel: ChannelRef | None,
         text: str,
         thread_ts: str | None = None,
+        *,
+        broadcast: bool = False,
+        files: Sequence[str | Mapping[str, Any]] = (),
     ) -> Delivery:
         """`user` writes `text` (in their DM with the bot when `channel` is None), in a
         thread if `thread_ts`; the app gets a `message` event if it subscribed to it (and,
-        in Socket Mode, is connected: otherwise `delivered` is False)."""
+        in Socket Mode, is connected: otherwise `delivered` is False).
+
+        `text` is typed as in Slack's composer (see `Payloads.typed`: `@name`, `#channel`,
+        `https://…` and `[label](https://…)` become markup). `broadcast`: the reply is
+        "also sent to the channel" (subtype `thread_broadcast`, the root attached), and
+        Slack follows it with a `message_changed` of that same message, as it does when it
+        attaches the broadcast to the channel (`Delivery.follow_ups`). `files`: file names
+        (or dicts, see `payloads.shared_file`) shared with the message (subtype
+        `file_share`; `text` may then be empty)."""
         person = self.ws.user(user)
         place = self._place(person, channel)
         if place.is_archived:
             raise ValueError(f"{place.id} is archived: nobody can post there")
-        escaped = self.payloads.escape(text)
+        if broadcast and not thread_ts:
+            raise ValueError("only a thread reply can also be sent to the channel")
+        escaped, elements = self.payloads.typed(text)
+        shared = [shared_file(self.ws, person, place, f) for f in files]
         message = FakeMessage(
             channel=place.id,
             ts=self.ws.timestamps.next(),
             text=escaped,
             user=person.id,
-            blocks=rich_text(text),
-            client_msg_id=str(uuid.uuid4()),
+            blocks=rich_text(text, elements) if text else [],
+            client_msg_id=None if shared else str(uuid.uuid4()),
+            files=shared,
+            subtype="file_share" if shared else None,
         )
         if thread_ts:
             parent = self.ws.find_message(place.id, thread_ts)
@@ -767,14 +784,55 @@ class FakeSlack:
                 raise LookupError(f"no message {thread_ts} in {place.id} to reply to")
             message.thread_ts = parent.thread_ts or parent.ts
             message.parent_user_id = parent.user
+            message.reply_broadcast = broadcast
         self.ws.add_message(message)
         event = self.payloads.message_event(message, place)
         delivery = await self._send_event(event, place)
         delivery.message = message
+        if broadcast:
+            changed = self.payloads.message_changed_event(message, place, message.to_api(self.ws))
+            delivery.follow_ups.append(await self._send_event(changed, place))
         if f"<@{self.bot.id}>" in escaped and not place.is_dm:
             mention = {k: v for k, v in event.items() if k not in {"channel_type"}}
             mention["type"] = "app_mention"
             await self._send_event(mention, place, "app_mention")
+        return delivery
+
+    async def edit_user_message(self, user: UserRef, message: FakeMessage, text: str) -> Delivery:
+        """`user` edits their `message` to read `text` (typed as in `post_user_message`):
+        a `message_changed` event whose message carries `edited`, with the previous
+        version in `previous_message` (samples/events/MessageChangedPayload.json)."""
+        person = self.ws.user(user)
+        place = self.ws.channel(message.channel)
+        if message.user != person.id or message.deleted:
+            raise LookupError(f"{person.name} has no message {message.ts} to edit")
+        previous = message.to_api(self.ws)
+        message.edits.append(
+            {
+                "text": message.text,
+                "blocks": message.blocks,
+                "replaced_at": self.ws.timestamps.next(),
+            }
+        )
+        escaped, elements = self.payloads.typed(text)
+        message.text = escaped
+        message.blocks = rich_text(text, elements) if text else []
+        event = self.payloads.message_changed_event(message, place, previous)
+        delivery = await self._send_event(event, place)
+        delivery.message = message
+        return delivery
+
+    async def delete_user_message(self, user: UserRef, message: FakeMessage) -> Delivery:
+        """`user` deletes their `message`: a `message_deleted` event with the message as
+        `previous_message` (samples/events/MessageDeletedPayload.json)."""
+        person = self.ws.user(user)
+        place = self.ws.channel(message.channel)
+        if message.user != person.id or message.deleted:
+            raise LookupError(f"{person.name} has no message {message.ts} to delete")
+        event = self.payloads.message_deleted_event(message, place)
+        message.deleted = True
+        delivery = await self._send_event(event, place)
+        delivery.message = message
         return delivery
 
     async def open_app_home(self, user: UserRef, tab: str = "home") -> Delivery:

@@ -190,6 +190,7 @@ class FakeMessage:
     deleted: bool = False
     ephemeral_to: str | None = None
     client_msg_id: str | None = None
+    subtype: str | None = None  # e.g. "file_share" (thread_broadcast: see reply_broadcast)
 
     @property
     def is_bot(self) -> bool:
@@ -214,6 +215,8 @@ class FakeMessage:
 
     def to_api(self, ws: Workspace) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "message", "text": self.text, "ts": self.ts}
+        if self.subtype:
+            data["subtype"] = self.subtype
         if self.user:
             data["user"] = self.user
         if self.bot_id:
@@ -228,6 +231,7 @@ class FakeMessage:
         if self.files:
             data["files"] = self.files
             data["upload"] = False
+            data["display_as_bot"] = False
         if self.metadata:
             data["metadata"] = self.metadata
         if self.edits:
