@@ -502,6 +502,12 @@ async def test_chat_post_message_is_limited_per_channel_by_default(
     assert (await client.chat_postMessage(channel=quiet.id, text="elsewhere"))["ok"]
     fake_slack.clock.advance(1.0)
     assert (await client.chat_postMessage(channel=busy.id, text="later"))["ok"]
+    alice = fake_slack.add_user("alice")  # a DM by user id counts against the DM
+    for n in range(POST_MESSAGE_BURST):
+        await client.chat_postMessage(channel=fake_slack.dm_with(alice), text=f"d{n}")
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=alice.id, text="by user id")
+    assert error.value.response.status_code == 429
     assert fake_slack.violations == []  # a 429 is Slack's normal answer, not a bug
 
 
@@ -706,6 +712,9 @@ async def test_json_and_query_string_arguments_do_not_mix(fake_slack: FakeSlack)
         (FORM_TYPE, "channel=C1&&text", "invalid_form_data"),
         (JSON_TYPE, "{not json", "invalid_json"),
         (JSON_TYPE, '["C1", "x"]', "json_not_object"),
+        # Slack lists text/plain as a valid type but says nothing of how it is read:
+        # refused by name rather than guessed.
+        ({"Content-Type": "text/plain"}, "channel=C1&text=x", "fake_not_implemented"),
     ],
 )
 async def test_a_body_slack_cannot_read_is_refused_as_slack_refuses_it(
@@ -740,6 +749,19 @@ async def test_an_http_verb_slack_does_not_document_is_refused_by_name(
     _, answer = await raw_call(fake_slack, "auth.test", verb="PUT", headers=BEARER)
     assert answer["error"] == "fake_not_implemented"
     assert "HTTP PUT" in fake_slack.pop_violations()[0].problem
+
+
+async def test_a_get_requests_body_is_not_read(fake_slack: FakeSlack) -> None:
+    room = fake_slack.add_channel("room")
+    _, answer = await raw_call(
+        fake_slack,
+        "conversations.info",
+        verb="GET",
+        headers={**BEARER, **FORM_TYPE},
+        data=f"channel={room.id}",
+    )
+    assert answer["error"] == "channel_not_found"  # answered as if no channel was named
+    assert "GET request's body is not read" in fake_slack.pop_violations()[0].problem
 
 
 # ----------------------------------------------------------------------------- Slack's errors
@@ -812,8 +834,12 @@ async def test_errors_are_the_codes_slacks_pages_give_for_each_situation(
     assert await error_of("reactions.add", channel=room.id, timestamp=posted["ts"], name="x") == (
         "is_archived"
     )
+    with pytest.raises(SlackApiError) as error:  # a case Slack's page leaves open
+        await client.files_upload_v2(channel=room.id, content="a,b", filename="a.csv")
+    assert error.value.response["error"] == "fake_not_implemented"
     problems = [v.problem for v in fake_slack.pop_violations()]
     assert any("bytes (limit 250000)" in p for p in problems)
+    assert "archived channel" in problems[-1]
     assert not [p for p in problems if "FakeSlack" in p]
 
 

@@ -109,7 +109,7 @@ class Call:
     params: dict[str, Any]
     time: float
     http_method: str = "POST"
-    body: str = "none"  # "json" | "form" | "query" | "none"
+    body: str = "none"  # "json" | "form" | "multipart" | "query" | "none" | a refused type
     status: int = 200
     response: dict[str, Any] | None = None
 

@@ -225,20 +225,23 @@ class WebApi:
             raise SlackError("channel_not_found")
         return channel
 
-    def _post_target(self, ref: str) -> FakeChannel:
+    def _post_target(self, ref: str, archived: str = "is_archived") -> FakeChannel:
         """The channel chat.postMessage writes to: an id, or a user id (the app's DM).
 
         A person who left can still be written to: Slack answers ok (slackapi/
         python-slack-sdk#1156, "their channel histories still exist"); nobody reads it.
-        Another bot has no DM with this one: channel_not_found."""
+        Another bot has no DM with this one: channel_not_found. An archived channel is
+        refused with `archived`, the method's own code for it."""
         if ref.startswith(("U", "W")):
             user = self.ws.users.get(ref)
             if user is None or user.is_bot:
                 raise SlackError("channel_not_found")
             return self.ws.dm_with(user)
         channel = self._conversation(ref)
+        if channel.is_archived and archived == "fake_not_implemented":
+            raise SlackError(archived, "Slack's page documents no answer for an archived channel")
         if channel.is_archived:
-            raise SlackError("is_archived")
+            raise SlackError(archived)
         if channel.kind == "channel" and not channel.bot_member:
             raise SlackError("not_in_channel")
         return channel
@@ -639,13 +642,8 @@ class WebApi:
         if params.get("channel_id"):
             targets.insert(0, _str(params, "channel_id"))
         for target in targets:
-            channel = self._post_target(target)
-            if channel.is_archived:
-                raise SlackError(
-                    "fake_not_implemented",
-                    "files.completeUploadExternal into an archived channel: Slack's page"
-                    " documents no answer for it",
-                )
+            # its page lists no code for an archived channel: refused by name, not guessed
+            channel = self._post_target(target, archived="fake_not_implemented")
             content = self._content(
                 {
                     "text": params.get("initial_comment", ""),
