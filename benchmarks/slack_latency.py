@@ -56,7 +56,13 @@ async def run(contractors: int, rounds: int, tmp: Path) -> tuple[list[float], li
     engine = create_store_engine(f"sqlite:///{tmp / 'slack.db'}")
     upgrade(engine)
     store = Store(engine)
-    fake = await FakeSlack().start()
+    fake = await FakeSlack(
+        lenient={
+            "rate_limits": "measures the bot's own click-to-next-task latency: 50 clicks at"
+            " once are far over chat.update's tier 3 (50 a minute), and Slack's pacing is"
+            " not what this benchmark times"
+        }
+    ).start()
     users = [fake.add_user(f"c{i}") for i in range(contractors)]
     now = datetime.now(UTC)
     with store.unit_of_work() as s:

@@ -6,12 +6,14 @@ over Socket Mode and over HTTP for the inbound side.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -21,10 +23,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import FakeMessage, FakeSlack
 from tests.fakes.slack.bolt_apps import connected_over_socket_mode, served_over_http
-from tests.fakes.slack.rate_limits import RateLimiter
-from tests.fakes.slack.specs import sample, specs_dir
+from tests.fakes.slack.rate_limits import (
+    POST_MESSAGE_BURST,
+    TIER_1_BURST,
+    TIER_PER_MINUTE,
+    RateLimiter,
+    tier_of,
+)
+from tests.fakes.slack.specs import allowed_errors, sample, specs_dir, web_api_methods
+from tests.fakes.slack.workspace import SlackError
 
 pytest_plugins = ["tests.fakes.slack.fixtures"]  # the fake_slack fixture
 
@@ -121,6 +130,13 @@ PRIVATE_BLOCKS: list[dict[str, Any]] = [
 ]
 
 
+def newest(messages: list[FakeMessage], count: int | None = None) -> FakeMessage | None:
+    """The last of `messages` once there are `count` of them (any number if None)."""
+    if not messages or (count is not None and len(messages) != count):
+        return None
+    return messages[-1]
+
+
 @pytest.fixture
 async def client(fake_slack: FakeSlack) -> AsyncWebClient:
     return AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
@@ -199,10 +215,19 @@ async def test_a_person_who_left_and_an_archived_channel(
         await client.users_info(user="U99999999")
     assert error.value.response["error"] == "user_not_found"
 
-    old = fake_slack.add_channel("old-project", archived=True)
+    # Slack keeps a departed person's DM: a post to them is answered ok, and read by no
+    # one (slackapi/python-slack-sdk#1156).
+    assert (await client.chat_postMessage(channel=gone.id, text="still there?"))["ok"]
+
+    old = fake_slack.add_channel("old-project")
+    posted = await client.chat_postMessage(channel=old.id, text="hello")
+    fake_slack.archive(old)
     with pytest.raises(SlackApiError) as error:
         await client.chat_postMessage(channel=old.id, text="hello?")
     assert error.value.response["error"] == "is_archived"
+    with pytest.raises(SlackApiError) as error:  # chat.update names it differently
+        await client.chat_update(channel=old.id, ts=posted["ts"], text="edited")
+    assert error.value.response["error"] == "is_inactive"
     assert fake_slack.violations == []  # Slack's ordinary answers are not the app's bugs
 
 
@@ -243,23 +268,38 @@ async def test_an_unknown_method_and_an_unknown_parameter_are_violations(
     alice = fake_slack.add_user("alice")
     with pytest.raises(SlackApiError) as error:
         await client.api_call("chat.postMessages", json={"channel": "C1", "text": "x"})
-    assert error.value.response["error"] == "unknown_method"
+    assert error.value.response.status_code == 200  # as Slack answers it
+    assert error.value.response.data == {
+        "ok": False,
+        "error": "unknown_method",
+        "req_method": "chat.postMessages",
+    }
+    # Slack ignores an argument it does not know, so the typo goes unnoticed: answered
+    # ok, and recorded as the app's bug.
+    posted = await client.chat_postMessage(
+        channel=fake_slack.dm_with(alice), text="x", colour="red"
+    )
+    assert posted["ok"]
     with pytest.raises(SlackApiError) as error:
-        await client.chat_postMessage(channel=fake_slack.dm_with(alice), text="x", colour="red")
-    assert error.value.response["error"] == "invalid_arguments"
-    with pytest.raises(SlackApiError):
         await client.api_call("chat.update", json={"channel": fake_slack.dm_with(alice)})
+    assert error.value.response["error"] == "invalid_arguments"
     problems = fake_slack.pop_violations()
     assert [v.method for v in problems] == ["chat.postMessages", "chat.postMessage", "chat.update"]
-    assert "'colour' is not declared for chat.postMessage" in problems[1].problem
+    assert "'colour' is not declared for chat.postMessage (Slack ignores it)" in problems[1].problem
     assert problems[2].problem == "required parameter 'ts' is missing"
 
 
-async def test_spec_gaps_are_accepted(fake_slack: FakeSlack, client: AsyncWebClient) -> None:
+async def test_spec_gaps_are_accepted(fake_slack: FakeSlack) -> None:
     """views.* posted as JSON, team_id, and the methods newer than the spec."""
-    client.team_id = "T0HDOPS01"  # slack_sdk then adds team_id to every call
+    # Given team_id, slack_sdk adds it to every call (JSON bodies and query strings).
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url, team_id="T0HDOPS01")
     alice = fake_slack.add_user("alice")
     await client.chat_postMessage(channel=fake_slack.dm_with(alice), text="with team_id")
+    await client.conversations_open(users=alice.id)
+    assert all(c.params["team_id"] == "T0HDOPS01" for c in fake_slack.calls)
+    trigger = fake_slack.payloads.trigger(alice)
+    await client.views_open(trigger_id=trigger, view=FORM_VIEW)
+    assert (fake_slack.calls[-1].http_method, fake_slack.calls[-1].body) == ("POST", "json")
     app_client = AsyncWebClient(base_url=fake_slack.api_url)
     opened = await app_client.apps_connections_open(app_token="xapp-test")
     assert opened["url"].startswith(f"ws://127.0.0.1:{fake_slack.port}/socket?")
@@ -305,15 +345,27 @@ async def test_blocks_breaking_slacks_limits_are_violations(
     with pytest.raises(SlackApiError):
         await client.chat_postMessage(channel=dm, text="t", blocks=typo)
     with pytest.raises(SlackApiError) as error:
-        await client.chat_postMessage(channel=dm, text="x" * 40_001)
-    assert error.value.response["error"] == "msg_too_long"
+        await client.chat_postMessage(channel=dm, text="t", blocks="[{not json")
+    assert error.value.response["error"] == "invalid_blocks_format"
 
     problems = [v.problem for v in fake_slack.pop_violations()]
     assert any("button text length is 76 (limit 75)" in p for p in problems)
     assert any("51 blocks (limit 50)" in p for p in problems)
     assert any("unknown field 'txt'" in p for p in problems)
-    assert any("40001 characters" in p for p in problems)
+    assert any("blocks is not valid JSON" in p for p in problems)
     assert fake_slack.messages(dm) == []
+
+    # Past 40,000 characters Slack posts the text cut short and answers ok: the lost end
+    # is the app's bug. chat.update refuses text past 4,000 ("cannot exceed 4,000").
+    long = await client.chat_postMessage(channel=dm, text="x" * 40_001)
+    assert long["ok"] and len(fake_slack.messages(dm)[0].text) == 40_000
+    assert (await client.chat_update(channel=dm, ts=long["ts"], text="y" * 4_000))["ok"]
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_update(channel=dm, ts=long["ts"], text="y" * 4_001)
+    assert error.value.response["error"] == "msg_too_long"
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert "text is 40001 characters (limit 40000): Slack truncates it" in problems[0]
+    assert "4001 characters (limit 4000)" in problems[1]
 
 
 async def test_tokens_are_checked(fake_slack: FakeSlack) -> None:
@@ -390,6 +442,7 @@ async def test_threads_replies_pages_reactions_and_deletes(
         await client.chat_update(channel=room.id, ts=person.message.ts, text="edited")
     assert error.value.response["error"] == "cant_update_message"
 
+    fake_slack.clock.advance(2.0)  # ~1 post a second per channel: pace, in fake time
     with pytest.raises(SlackApiError) as error:
         await client.chat_postMessage(channel=room.id, thread_ts="yesterday", text="x")
     assert error.value.response["error"] == "invalid_thread_ts"
@@ -405,6 +458,9 @@ async def test_threads_replies_pages_reactions_and_deletes(
     closed = fake_slack.add_channel("not-ours", bot_member=False)
     with pytest.raises(SlackApiError) as error:
         await client.chat_postMessage(channel=closed.id, text="hi")
+    assert error.value.response["error"] == "not_in_channel"
+    with pytest.raises(SlackApiError) as error:
+        await client.conversations_history(channel=closed.id)
     assert error.value.response["error"] == "not_in_channel"
 
 
@@ -426,17 +482,394 @@ async def test_history_lookup_and_methods_the_fake_lacks(
     assert "does not implement" in fake_slack.pop_violations()[0].problem
 
 
-async def test_rate_limits_when_asked_for(fake_slack: FakeSlack, client: AsyncWebClient) -> None:
-    fake_slack.rate_limiter = RateLimiter()
-    room = fake_slack.add_channel("busy")
-    for n in range(5):  # a short burst is fine
-        await client.chat_postMessage(channel=room.id, text=f"m{n}")
+# ----------------------------------------------------------------------------- rate limits
+
+
+async def test_chat_post_message_is_limited_per_channel_by_default(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    """About one post a second per channel, short bursts allowed: the 6th post of a burst
+    is 429 + Retry-After (whole seconds) + Slack's exact body, and no message appears."""
+    busy, quiet = fake_slack.add_channel("busy"), fake_slack.add_channel("quiet")
+    for n in range(POST_MESSAGE_BURST):
+        await client.chat_postMessage(channel=busy.id, text=f"m{n}")
     with pytest.raises(SlackApiError) as error:
-        await client.chat_postMessage(channel=room.id, text="one too many")
+        await client.chat_postMessage(channel=busy.id, text="one too many")
     assert error.value.response.status_code == 429
     assert error.value.response.headers["Retry-After"] == "1"
+    assert error.value.response.data == {"ok": False, "error": "ratelimited"}
+    assert len(fake_slack.messages(busy)) == POST_MESSAGE_BURST
+    assert (await client.chat_postMessage(channel=quiet.id, text="elsewhere"))["ok"]
     fake_slack.clock.advance(1.0)
-    assert (await client.chat_postMessage(channel=room.id, text="later"))["ok"]
+    assert (await client.chat_postMessage(channel=busy.id, text="later"))["ok"]
+    alice = fake_slack.add_user("alice")  # a DM by user id counts against the DM
+    for n in range(POST_MESSAGE_BURST):
+        await client.chat_postMessage(channel=fake_slack.dm_with(alice), text=f"d{n}")
+    with pytest.raises(SlackApiError) as error:
+        await client.chat_postMessage(channel=alice.id, text="by user id")
+    assert error.value.response.status_code == 429
+    assert fake_slack.violations == []  # a 429 is Slack's normal answer, not a bug
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "allowed", "retry_after"),
+    [
+        # tier 1: a small burst (3), then one a minute
+        ("apps.connections.open", {}, TIER_1_BURST, "60"),
+        ("conversations.info", {"channel": "C0"}, 50, "2"),  # tier 3: 50 a minute
+        ("users.info", {"user": "U0"}, 100, "1"),  # tier 4: 100 a minute
+    ],
+)
+async def test_methods_are_limited_by_their_tier(
+    fake_slack: FakeSlack, method: str, args: dict[str, str], allowed: int, retry_after: str
+) -> None:
+    token = fake_slack.app_token if method == "apps.connections.open" else fake_slack.bot_token
+    client = AsyncWebClient(token=token, base_url=fake_slack.api_url)
+    place = fake_slack.add_channel("room").id
+    person = fake_slack.add_user("alice").id
+    params = {k: place if v == "C0" else person for k, v in args.items()}
+    for _ in range(allowed):
+        assert (await client.api_call(method, params=params))["ok"]
+    with pytest.raises(SlackApiError) as error:
+        await client.api_call(method, params=params)
+    assert error.value.response.status_code == 429
+    assert error.value.response.headers["Retry-After"] == retry_after
+    fake_slack.clock.advance(float(retry_after))
+    assert (await client.api_call(method, params=params))["ok"]
+
+
+def test_tiers_follow_slacks_published_table() -> None:
+    assert TIER_PER_MINUTE == {1: 1, 2: 20, 3: 50, 4: 100}
+    assert tier_of("apps.connections.open") == 1
+    assert tier_of("pins.add") == 2  # unlisted: "most methods allow at least 20 a minute"
+    assert {tier_of(m) for m in ("chat.update", "conversations.open", "reactions.add")} == {3}
+    assert {tier_of(m) for m in ("views.open", "chat.postEphemeral", "users.info")} == {4}
+    limiter = RateLimiter()
+    assert [limiter.retry_after("pins.add", None, 0.0) for _ in range(21)][-2:] == [0, 3]
+
+
+async def test_a_reconnect_loop_meets_tier_1(fake_slack: FakeSlack, client: AsyncWebClient) -> None:
+    """slack_sdk's Socket Mode client calls apps.connections.open on every reconnect:
+    the first connect and two prompt reconnects go, a loop is told to wait a minute."""
+    app, _ = make_app(fake_slack)
+    async with connected_over_socket_mode(fake_slack, app):
+        await fake_slack.disconnect_socket()
+        await fake_slack.wait_for(lambda: len(fake_slack.socket.connections) == 2)
+        await fake_slack.disconnect_socket()
+        await fake_slack.wait_for(lambda: len(fake_slack.socket.connections) == 3)
+        app_client = AsyncWebClient(base_url=fake_slack.api_url)
+        with pytest.raises(SlackApiError) as error:
+            await app_client.apps_connections_open(app_token=fake_slack.app_token)
+        assert error.value.response.headers["Retry-After"] == "60"
+    assert [c.status for c in fake_slack.calls_to("apps.connections.open")] == [200] * 3 + [429]
+
+
+async def test_leniency_is_asked_for_by_name_with_a_reason() -> None:
+    reason = "measures the fake's own throughput"
+    async with FakeSlack(lenient={"rate_limits": reason}) as fake:
+        client = AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
+        room = fake.add_channel("firehose")
+        for n in range(POST_MESSAGE_BURST + 2):
+            assert (await client.chat_postMessage(channel=room.id, text=f"m{n}"))["ok"]
+        assert len(fake.forgiven) == 2 and reason in fake.forgiven[0].problem
+        assert fake.violations == []
+    with pytest.raises(ValueError, match="unknown leniency"):
+        FakeSlack(lenient={"rate_limit": reason})
+    with pytest.raises(ValueError, match="needs its reason"):
+        FakeSlack(lenient={"rate_limits": " "})
+    assert FakeSlack().lenient == {}  # strict unless asked
+
+
+@pytest.mark.slack_lenient(rate_limits="shows the fixture reading the marker")
+async def test_the_fixture_takes_leniency_from_a_marker(fake_slack: FakeSlack) -> None:
+    assert fake_slack.lenient == {"rate_limits": "shows the fixture reading the marker"}
+
+
+async def test_the_fixture_is_strict_without_a_marker(fake_slack: FakeSlack) -> None:
+    assert fake_slack.lenient == {}
+
+
+# ----------------------------------------------------------------------------- the wire
+
+
+async def raw_call(
+    fake: FakeSlack,
+    method: str,
+    *,
+    verb: str = "POST",
+    headers: dict[str, str] | None = None,
+    data: str | bytes | aiohttp.FormData | None = None,
+    query: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """One request exactly as given (no slack_sdk): (HTTP status, JSON body). Bytes with
+    no Content-Type go without one (aiohttp would add application/octet-stream)."""
+    untyped = isinstance(data, bytes) and "Content-Type" not in (headers or {})
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            verb,
+            f"{fake.api_url}{method}",
+            headers=headers,
+            data=data,
+            params=query,
+            skip_auto_headers=["Content-Type"] if untyped else None,
+        ) as resp,
+    ):
+        body: dict[str, Any] = await resp.json()
+        return resp.status, body
+
+
+BEARER = {"Authorization": "Bearer xoxb-test"}
+FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON_TYPE = {"Content-Type": "application/json; charset=utf-8"}
+
+
+async def test_any_method_is_read_by_get_or_post_form_or_a_mix(fake_slack: FakeSlack) -> None:
+    """Arguments travel as a GET query string, a POST form body, or both, whatever verb
+    the spec prefers; a form body may carry the token."""
+    room = fake_slack.add_channel("room")
+    status, body = await raw_call(
+        fake_slack, "conversations.info", verb="GET", headers=BEARER, query={"channel": room.id}
+    )
+    assert (status, body["ok"]) == (200, True)
+    form = f"token=xoxb-test&text=hi&channel={room.id}"
+    _, posted = await raw_call(fake_slack, "chat.postMessage", headers=FORM_TYPE, data=form)
+    assert posted["ok"]
+    _, mixed = await raw_call(
+        fake_slack,
+        "chat.postMessage",
+        headers={**BEARER, **FORM_TYPE},
+        data="text=mixed",
+        query={"channel": room.id},
+    )
+    assert mixed["ok"]
+    multipart = aiohttp.FormData(
+        {"channel": room.id, "text": "multipart"}, default_to_multipart=True
+    )
+    multipart.add_field("token", "xoxb-test")
+    _, parts = await raw_call(fake_slack, "chat.postMessage", data=multipart)
+    assert parts["ok"]
+    assert [m.text for m in fake_slack.messages(room)] == ["hi", "mixed", "multipart"]
+    assert [c.body for c in fake_slack.calls] == ["query", "form", "form", "multipart"]
+    assert fake_slack.violations == []
+
+
+async def test_a_json_body_to_a_form_only_method_is_not_read(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    """users.info takes form data only: Slack ignores a JSON body and answers as if no
+    user had been named (kortix-ai/suna#6616, seen live)."""
+    alice = fake_slack.add_user("alice")
+    with pytest.raises(SlackApiError) as error:
+        await client.api_call("users.info", json={"user": alice.id})
+    assert error.value.response["error"] == "user_not_found"
+    [problem] = fake_slack.pop_violations()
+    assert problem.method == "users.info" and "takes no JSON body" in problem.problem
+    assert (await client.users_info(user=alice.id))["ok"]  # slack_sdk sends it right
+
+
+async def test_json_needs_the_token_in_the_authorization_header(fake_slack: FakeSlack) -> None:
+    body = json.dumps({"token": "xoxb-test", "channel": "C1", "text": "x"})
+    status, answer = await raw_call(fake_slack, "chat.postMessage", headers=JSON_TYPE, data=body)
+    assert (status, answer) == (200, {"ok": False, "error": "not_authed"})
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert "token in a JSON body is not read" in problems[0]
+    assert problems[1].startswith("no token Slack reads")
+
+
+async def test_a_token_in_the_query_string_is_not_read(fake_slack: FakeSlack) -> None:
+    _, answer = await raw_call(fake_slack, "auth.test", verb="GET", query={"token": "xoxb-test"})
+    assert answer == {"ok": False, "error": "not_authed"}
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert "token sent in the query string" in problems[0] and len(problems) == 2
+
+
+async def test_json_and_query_string_arguments_do_not_mix(fake_slack: FakeSlack) -> None:
+    room = fake_slack.add_channel("room")
+    _, answer = await raw_call(
+        fake_slack,
+        "chat.postMessage",
+        headers={**BEARER, **JSON_TYPE},
+        data=json.dumps({"text": "where to?"}),
+        query={"channel": room.id},
+    )
+    assert answer["error"] == "invalid_arguments"  # the channel in the query is not read
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert "Slack reads the JSON only" in problems[0]
+    assert problems[1] == "required parameter 'channel' is missing"
+
+
+@pytest.mark.parametrize(
+    ("headers", "data", "error"),
+    [
+        ({}, b"channel=C1&text=x", "missing_post_type"),
+        ({"Content-Type": "text/xml"}, "<channel>C1</channel>", "invalid_post_type"),
+        (
+            {"Content-Type": "application/x-www-form-urlencoded; charset=utf-16"},
+            "text=x",
+            "invalid_charset",
+        ),
+        (FORM_TYPE, "channel=C1&&text", "invalid_form_data"),
+        (JSON_TYPE, "{not json", "invalid_json"),
+        (JSON_TYPE, '["C1", "x"]', "json_not_object"),
+        # Slack lists text/plain as a valid type but says nothing of how it is read:
+        # refused by name rather than guessed.
+        ({"Content-Type": "text/plain"}, "channel=C1&text=x", "fake_not_implemented"),
+    ],
+)
+async def test_a_body_slack_cannot_read_is_refused_as_slack_refuses_it(
+    fake_slack: FakeSlack, headers: dict[str, str], data: str | bytes, error: str
+) -> None:
+    status, answer = await raw_call(
+        fake_slack, "chat.postMessage", headers={**BEARER, **headers}, data=data
+    )
+    assert (status, answer) == (200, {"ok": False, "error": error})
+    assert len(fake_slack.pop_violations()) == 1
+    assert fake_slack.calls[-1].error == error
+
+
+async def test_apps_connections_open_takes_post_and_a_header_token_only(
+    fake_slack: FakeSlack,
+) -> None:
+    app_bearer = {"Authorization": f"Bearer {fake_slack.app_token}"}
+    _, by_get = await raw_call(fake_slack, "apps.connections.open", verb="GET", headers=app_bearer)
+    assert by_get["error"] == "insecure_request"
+    form = f"token={fake_slack.app_token}"
+    _, in_body = await raw_call(fake_slack, "apps.connections.open", headers=FORM_TYPE, data=form)
+    assert in_body["error"] == "missing_args"  # "An app-level token wasn't provided"
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert "must be called by POST" in problems[0] and "header only" in problems[1]
+    _, right = await raw_call(fake_slack, "apps.connections.open", headers=app_bearer)
+    assert right["ok"]
+
+
+async def test_an_http_verb_slack_does_not_document_is_refused_by_name(
+    fake_slack: FakeSlack,
+) -> None:
+    _, answer = await raw_call(fake_slack, "auth.test", verb="PUT", headers=BEARER)
+    assert answer["error"] == "fake_not_implemented"
+    assert "HTTP PUT" in fake_slack.pop_violations()[0].problem
+
+
+async def test_a_get_requests_body_is_not_read(fake_slack: FakeSlack) -> None:
+    room = fake_slack.add_channel("room")
+    _, answer = await raw_call(
+        fake_slack,
+        "conversations.info",
+        verb="GET",
+        headers={**BEARER, **FORM_TYPE},
+        data=f"channel={room.id}",
+    )
+    assert answer["error"] == "channel_not_found"  # answered as if no channel was named
+    assert "GET request's body is not read" in fake_slack.pop_violations()[0].problem
+
+
+# ----------------------------------------------------------------------------- Slack's errors
+
+
+async def test_retired_methods_and_revoked_tokens_answer_as_slack_does(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    with pytest.raises(SlackApiError) as error, pytest.warns(UserWarning, match="deprecated"):
+        await client.api_call("channels.history", params={"channel": "C1"})
+    assert error.value.response["error"] == "method_deprecated"
+    fake_slack.pop_violations()
+    fake_slack.revoke_tokens()
+    with pytest.raises(SlackApiError) as error:
+        await client.auth_test()
+    assert error.value.response["error"] == "token_revoked"
+    fake_slack.revoke_tokens("account_inactive")
+    with pytest.raises(SlackApiError) as error:
+        await client.auth_test()
+    assert error.value.response["error"] == "account_inactive"
+    assert fake_slack.violations == []  # an uninstalled app is not the app's bug
+
+
+async def test_the_fake_answers_only_error_codes_slack_lists(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    """Every error the fake answers is checked against the codes Slack lists for the
+    method: a code Slack never sends is flagged as the fake's own bug."""
+
+    def invents(params: dict[str, Any]) -> dict[str, Any]:
+        raise SlackError("no_such_slack_error")
+
+    fake_slack.web_api.handlers["auth.test"] = invents
+    with pytest.raises(SlackApiError):
+        await client.auth_test()
+    [problem] = fake_slack.pop_violations()
+    assert problem.method == "FakeSlack" and "'no_such_slack_error'" in problem.problem
+    known = web_api_methods()
+    for name in fake_slack.web_api.handlers:
+        assert "not_authed" in allowed_errors(known[name])
+    assert "is_inactive" in allowed_errors(known["chat.update"])
+    assert "is_archived" not in allowed_errors(known["chat.update"])
+
+
+async def test_errors_are_the_codes_slacks_pages_give_for_each_situation(
+    fake_slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    async def error_of(method: str, **params: Any) -> str:
+        with pytest.raises(SlackApiError) as raised:
+            await client.api_call(method, json=params)
+        return str(raised.value.response["error"])
+
+    alice = fake_slack.add_user("alice")
+    room, elsewhere = fake_slack.add_channel("room"), fake_slack.add_channel("x", bot_member=False)
+    posted = await client.chat_postMessage(channel=room.id, text="hi")
+    assert await error_of("reactions.add", channel=room.id, timestamp="noon", name="eyes") == (
+        "bad_timestamp"
+    )
+    assert await error_of("chat.postEphemeral", channel=elsewhere.id, user=alice.id, text="x") == (
+        "not_in_channel"
+    )
+    assert await error_of("views.publish", user_id="U404", view={"type": "home", "blocks": []}) == (
+        "invalid_arguments"
+    )
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2900}}
+    huge = {"type": "modal", "title": FORM_VIEW["title"], "blocks": [section] * 90}
+    trigger = fake_slack.payloads.trigger(alice)
+    assert await error_of("views.open", trigger_id=trigger, view=huge) == "view_too_large"
+    fake_slack.archive(room)
+    assert await error_of("reactions.add", channel=room.id, timestamp=posted["ts"], name="x") == (
+        "is_archived"
+    )
+    with pytest.raises(SlackApiError) as error:  # a case Slack's page leaves open
+        await client.files_upload_v2(channel=room.id, content="a,b", filename="a.csv")
+    assert error.value.response["error"] == "fake_not_implemented"
+    problems = [v.problem for v in fake_slack.pop_violations()]
+    assert any("bytes (limit 250000)" in p for p in problems)
+    assert "archived channel" in problems[-1]
+    assert not [p for p in problems if "FakeSlack" in p]
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_server_errors_can_be_injected(
+    fake_slack: FakeSlack, client: AsyncWebClient, status: int
+) -> None:
+    fake_slack.fail_next("auth.test", status=status)
+    with pytest.raises(SlackApiError) as error:
+        await client.auth_test()
+    assert error.value.response.status_code == status
+    assert (await client.auth_test())["ok"]
+
+
+async def test_a_stalled_answer_times_the_client_out(fake_slack: FakeSlack) -> None:
+    """`fail_next(delay=)`: the client gives up and nothing happened. `stall_next`: the
+    client gives up although Slack posted the message (a blind retry posts it twice)."""
+    impatient = AsyncWebClient(token=fake_slack.bot_token, base_url=fake_slack.api_url, timeout=1)
+    dm = fake_slack.dm_with(fake_slack.add_user("alice"))
+    fake_slack.fail_next("chat.postMessage", status=503, delay=2.0)
+    with pytest.raises(asyncio.TimeoutError):
+        await impatient.chat_postMessage(channel=dm, text="lost")
+    assert fake_slack.messages(dm) == []
+    fake_slack.stall_next("chat.postMessage", 2.0)
+    with pytest.raises(asyncio.TimeoutError):
+        await impatient.chat_postMessage(channel=dm, text="posted all the same")
+    assert [m.text for m in fake_slack.messages(dm)] == ["posted all the same"]
 
 
 # ----------------------------------------------------------------------------- a bolt app
@@ -546,9 +979,7 @@ async def test_socket_mode_slash_command_and_button_click(
     command = await fake_slack.slash_command(alice, "/hdops", "next")
     assert command.acked and command.ack_seconds is not None and command.ack_seconds < 1
     assert seen[0]["user_id"] == alice.id and seen[0]["text"] == "next"
-    task = await fake_slack.wait_for(
-        lambda: fake_slack.messages(dm) and fake_slack.messages(dm)[-1]
-    )
+    task = await fake_slack.wait_for(lambda: newest(fake_slack.messages(dm)))
     assert task.text == "Task 1" and task.is_bot
 
     click = await fake_slack.click_button(alice, task, "B is better")
@@ -591,7 +1022,7 @@ async def test_socket_mode_modal_errors_then_success(
             alice, view.id, {"question": {"text": "?"}, "topic": {"pick": "x"}}
         )
 
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "question": {"text": "What counts as a refusal?"},
         "topic": {"pick": "guidelines"},
         "tags": {"tags": ["urgent", "blocking"]},
@@ -621,9 +1052,7 @@ async def test_socket_mode_thread_reply_event_and_redelivery(
     assert top.message.text == "hello &lt;bot&gt; &amp; you"  # Slack escapes &, <, >
     reply = await fake_slack.post_user_message(alice, None, "a question", thread_ts=top.message.ts)
     assert reply.payload["event"]["thread_ts"] == top.message.ts
-    answer = await fake_slack.wait_for(
-        lambda: len(fake_slack.messages(dm)) == 3 and fake_slack.messages(dm)[-1]
-    )
+    answer = await fake_slack.wait_for(lambda: newest(fake_slack.messages(dm), 3))
     assert answer.thread_ts == top.message.ts and answer.text == "noted: a question"
 
     again = await fake_slack.redeliver(reply)
@@ -655,9 +1084,7 @@ async def test_socket_mode_ephemeral_buttons_and_response_url(
     assert fake_slack.ephemerals(alice, room)[0].text == "Usage: /hdops next | ask | private"
 
     await fake_slack.slash_command(alice, "/hdops", "private", channel=room)
-    prompt = await fake_slack.wait_for(
-        lambda: len(fake_slack.ephemerals(alice)) == 2 and fake_slack.ephemerals(alice)[-1]
-    )
+    prompt = await fake_slack.wait_for(lambda: newest(fake_slack.ephemerals(alice), 2))
     assert prompt.ephemeral_to == alice.id and fake_slack.messages(room) == []
     click = await fake_slack.click_button(alice, prompt, "Yes")
     assert click.payload["container"]["is_ephemeral"] and "message" not in click.payload
@@ -665,9 +1092,7 @@ async def test_socket_mode_ephemeral_buttons_and_response_url(
     assert prompt.blocks == [] and prompt.edited
 
     await fake_slack.slash_command(alice, "/hdops", "private", channel=room)
-    second = await fake_slack.wait_for(
-        lambda: len(fake_slack.ephemerals(alice)) == 3 and fake_slack.ephemerals(alice)[-1]
-    )
+    second = await fake_slack.wait_for(lambda: newest(fake_slack.ephemerals(alice), 3))
     await fake_slack.click_button(alice, second, "Dismiss")
     await fake_slack.wait_for(lambda: second.deleted)
     assert [c.method for c in fake_slack.calls if c.method == "response_url"] == [
@@ -740,9 +1165,7 @@ async def test_http_mode_signed_requests_are_accepted(
     dm = fake_slack.dm_with(alice)
     command = await fake_slack.slash_command(alice, "/hdops", "next")
     assert command.status == 200 and command.acked
-    task = await fake_slack.wait_for(
-        lambda: fake_slack.messages(dm) and fake_slack.messages(dm)[-1]
-    )
+    task = await fake_slack.wait_for(lambda: newest(fake_slack.messages(dm)))
     click = await fake_slack.click_button(alice, task, "A is better")
     assert click.status == 200
     await fake_slack.wait_for(lambda: task.edited)

@@ -9,6 +9,13 @@
     await fake.click_button(alice, task, "A is better")
     assert fake.violations == []
 
+Strict by default: Slack's rate limits (`rate_limits.py`), how Slack reads a request
+(`wire.py`: verb, Content-Type, where the token may travel), the spec's parameters and
+Block Kit's limits, and Slack's own error codes (every error answered is checked against
+those Slack lists for the method). A test that needs the fake kinder than Slack says so
+by name, with its reason: `FakeSlack(lenient={"rate_limits": "why"})`, or, with the
+fixture, `@pytest.mark.slack_lenient(rate_limits="why")`.
+
 Routes: `/api/<method>` (Web API), `/socket` (Socket Mode websocket), `/upload/<file>`
 (the upload_url of files.getUploadURLExternal), `/response/<id>` (response_url).
 """
@@ -33,8 +40,10 @@ from .payloads import Payloads, rich_text, shared_file
 from .rate_limits import RateLimiter
 from .signing import SignatureMode, signed_headers
 from .socket_mode import SocketModeServer
+from .specs import MethodSpec, allowed_errors
 from .validation import check_view, input_block_ids
-from .web_api import WebApi, parse_json_body
+from .web_api import Revocation, WebApi
+from .wire import parse_json_body, read_request
 from .workspace import (
     FakeChannel,
     FakeClock,
@@ -64,6 +73,26 @@ MESSAGE_EVENT_FOR = {
     "mpim": "message.mpim",
 }
 
+# Where a test may ask the fake to be kinder than Slack: by one of these names, with a
+# reason (`FakeSlack(lenient={name: reason})`), so a reader sees what and why.
+LENIENCIES: dict[str, str] = {
+    "rate_limits": (
+        "calls over Slack's rate limits are answered instead of refused 429;"
+        " each is recorded in `FakeSlack.forgiven`"
+    ),
+}
+
+
+def check_leniency(lenient: Mapping[str, str]) -> dict[str, str]:
+    """`lenient` validated: known names only, each with a non-empty reason."""
+    unknown = sorted(set(lenient) - set(LENIENCIES))
+    if unknown:
+        raise ValueError(f"unknown leniency {unknown}; the fake knows {sorted(LENIENCIES)}")
+    for name, reason in lenient.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"leniency {name!r} needs its reason, e.g. {{{name!r}: 'why'}}")
+    return dict(lenient)
+
 
 class Violation(NamedTuple):
     """Something the app did that real Slack would reject (or silently lose)."""
@@ -80,7 +109,7 @@ class Call:
     params: dict[str, Any]
     time: float
     http_method: str = "POST"
-    body: str = "none"  # "json" | "form" | "query" | "none"
+    body: str = "none"  # "json" | "form" | "multipart" | "query" | "none" | a refused type
     status: int = 200
     response: dict[str, Any] | None = None
 
@@ -95,12 +124,16 @@ class Call:
 
 @dataclass
 class Fault:
+    """An injected failure: `error` answered after `delay` seconds, or (`stall`) the call
+    taking effect and its answer held back `delay` seconds."""
+
     method: str
     error: str
     status: int
     retry_after: int | None
     delay: float
     times: int
+    stall: bool = False
 
 
 @dataclass
@@ -143,8 +176,10 @@ class FakeSlack:
         ack_timeout: float = ACK_LIMIT,
         echo_bot_messages: bool = False,
         bot_events: Iterable[str] = DEFAULT_BOT_EVENTS,
-        rate_limits: bool = False,
+        lenient: Mapping[str, str] | None = None,
     ) -> None:
+        """`lenient`: where this fake may be kinder than Slack, by name (see
+        `LENIENCIES`), each with the reason the test needs it."""
         self.bot_token = bot_token
         self.app_token = app_token
         self.signing_secret = signing_secret
@@ -154,7 +189,9 @@ class FakeSlack:
         self.ack_timeout = ack_timeout
         self.echo_bot_messages = echo_bot_messages
         self.bot_events = set(bot_events)
-        self.rate_limiter = RateLimiter() if rate_limits else None
+        self.lenient = check_leniency(lenient or {})
+        self.rate_limiter = RateLimiter()
+        self.forgiven: list[Violation] = []  # what a leniency let through
         self.ws = Workspace()
         self.clock = FakeClock()
         self.calls: list[Call] = []
@@ -317,8 +354,10 @@ class FakeSlack:
         times: int = 1,
         delay: float = 0.0,
     ) -> None:
-        """The next `times` calls of `method` fail: 429 + Retry-After (default), a 5xx, or
-        any `{"ok": false, "error": error}` with status 200. `delay` stalls the answer."""
+        """The next `times` calls of `method` fail: 429 + Retry-After (default), a 5xx
+        (`status=503`: `internal_error`), or any `{"ok": false, "error": error}` with
+        status 200. `delay` stalls the answer first: longer than the client's timeout, the
+        client times out and the call did nothing (see `stall_next` for the other case)."""
         if error is None:
             error = (
                 "ratelimited"
@@ -328,6 +367,19 @@ class FakeSlack:
                 else "fatal_error"
             )
         self.faults.append(Fault(method, error, status, retry_after, delay, times))
+
+    def stall_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect, but their answer is held back
+        `seconds`: past the client's timeout, the client sees a timeout although Slack did
+        the work (a message posted), which is what makes a blind retry post it twice."""
+        self.faults.append(Fault(method, "", 200, None, seconds, times, stall=True))
+
+    def revoke_tokens(self, error: Revocation = "token_revoked") -> None:
+        """From now on every call with the app's tokens answers `error`, as Slack does once
+        the app is uninstalled (`token_revoked`) or its workspace or installing user is
+        gone (`account_inactive`). Open Socket Mode connections are not closed."""
+        for token in (self.bot_token, self.app_token):
+            self.web_api.revoked[token] = error
 
     def _take_fault(self, method: str) -> Fault | None:
         for fault in self.faults:
@@ -343,40 +395,23 @@ class FakeSlack:
     def _violate(self, method: str, problem: str) -> None:
         self.violations.append(Violation(method, problem))
 
-    async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], str, str | None]:
-        params: dict[str, Any] = dict(request.query)
-        body = "query" if params else "none"
-        if not request.body_exists:
-            return params, body, None
-        raw = await request.read()
-        if request.content_type == "application/json":
-            data, error = parse_json_body(raw)
-            if data is not None:
-                params.update(data)
-            return params, "json", error
-        if request.content_type == "application/x-www-form-urlencoded":
-            params.update(urllib.parse.parse_qsl(raw.decode(), keep_blank_values=True))
-            return params, "form", None
-        if raw:
-            return params, request.content_type, "invalid_form_data"
-        return params, body, None
-
     async def _handle_api(self, request: web.Request) -> web.Response:
+        """One Web API call, checked in Slack's order: the method, how the request was
+        sent, the token, the rate limit, then the arguments and the handler."""
         method = request.match_info["method"]
-        params, body, body_error = await self._read_params(request)
-        token: str | None = None
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            token = auth[len("Bearer ") :]
-        if "token" in params:
-            if body == "json":
-                self._violate(method, "token in a JSON body (Slack wants Authorization: Bearer)")
-            token = token or str(params["token"])
-            params.pop("token")
-        call = Call(method, params, self.clock.now(), request.method, body)
+        spec: MethodSpec | None = None
+        unknown: SlackError | None = None
+        try:
+            spec = self.web_api.method_spec(method)
+        except SlackError as exc:
+            unknown = exc
+        wire = await read_request(request, method, spec)
+        call = Call(method, wire.params, self.clock.now(), wire.verb, wire.body)
         self.calls.append(call)
+        for problem in wire.problems:
+            self._violate(method, problem)
         fault = self._take_fault(method)
-        if fault is not None:
+        if fault is not None and not fault.stall:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             headers = (
@@ -384,30 +419,64 @@ class FakeSlack:
             )
             call.status, call.response = fault.status, {"ok": False, "error": fault.error}
             return web.json_response(call.response, status=fault.status, headers=headers)
-        if self.rate_limiter is not None:
-            channel = params.get("channel")
-            wait = self.rate_limiter.retry_after(
-                method, channel if isinstance(channel, str) else None, self.clock.now()
-            )
+        try:
+            if unknown is not None:
+                raise unknown
+            assert spec is not None
+            if wire.error:
+                raise SlackError(wire.error)  # its problem is recorded above
+            self.web_api.authenticate(method, wire.token)
+            wait = self._over_rate_limit(method, wire.params)
             if wait:
                 call.status, call.response = 429, {"ok": False, "error": "ratelimited"}
                 return web.json_response(
                     call.response, status=429, headers={"Retry-After": str(wait)}
                 )
-        try:
-            if body_error:
-                raise SlackError(body_error, f"request body is {body_error}")
-            result = self.web_api.dispatch(method, params, token)
+            result = self.web_api.run(spec, wire.params)
         except SlackError as exc:
             for problem in exc.violations:
                 self._violate(method, problem)
             result = {"ok": False, "error": exc.error, **exc.extra}
+            self._check_error_is_slacks(spec, exc.error)
         finally:
             for problem in self.web_api.soft_violations:
                 self._violate(method, problem)
             self.web_api.soft_violations.clear()
         call.response = result
+        if fault is not None:  # a stall: done, but the answer comes late (or never)
+            await asyncio.sleep(fault.delay)
         return web.json_response(result)
+
+    def _over_rate_limit(self, method: str, params: Mapping[str, Any]) -> int:
+        """Retry-After for a call over Slack's limits (0: within them, or forgiven)."""
+        channel = params.get("channel")
+        if isinstance(channel, str) and channel.startswith(("U", "W")):
+            user = self.ws.users.get(channel)  # a DM by user id counts against the DM
+            channel = self.ws.dm_with(user).id if user and self.ws.has_dm(user) else channel
+        wait = self.rate_limiter.retry_after(
+            method, channel if isinstance(channel, str) else None, self.clock.now()
+        )
+        if wait and "rate_limits" in self.lenient:
+            self.forgiven.append(
+                Violation(
+                    method,
+                    f"over Slack's rate limit (would be 429, Retry-After {wait});"
+                    f" let through: {self.lenient['rate_limits']}",
+                )
+            )
+            return 0
+        return wait
+
+    def _check_error_is_slacks(self, spec: MethodSpec | None, error: str) -> None:
+        """The fake answers only error codes Slack lists for the method: one it does not
+        is the fake's own bug, recorded so that the test fails and the fake is fixed."""
+        if spec is None or error == "fake_not_implemented" or error in allowed_errors(spec):
+            return
+        self._violate(
+            "FakeSlack",
+            f"answered {spec.name} with {error!r}, which Slack does not list for it"
+            " (specs.NEWER_ERRORS): the fake is wrong",
+        )
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         file = self.ws.files.get(request.match_info["file_id"])
@@ -858,7 +927,10 @@ class FakeSlack:
     # ------------------------------------------------------------------ waiting
 
     async def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01
+        self,
+        predicate: Callable[[], T | Literal[False] | None],
+        timeout: float = 5.0,
+        interval: float = 0.01,
     ) -> T:
         """Poll `predicate` until it returns something truthy; return that."""
         deadline = time.monotonic() + timeout

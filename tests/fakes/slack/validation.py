@@ -40,6 +40,7 @@ VIEW_TITLE_MAX = 24
 VIEW_BUTTON_TEXT_MAX = 24
 PRIVATE_METADATA_MAX = 3000
 VIEW_BYTES_MAX = 250_000
+VIEW_TOO_LARGE = f"bytes (limit {VIEW_BYTES_MAX})"  # check_view's words for view_too_large
 
 OPTION_KEYS = frozenset({"text", "value", "description", "url"})
 SELECTS_WITH_OPTIONS = frozenset(
@@ -51,12 +52,18 @@ _TRUE_FALSE = frozenset({"true", "false", "1", "0"})
 # ----------------------------------------------------------------------------- parameters
 
 
+def unknown_params(method: MethodSpec, params: Mapping[str, Any]) -> list[str]:
+    """Parameters the method does not declare (Slack ignores them: a typo goes unnoticed)."""
+    return [
+        f"parameter {name!r} is not declared for {method.name}"
+        for name in sorted(params)
+        if name not in method.params and name not in ALWAYS_ALLOWED
+    ]
+
+
 def check_params(method: MethodSpec, params: Mapping[str, Any]) -> list[str]:
-    """Undeclared, missing-required and badly typed parameters."""
+    """Missing-required and badly typed parameters (Slack refuses the call)."""
     problems: list[str] = []
-    for name in sorted(params):
-        if name not in method.params and name not in ALWAYS_ALLOWED:
-            problems.append(f"parameter {name!r} is not declared for {method.name}")
     for name in sorted(method.required):
         if name not in params or params[name] in (None, ""):
             problems.append(f"required parameter {name!r} is missing")
@@ -301,7 +308,7 @@ def check_view(view: Any, *, types: frozenset[str]) -> list[str]:
         problems.append(f"view.callback_id is {len(callback_id)} characters (limit {ID_MAX})")
     size = len(json.dumps(view).encode())
     if size > VIEW_BYTES_MAX:
-        problems.append(f"view is {size} bytes (limit {VIEW_BYTES_MAX})")
+        problems.append(f"view is {size} {VIEW_TOO_LARGE}")
     return problems
 
 

@@ -1,28 +1,33 @@
 """The Web API methods a bot like hdops calls, answered from the fake workspace.
 
-`WebApi.dispatch(method, params, token)` checks the method against the spec, the token,
-every parameter, blocks and views, then runs the handler. Problems that are the app's
-fault raise `SlackError` with violations; ordinary Slack errors (channel_not_found,
-is_archived, user_disabled, …) raise it without, exactly as Slack answers them.
+`WebApi.dispatch(method, params, token)` is `method_spec` (does Slack have the method?),
+`authenticate` (the token) and `run` (every parameter, blocks and views, then the
+handler); the server calls the three itself to rate-limit between them. Problems that are
+the app's fault raise `SlackError` with violations; ordinary Slack errors
+(channel_not_found, is_archived, user_disabled, …) raise it without, exactly as Slack
+answers them. Mistakes Slack answers `ok: true` anyway (an argument it ignores, a reply
+to no message) are `soft_violations`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
-from .specs import MethodSpec, web_api_methods
+from .specs import RETIRED_PREFIXES, MethodSpec, web_api_methods
 from .validation import (
     MESSAGE_BLOCKS_MAX,
+    MESSAGE_TEXT_MAX,
+    VIEW_TOO_LARGE,
     check_blocks,
     check_params,
     check_text,
     check_view,
     json_param,
+    unknown_params,
 )
 from .workspace import (
     FakeChannel,
@@ -37,12 +42,15 @@ from .workspace import (
 
 TRIGGER_TTL = 3.0
 VIEW_STACK_MAX = 3
+# chat.update's `msg_too_long`: "The `text` field cannot exceed 4,000 characters."
+UPDATE_TEXT_MAX = 4000
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 REACTION_NAME = re.compile(r"^[a-z0-9_+'\-]+$")
 TS = re.compile(r"^\d{9,10}\.\d{6}$")
 
 Params = dict[str, Any]
 Handler = Callable[[Params], dict[str, Any]]
+Revocation = Literal["token_revoked", "account_inactive"]
 
 
 def _truthy(value: Any) -> bool:
@@ -76,6 +84,7 @@ class WebApi:
         self.socket_url = socket_url
         self.on_message = on_message  # (message, "new" | "changed" | "deleted")
         self.soft_violations: list[str] = []  # app bugs Slack answers with ok: true
+        self.revoked: dict[str, Revocation] = {}  # token -> the error Slack answers it with
         self.handlers: dict[str, Handler] = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_postMessage,
@@ -102,17 +111,46 @@ class WebApi:
     # ------------------------------------------------------------------ dispatch
 
     def dispatch(self, method: str, params: Params, token: str | None) -> dict[str, Any]:
-        spec: MethodSpec | None = web_api_methods().get(method)
+        spec = self.method_spec(method)
+        self.authenticate(method, token)
+        return self.run(spec, params)
+
+    def method_spec(self, method: str) -> MethodSpec:
+        """The method as Slack knows it: `unknown_method` (with `req_method`, as Slack
+        answers it, HTTP 200) or `method_deprecated` for a retired family."""
+        if method.startswith(RETIRED_PREFIXES):
+            raise SlackError(
+                "method_deprecated", f"{method} was retired on 2021-02-24 (use conversations.*)"
+            )
+        spec = web_api_methods().get(method)
         if spec is None:
-            raise SlackError("unknown_method", f"{method} is not a Slack Web API method")
+            raise SlackError(
+                "unknown_method", f"{method} is not a Slack Web API method", req_method=method
+            )
+        return spec
+
+    def authenticate(self, method: str, token: str | None) -> None:
+        if not token and method in APP_TOKEN_METHODS:
+            # its page: "missing_args — An app-level token wasn't provided."
+            raise SlackError("missing_args", f"{method}: no app-level token in the header")
         if not token:
-            raise SlackError("not_authed", "no token (Authorization: Bearer …) sent")
-        wants_app_token = method in APP_TOKEN_METHODS
+            raise SlackError("not_authed", "no token Slack reads (Authorization: Bearer …) sent")
         if token not in (self.bot_token, self.app_token):
             raise SlackError("invalid_auth", f"unknown token {token[:10]}…")
+        if token in self.revoked:
+            raise SlackError(self.revoked[token])  # uninstalled: Slack's answer, no bug
+        wants_app_token = method in APP_TOKEN_METHODS
         if (token == self.app_token) != wants_app_token:
             kind = "an app-level (xapp-)" if wants_app_token else "a bot (xoxb-)"
             raise SlackError("not_allowed_token_type", f"{method} needs {kind} token")
+
+    def run(self, spec: MethodSpec, params: Params) -> dict[str, Any]:
+        """Check the arguments, then answer from the workspace.
+
+        An argument Slack does not know is ignored by Slack (the call succeeds): it is
+        dropped and recorded as the app's bug. A missing or mistyped one is refused."""
+        for problem in unknown_params(spec, params):
+            self.soft_violations.append(f"{problem} (Slack ignores it)")
         problems = check_params(spec, params)
         if problems:
             raise SlackError(
@@ -120,28 +158,40 @@ class WebApi:
                 *problems,
                 response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
             )
-        handler = self.handlers.get(method)
+        handler = self.handlers.get(spec.name)
         if handler is None:
             raise SlackError(
                 "fake_not_implemented",
-                f"{method} exists in Slack but FakeSlack does not implement it yet",
+                f"{spec.name} exists in Slack but FakeSlack does not implement it yet",
             )
         return {"ok": True, **handler(params)}
 
     # ------------------------------------------------------------------ helpers
 
-    def _content(self, params: Params, *, require: bool = True) -> dict[str, Any]:
-        """Validated text / blocks / attachments / metadata of a message-writing call."""
-        problems = check_text(params.get("text"))
-        if problems:
-            error = "msg_too_long" if isinstance(params.get("text"), str) else "invalid_arguments"
+    def _content(
+        self, params: Params, *, require: bool = True, truncate: bool = False
+    ) -> dict[str, Any]:
+        """Validated text / blocks / attachments / metadata of a message-writing call.
+
+        `truncate`: chat.postMessage posts text past 40,000 characters cut short and
+        answers ok (changelog 2018-04 "Truncating really long messages"); the lost text is
+        the app's bug. Elsewhere such text is `msg_too_long`."""
+        text = params.get("text")
+        problems = check_text(text)
+        if problems and truncate and isinstance(text, str):
+            self.soft_violations.extend(f"{p}: Slack truncates it" for p in problems)
+            params = {**params, "text": text[:MESSAGE_TEXT_MAX]}
+        elif problems:
+            error = "msg_too_long" if isinstance(text, str) else "invalid_arguments"
             raise SlackError(error, *problems)
         content: dict[str, Any] = {}
         if "text" in params:
             content["text"] = _str(params, "text")
         if "blocks" in params:
             blocks, errors = json_param("blocks", params["blocks"])
-            errors = errors or check_blocks(blocks, limit=MESSAGE_BLOCKS_MAX)
+            if errors:
+                raise SlackError("invalid_blocks_format", *errors)
+            errors = check_blocks(blocks, limit=MESSAGE_BLOCKS_MAX)
             if errors:
                 raise SlackError(
                     "invalid_blocks",
@@ -175,18 +225,23 @@ class WebApi:
             raise SlackError("channel_not_found")
         return channel
 
-    def _post_target(self, ref: str) -> FakeChannel:
-        """The channel chat.postMessage writes to: an id, or a user id (the app's DM)."""
+    def _post_target(self, ref: str, archived: str = "is_archived") -> FakeChannel:
+        """The channel chat.postMessage writes to: an id, or a user id (the app's DM).
+
+        A person who left can still be written to: Slack answers ok (slackapi/
+        python-slack-sdk#1156, "their channel histories still exist"); nobody reads it.
+        Another bot has no DM with this one: channel_not_found. An archived channel is
+        refused with `archived`, the method's own code for it."""
         if ref.startswith(("U", "W")):
             user = self.ws.users.get(ref)
-            if user is None or (user.deleted and not self.ws.has_dm(user)):
+            if user is None or user.is_bot:
                 raise SlackError("channel_not_found")
-            if user.is_bot:
-                raise SlackError("cannot_dm_bot")
             return self.ws.dm_with(user)
         channel = self._conversation(ref)
+        if channel.is_archived and archived == "fake_not_implemented":
+            raise SlackError(archived, "Slack's page documents no answer for an archived channel")
         if channel.is_archived:
-            raise SlackError("is_archived")
+            raise SlackError(archived)
         if channel.kind == "channel" and not channel.bot_member:
             raise SlackError("not_in_channel")
         return channel
@@ -245,7 +300,7 @@ class WebApi:
 
     def chat_postMessage(self, params: Params) -> dict[str, Any]:
         channel = self._post_target(_str(params, "channel"))
-        content = self._content(params)
+        content = self._content(params, truncate=True)
         message = self._bot_message(channel, content)
         if params.get("thread_ts"):
             message.thread_ts, message.parent_user_id = self._thread_parent(
@@ -264,7 +319,15 @@ class WebApi:
         if message.bot_id != self.ws.bot.bot_id:
             raise SlackError("cant_update_message")
         if channel.is_archived:
-            raise SlackError("is_archived")
+            # Not is_archived: chat.update's errors list `is_inactive` ("The message cannot
+            # be edited within a frozen, archived or deleted channel").
+            raise SlackError("is_inactive")
+        text = params.get("text")
+        if isinstance(text, str) and len(text) > UPDATE_TEXT_MAX:
+            raise SlackError(
+                "msg_too_long",
+                f"chat.update text is {len(text)} characters (limit {UPDATE_TEXT_MAX})",
+            )
         content = self._content(params)
         message.edits.append(
             {
@@ -291,6 +354,8 @@ class WebApi:
         channel = self._conversation(_str(params, "channel"))
         if channel.is_archived:
             raise SlackError("is_archived")
+        if channel.kind == "channel" and not channel.bot_member:
+            raise SlackError("not_in_channel")
         user = self.ws.users.get(_str(params, "user"))
         if user is None or user.deleted or not channel.has_member(user.id):
             raise SlackError("user_not_in_channel")
@@ -352,8 +417,16 @@ class WebApi:
         channel = self._conversation(_str(params, "channel"))
         return {"channel": channel.to_api(self.ws)}
 
+    def _readable(self, ref: str) -> FakeChannel:
+        """A conversation the app may read: a public channel it is not in is
+        `not_in_channel` (conversations.history's and .replies' reference pages)."""
+        channel = self._conversation(ref)
+        if channel.kind == "channel" and not channel.bot_member:
+            raise SlackError("not_in_channel")
+        return channel
+
     def conversations_replies(self, params: Params) -> dict[str, Any]:
-        channel = self._conversation(_str(params, "channel"))
+        channel = self._readable(_str(params, "channel"))
         parent = self.ws.find_message(channel.id, _str(params, "ts"))
         if parent is None:
             raise SlackError("thread_not_found")
@@ -363,7 +436,7 @@ class WebApi:
         return self._page(thread, params)
 
     def conversations_history(self, params: Params) -> dict[str, Any]:
-        channel = self._conversation(_str(params, "channel"))
+        channel = self._readable(_str(params, "channel"))
         oldest, latest = float(params.get("oldest") or 0), float(params.get("latest") or 9e9)
         inclusive = _truthy(params.get("inclusive"))
         top = [
@@ -406,6 +479,10 @@ class WebApi:
 
     def reactions_add(self, params: Params) -> dict[str, Any]:
         channel = self._conversation(_str(params, "channel"))
+        if channel.is_archived:
+            raise SlackError("is_archived")
+        if not TS.match(_str(params, "timestamp")):
+            raise SlackError("bad_timestamp", f"timestamp {params.get('timestamp')!r}")
         message = self.ws.find_message(channel.id, _str(params, "timestamp"))
         if message is None:
             raise SlackError("message_not_found")
@@ -423,6 +500,8 @@ class WebApi:
     def _view_payload(self, params: Params, types: frozenset[str]) -> dict[str, Any]:
         view, errors = json_param("view", params.get("view"))
         errors = errors or check_view(view, types=types)
+        if any(VIEW_TOO_LARGE in e for e in errors):
+            raise SlackError("view_too_large", *errors)
         if errors:
             raise SlackError(
                 "invalid_arguments",
@@ -514,8 +593,8 @@ class WebApi:
 
     def views_publish(self, params: Params) -> dict[str, Any]:
         user = self.ws.users.get(_str(params, "user_id"))
-        if user is None:
-            raise SlackError("user_not_found")
+        if user is None:  # views.publish lists no user_not_found: the generic code
+            raise SlackError("invalid_arguments", f"user_id {params.get('user_id')!r}")
         payload = self._view_payload(params, frozenset({"home"}))
         current = self.ws.views.get(self.ws.home_views.get(user.id, ""))
         if current is not None:
@@ -563,7 +642,8 @@ class WebApi:
         if params.get("channel_id"):
             targets.insert(0, _str(params, "channel_id"))
         for target in targets:
-            channel = self._post_target(target)
+            # its page lists no code for an archived channel: refused by name, not guessed
+            channel = self._post_target(target, archived="fake_not_implemented")
             content = self._content(
                 {
                     "text": params.get("initial_comment", ""),
@@ -582,14 +662,3 @@ class WebApi:
             self.ws.add_message(message)
             self._notify(message, "new")
         return {"files": [{"id": f.id, "title": f.title} for f in files]}
-
-
-def parse_json_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """A JSON request body as Slack reads it: (params, error)."""
-    try:
-        data = json.loads(raw or b"{}")
-    except ValueError:
-        return None, "invalid_json"
-    if not isinstance(data, dict):
-        return None, "json_not_object"
-    return data, None
