@@ -60,7 +60,9 @@ class Pacer:
     def wait(self, limits: Sequence[Limit]) -> float:
         """Seconds until a call under all `limits` may go (0: now). Reserves nothing."""
         now = self.clock()
-        return max((self._start(key, rate, now) for key, rate in limits), default=now) - now
+        return _seconds(
+            max((self._start(key, rate, now) for key, rate in limits), default=now) - now
+        )
 
     def reserve(self, limits: Sequence[Limit]) -> float:
         """Book a call under all `limits`; returns how long the caller must wait first.
@@ -71,7 +73,7 @@ class Pacer:
         start = max((self._start(key, rate, now) for key, rate in limits), default=now)
         for key, rate in limits:
             self._tat[key] = max(self._tat.get(key, start), start) + rate.interval
-        return start - now
+        return _seconds(start - now)
 
     def hold(self, keys: Sequence[str], seconds: float) -> None:
         """The platform said "retry after `seconds`" for a call under these keys."""
@@ -91,3 +93,8 @@ class Pacer:
             else:
                 earliest = max(earliest, held)
         return earliest
+
+
+def _seconds(wait: float) -> float:
+    """A wait of a few floating-point ulps is no wait."""
+    return wait if wait > 1e-9 else 0.0
