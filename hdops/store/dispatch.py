@@ -11,6 +11,12 @@ re-evaluates after waiting on a row lock, so two dispatchers can never over-fill
 an item; `(item_id, person_id)` is unique, so nobody gets the same item twice;
 and the contractor's profile row is locked first (`FOR UPDATE` on PostgreSQL,
 `BEGIN IMMEDIATE` on SQLite), so one contractor never holds two open tasks.
+
+Liveness: on PostgreSQL many dispatchers run at once and all see the same first
+open items. Each takes its candidate with `FOR UPDATE SKIP LOCKED`, so they
+spread over different items instead of queueing on one and then finding all
+their few candidates filled (which left contractors without a task while work
+remained). Gold items are only read (they have no slots), so they are not locked.
 """
 
 from __future__ import annotations
@@ -45,6 +51,20 @@ NEXT_REGULAR = Prepared(
     )
     .order_by(Item.open_slots, Item.id)
     .limit(bindparam("limit"))
+)
+
+# PostgreSQL: one candidate, locked, skipping items other dispatchers hold right now.
+NEXT_REGULAR_SKIP_LOCKED = Prepared(
+    select(Item.id)
+    .where(
+        Item.project_id == bindparam("project_id"),
+        Item.is_gold.is_(False),
+        Item.open_slots > 0,
+        ~_assigned_to_me,
+    )
+    .order_by(Item.open_slots, Item.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
 )
 
 NEXT_GOLD = Prepared(
@@ -248,9 +268,15 @@ def open_task_id(db: Session | Tx, person_id: int) -> int | None:
 def candidate_items(
     db: Session | Tx, project_id: int, person_id: int, gold: bool, limit: int = 3
 ) -> list[int]:
-    stmt = NEXT_GOLD if gold else NEXT_REGULAR
+    tx = as_tx(db)
+    if gold:
+        stmt = NEXT_GOLD
+    elif tx.is_postgresql:
+        stmt, limit = NEXT_REGULAR_SKIP_LOCKED, 1
+    else:
+        stmt = NEXT_REGULAR
     params = {"project_id": project_id, "person_id": person_id, "limit": limit}
-    return as_tx(db).scalars(stmt, params)
+    return tx.scalars(stmt, params)
 
 
 def claim_slot(db: Session | Tx, item_id: int) -> bool:

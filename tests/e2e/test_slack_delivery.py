@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from hdops.store.db import Store
 from hdops.store.orm import Clarification, OutboxMessage
+from tests.conftest import ON_POSTGRES
 from tests.e2e.slack_system import slack_world
 from tests.fakes.slack.server import FakeSlack
 
@@ -29,7 +30,7 @@ async def test_fifty_questions_at_once_are_all_posted_in_order(store: Store) -> 
         async with slack_world(store, fake, crowd=50, items=60, overlap=1) as w:
             await asyncio.gather(*(fake.slash_command(c, "/hdops", "next") for c in w.crowd))
             await w.settle()
-            assert all(w.tasks(c) for c in w.crowd)
+            assert all(w.tasks(c) for c in w.crowd)  # nobody left without work
             asked = await asyncio.gather(
                 *(fake.slash_command(c, "/hdops", f"ask question from {c.name}") for c in w.crowd)
             )
@@ -44,7 +45,13 @@ async def test_fifty_questions_at_once_are_all_posted_in_order(store: Store) -> 
             with store.read() as s:
                 asked_order = list(s.scalars(select(Clarification.id).order_by(Clarification.id)))
                 statuses = set(s.scalars(select(OutboxMessage.status)))
-            assert posted() == asked_order and len(asked_order) == 50
+            assert len(asked_order) == 50 and sorted(posted()) == asked_order
+            if not ON_POSTGRES:
+                # SQLite commits one writer at a time, so the order the questions were
+                # stored in is the order they were asked, and the channel shows that
+                # order. (On PostgreSQL questions asked at the same moment commit in
+                # any order; each lane still sends in the order rows became visible.)
+                assert posted() == asked_order
             assert statuses == {"sent"}
             assert not [m for m in fake.messages(w.ops) if "not delivered" in str(m.blocks)]
             throttled = [c for c in fake.calls if c.status == 429]

@@ -100,3 +100,37 @@ def test_concurrent_dispatch_never_overfills(store: Store, db_url: str) -> None:
             .group_by(Assignment.person_id)
         ).all()
         assert all(n <= 1 for _, n in open_per_person)
+
+
+def test_everyone_asking_at_once_gets_a_task_while_work_remains(store: Store) -> None:
+    """30 contractors ask at the same moment for 30 single-answer items: every one
+    gets a task (dispatchers racing for the same first items must move on to others,
+    not give up)."""
+    names = [f"n{i:02d}" for i in range(30)]
+    with store.unit_of_work() as s:
+        project = make_project(s, overlap=1)
+        add_items(s, project, 30)
+        for name in names:
+            contractor(s, name)
+    from hdops.services import dispatch
+
+    barrier = threading.Barrier(len(names))
+    got: dict[str, bool] = {}
+    errors: list[BaseException] = []
+
+    def ask(name: str) -> None:
+        try:
+            barrier.wait(30)
+            with store.unit_of_work() as s:
+                person = s.scalars(select(Person).where(Person.name == name)).one()
+                got[name] = dispatch.assign_next_task(s, person, T0) is not None
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(n for n, ok in got.items() if not ok) == []
