@@ -160,6 +160,11 @@ class SlackAdapter:
             async with self._answering("action", body):
                 metrics.inc("hdops_events_total", platform="slack", kind="action")
                 click = inbound.click(body)
+                if click.response_url and click.channel and click.message_ts:
+                    # Before the core runs: its edit of this message may go out at once.
+                    self.port.response_urls.remember(
+                        click.channel, click.message_ts, click.response_url
+                    )
                 # The same payload redelivered has the same action_ts; a second click has another.
                 event_id = f"slack:act:{click.user}:{click.action_ts}:{click.action_id}"
                 reply = await asyncio.to_thread(
@@ -359,6 +364,7 @@ class SlackAdapter:
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
+            await self.port.aclose()
 
     async def run_socket_mode(self, app_token: str) -> None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -370,6 +376,7 @@ class SlackAdapter:
             await asyncio.Event().wait()
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]
+            await self.port.aclose()
 
 
 def _form_errors(view: Any, errors: dict[str, str]) -> dict[str, Any]:

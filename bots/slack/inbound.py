@@ -100,6 +100,8 @@ class Click:
     action_ts: str
     channel: str | None
     trigger_id: str | None
+    message_ts: str | None = None  # the message clicked on (not in a modal or App Home)
+    response_url: str | None = None
 
 
 def click(body: Mapping[str, Any]) -> Click:
@@ -124,6 +126,8 @@ def click(body: Mapping[str, Any]) -> Click:
         _maybe(action, "action_ts") or "",
         _maybe(body, "channel.id") or _maybe(body, "container.channel_id"),
         _maybe(body, "trigger_id"),
+        _maybe(body, "container.message_ts") or _maybe(body, "message.ts"),
+        _maybe(body, "response_url"),
     )
 
 

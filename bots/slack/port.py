@@ -2,9 +2,14 @@
 
 DM channels are cached on the person's identity (the delivery loop stores the
 channel a DM went to), so `conversations.open` runs once per person, not per
-message. Slack errors are mapped to `DeliveryError`: `ratelimited` carries
-Retry-After, 5xx and connection errors are retried by the outbox with backoff,
-and errors that retrying cannot fix (archived channel, user gone) are permanent.
+message. The edit of a message someone just clicked on goes through that
+interaction's `response_url` when this process has it (`ResponseUrls`), not
+through the Tier 3 `chat.update`. All calls share one HTTP session (slack_sdk
+otherwise opens a new connection for every call).
+
+Slack errors are mapped to `DeliveryError`: `ratelimited` is throttling (with
+Retry-After), 5xx and connection errors are transient, and errors that retrying
+cannot fix (archived channel, user gone, token revoked) are permanent.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack.blocks import message_payload
 from bots.slack.rates import limits_for
+from bots.slack.response_urls import ResponseUrls
 from hdops.chat import Image, Message
 from hdops.pacing import Limit
 from hdops.ports import DeliveryError, Send, SentRef
@@ -45,6 +52,11 @@ PERMANENT_ERRORS = frozenset(
         "not_authed",
         "invalid_auth",
         "missing_scope",
+        "is_inactive",  # chat.update in an archived channel
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+        "ekm_access_denied",
     }
 )
 
@@ -69,13 +81,32 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
 class SlackPort:
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, response_urls: ResponseUrls | None = None) -> None:
         self.client = client
+        self.response_urls = response_urls or ResponseUrls()
 
     def rates(self, send: Send) -> Sequence[Limit]:
+        if send.op == "edit" and self.response_urls.available(send.channel, send.target):
+            return ()  # through the interaction's response_url, outside the Web API tiers
         return limits_for(send)
 
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session every call shares (made on first use, in the running loop)."""
+        session = self.client.session
+        if session is None or session.closed:
+            session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+            )
+            self.client.session = session
+        return session
+
+    async def aclose(self) -> None:
+        session = self.client.session
+        if session is not None and not session.closed:
+            await session.close()
+
     async def _call(self, method: str, **kwargs: Any) -> Any:
+        self.session()
         try:
             return await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
@@ -129,6 +160,25 @@ class SlackPort:
                 log.warning("could not upload %s: %s", part.filename, exc)
 
     async def edit(self, ref: SentRef, message: Message) -> None:
+        url = self.response_urls.take(ref.channel, ref.message_id)
+        if url is not None and await self._replace_original(url, message):
+            return
         await self._call(
             "chat_update", channel=ref.channel, ts=ref.message_id, **message_payload(message)
         )
+
+    async def _replace_original(self, url: str, message: Message) -> bool:
+        """Replace the clicked message through its response_url; False: it did not
+        work (expired, used up, Slack refused), so the caller uses chat.update."""
+        body = {"replace_original": True, **message_payload(message)}
+        try:
+            async with self.session().post(url, json=body) as response:
+                text = await response.text()
+                if response.status == 200:
+                    return True
+                log.info(
+                    "response_url refused (%s %s); using chat.update", response.status, text[:80]
+                )
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.info("response_url failed (%s); using chat.update", exc.__class__.__name__)
+        return False

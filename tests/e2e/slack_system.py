@@ -136,3 +136,4 @@ async def slack_world(
         delivery.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await delivery
+        await adapter.port.aclose()

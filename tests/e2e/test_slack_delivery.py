@@ -16,6 +16,8 @@ from tests.conftest import ON_POSTGRES
 from tests.e2e.slack_system import slack_world
 from tests.fakes.slack.server import FakeSlack
 
+pytest_plugins = ["tests.fakes.slack.fixtures"]
+
 QUESTION = re.compile(r"Question #(\d+) ")
 
 
@@ -63,3 +65,49 @@ async def test_fifty_questions_at_once_are_all_posted_in_order(store: Store) -> 
         assert not problems, problems
     finally:
         await fake.stop()
+
+
+async def test_the_clicked_message_is_edited_through_its_response_url(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    """The "Recorded" edit uses the click's response_url, not the Tier 3 chat.update."""
+    async with slack_world(store, fake_slack) as w:
+        await fake_slack.slash_command(w.alice, "/hdops", "next")
+        await w.settle()
+        [task] = w.tasks(w.alice)
+        await fake_slack.click_button(w.alice, task, "A is better")
+        await w.settle()
+        edited = next(m for m in w.dm(w.alice) if m.ts == task.ts)
+        assert "Recorded: A is better" in str(edited.blocks)
+        assert fake_slack.calls_to("chat.update") == []
+        [used] = fake_slack.calls_to("response_url")
+        assert used.params.get("replace_original") is True
+
+
+async def test_a_refused_response_url_falls_back_to_chat_update(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    from bots.slack.response_urls import ResponseUrls
+    from hdops.chat import Message, Paragraph
+    from hdops.ports import SentRef
+
+    async with slack_world(store, fake_slack) as w:
+        await fake_slack.slash_command(w.alice, "/hdops", "next")
+        await w.settle()
+        [task] = w.tasks(w.alice)
+        # A click whose edit the bot has not sent yet: keep its URL, then let it age.
+        port = w.adapter.port
+        port.response_urls = ResponseUrls()
+        url = fake_slack.payloads.response_url(
+            {"kind": "action", "channel": task.channel, "user": w.alice.id, "message_ts": task.ts}
+        )
+        port.response_urls.remember(task.channel, task.ts, url)
+        fake_slack.clock.advance(31 * 60)  # Slack refuses a response_url after 30 minutes
+        text = "Edited after the URL expired"
+        await port.edit(
+            SentRef(task.channel, task.ts), Message(text=text, parts=[Paragraph(text=text)])
+        )
+        assert [v.method for v in fake_slack.pop_violations()] == ["response_url"]
+        assert len(fake_slack.calls_to("chat.update")) == 1
+        edited = next(m for m in w.dm(w.alice) if m.ts == task.ts)
+        assert text in str(edited.blocks)
