@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 _lock = threading.Lock()
 _counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
-_gauges: dict[str, Callable[[], float]] = {}
+_gauges: dict[str, tuple[Callable[[], float], str]] = {}
 HELP = {
     "hdops_events_total": "Platform events and interactions received, by platform and kind.",
     "hdops_event_errors_total": "Events whose handling raised, by platform and kind.",
@@ -31,8 +31,10 @@ def value(name: str, **labels: str) -> float:
         return _counters.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def gauge(name: str, fn: Callable[[], float], help_text: str) -> None:
-    _gauges[name] = fn
+def gauge(name: str, fn: Callable[[], float], help_text: str, kind: str = "gauge") -> None:
+    """A value read when /metrics is scraped; `kind="counter"` for one that only
+    grows (e.g. a component's own running count)."""
+    _gauges[name] = (fn, kind)
     HELP[name] = help_text
 
 
@@ -48,10 +50,10 @@ def render() -> str:
             lines.append(f"# TYPE {name} counter")
         label_text = ",".join(f'{k}="{v}"' for k, v in labels)
         lines.append(f"{name}{{{label_text}}} {value}" if label_text else f"{name} {value}")
-    for name, fn in sorted(_gauges.items()):
+    for name, (fn, kind) in sorted(_gauges.items()):
         try:
             value = fn()
         except Exception:
             continue
-        lines += [f"# HELP {name} {HELP[name]}", f"# TYPE {name} gauge", f"{name} {value}"]
+        lines += [f"# HELP {name} {HELP[name]}", f"# TYPE {name} {kind}", f"{name} {value}"]
     return "\n".join(lines) + "\n"

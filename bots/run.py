@@ -24,6 +24,7 @@ from typing import Any
 
 import typer
 
+from bots import metrics
 from hdops.cli.common import handle_errors, open_store, settings
 from hdops.config import Settings
 from hdops.core import Core
@@ -76,7 +77,7 @@ class Runtime:
 
         try:
             with self.store.read() as session:
-                pending = outbox.pending_count(session)
+                counts = outbox.counts(session)
         except Exception as exc:
             return {"ok": False, "error": exc.__class__.__name__}
         role = None
@@ -84,7 +85,8 @@ class Runtime:
             role = "leader" if self.scheduler.running else "standby"
         return {
             "ok": True,
-            "outbox_pending": pending,
+            "outbox_pending": counts.get("pending", 0),
+            "outbox_failed": counts.get("failed", 0),
             "platforms": sorted(self.deliverer.ports),
             "scheduler": role,
         }
@@ -92,6 +94,18 @@ class Runtime:
 
 def build_runtime(store: Store, cfg: Settings) -> Runtime:
     deliverer = Deliverer(store, {}, cfg)
+    for what, help_text in (
+        ("sent", "Outbox messages sent by this process."),
+        ("deferred", "Outbox messages put back for a later attempt (throttled, paced, down)."),
+        ("throttled", "429 answers from a platform (never counted as failures)."),
+        ("failed", "Outbox messages that failed for good (ops were told)."),
+    ):
+        metrics.gauge(
+            f"hdops_outbox_{what}_total",
+            lambda what=what: float(deliverer.stats[what]),  # type: ignore[misc]
+            help_text,
+            kind="counter",
+        )
     core = Core(store, cfg, on_commit=deliverer.kick)
     scheduler = SchedulerService(
         store, cfg, leadership=leadership_for(cfg.database_url), after_commit=deliverer.kick

@@ -342,7 +342,7 @@ class SlackAdapter:
             return await to_aiohttp_response(bolt_response)
 
         async def healthz(_: web.Request) -> web.Response:
-            status = health() if health is not None else {"ok": True}
+            status = await asyncio.to_thread(health) if health is not None else {"ok": True}
             return web.json_response(status, status=200 if status.get("ok") else 503)
 
         async def metrics_view(_: web.Request) -> web.Response:
