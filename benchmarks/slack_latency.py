@@ -91,10 +91,19 @@ per click NOT met (SQLite 19.1 steady / 9.1 burst, PostgreSQL 25.8 / 16.7).
 Why the steady p99 misses: p99 per 10 s grows from ~20-40 ms to ~150-370 ms as
 the load goes on while CPU per click stays flat on SQLite (+20 % on PostgreSQL),
 and the inbound part is small (p50 1.3 ms, p99 ~6 ms): the time is in the
-outbox, behind the growing backlog of paced chat.update rows. A diagnostic run with hdops's pacing patched out (a
-sitecustomize setting `bots.slack.port.limits_for` to no limits, lenient fake;
-not part of this file) kept p99 flat: 26.6 ms overall, same 18.6 ms CPU per click.
+outbox, behind the growing backlog of paced chat.update rows. A diagnostic run
+with hdops's pacing patched out (a sitecustomize setting
+`bots.slack.port.limits_for` to no limits, lenient fake; not part of this file)
+kept p99 flat: 26.6 ms overall, same 18.6 ms CPU per click.
 Edits through response_url should remove that backlog.
+
+Why the burst misses: it is CPU. 50 clicks × ~10 ms (SQLite) / ~15 ms (PostgreSQL)
+of one GIL-bound process is 0.5-0.75 s, about the p99. Split (a burst-only run):
+inbound p50 170 / p99 410 ms on SQLite, 309 / 837 ms on PostgreSQL, i.e. clicks
+queue for the default thread pool (6 workers here) before the core starts them;
+then p50 ~180 ms to the post (answer transactions, on SQLite behind one writer; one
+outbox thread claiming and recording). 200 ms for 50 needs ≤ ~4 ms CPU per click,
+the CPU target.
 
 Where the CPU goes (py-spy --gil, SQLite steady, GIL-held ms per click: 11.7 of
 the ~18.5 ms; the rest is native work without the GIL, SQLite's and the sockets',
