@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
 
 from hdops.store.orm import Identity, MessageRef, OutboxMessage, ProcessedEvent
 from hdops.store.prepared import JSONText, Prepared, Tx, as_tx
@@ -209,124 +209,98 @@ class Failed:
 Outcome = Sent | Deferred | Failed
 
 
-def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
+_PENDING = OutboxMessage.status == "pending"
+_THIS_ROW = OutboxMessage.id == bindparam("rid")
+MARK_SENT = Prepared(
+    update(OutboxMessage)
+    .where(_THIS_ROW, _PENDING)
+    .values(
+        status="sent",
+        sent_at=bindparam("at"),
+        result=bindparam("res", type_=JSON(none_as_null=True)),
+        last_error=None,
+        attempts=OutboxMessage.attempts + bindparam("inc"),
+    )
+)
+MARK_DEFERRED = Prepared(
+    update(OutboxMessage)
+    .where(_THIS_ROW, _PENDING)
+    .values(
+        next_attempt_at=bindparam("until"),
+        last_error=bindparam("err"),
+        attempts=OutboxMessage.attempts + bindparam("inc"),
+    )
+)
+MARK_FAILED = Prepared(
+    update(OutboxMessage)
+    .where(_THIS_ROW, _PENDING)
+    .values(
+        status="failed",
+        last_error=bindparam("err"),
+        attempts=OutboxMessage.attempts + bindparam("inc"),
+    )
+)
+MOVE_REF = Prepared(
+    update(MessageRef)
+    .where(MessageRef.key == bindparam("k"), MessageRef.platform == bindparam("p"))
+    .values(channel=bindparam("c"), message_id=bindparam("m"))
+)
+ADD_REF = Prepared(
+    insert(MessageRef), columns=["key", "platform", "channel", "message_id", "created_at"]
+)
+CACHE_DM = Prepared(
+    update(Identity)
+    .where(
+        Identity.person_id == bindparam("pid"),
+        Identity.platform == bindparam("p"),
+        or_(Identity.dm_channel.is_(None), Identity.dm_channel != bindparam("c")),
+    )
+    .values(dm_channel=bindparam("c"))
+)
+
+
+def record_outcomes(db: Session | Tx, outcomes: Sequence[Outcome]) -> None:
     """Write what happened to a batch of rows, in the caller's transaction.
 
     Rows already `sent` or `failed` are left alone (`status = 'pending'` guards
-    every update), so a stale outcome can never undo a later one."""
-    table = _OUTBOX
-    conn = session.connection()
-    rid: BindParameter[int] = bindparam("rid")
-    sent = [o for o in outcomes if isinstance(o, Sent)]
-    if sent:
-        conn.execute(
-            update(table)
-            .where(table.c.id == rid, table.c.status == "pending")
-            .values(
-                status="sent",
-                sent_at=bindparam("at"),
-                result=bindparam("res"),
-                last_error=None,
-                attempts=table.c.attempts + bindparam("inc"),
-            ),
-            [
-                {
-                    "rid": o.row_id,
-                    "at": o.sent_at,
-                    "inc": int(o.attempted),
-                    "res": (
-                        {"platform": o.platform, "channel": o.channel, "message_id": o.message_id}
-                        if o.channel is not None
-                        else {}
-                    ),
-                }
-                for o in sent
-            ],
-        )
-        _save_refs(session, [o for o in sent if o.ref and o.channel and o.message_id])
-        _cache_dm_channels(session, [o for o in sent if o.dm_person is not None and o.channel])
-    deferred = [o for o in outcomes if isinstance(o, Deferred)]
-    if deferred:
-        conn.execute(
-            update(table)
-            .where(table.c.id == rid, table.c.status == "pending")
-            .values(
-                next_attempt_at=bindparam("until"),
-                last_error=bindparam("err"),
-                attempts=table.c.attempts + bindparam("inc"),
-            ),
-            [
-                {"rid": o.row_id, "until": o.until, "err": o.error[:2000], "inc": int(o.attempted)}
-                for o in deferred
-            ],
-        )
-    failed = [o for o in outcomes if isinstance(o, Failed)]
-    if failed:
-        conn.execute(
-            update(table)
-            .where(table.c.id == rid, table.c.status == "pending")
-            .values(
-                status="failed",
-                last_error=bindparam("err"),
-                attempts=table.c.attempts + bindparam("inc"),
-            ),
-            [{"rid": o.row_id, "err": o.error[:2000], "inc": int(o.attempted)} for o in failed],
-        )
-
-
-def _save_refs(session: Session, sent: Sequence[Sent]) -> None:
-    """Record (or move) where each ref key's message lives on its platform."""
-    if not sent:
-        return
-    latest = {(o.ref, o.platform): o for o in sent}  # the last one wins within a batch
-    table = _REFS
-    existing = set(
-        session.execute(
-            select(table.c.key, table.c.platform).where(
-                tuple_(table.c.key, table.c.platform).in_(list(latest))
+    every update), so a stale outcome can never undo a later one. This runs for
+    every message sent, so its statements are prepared (`hdops.store.prepared`)."""
+    tx = as_tx(db)
+    for o in outcomes:
+        if isinstance(o, Sent):
+            result = (
+                {"platform": o.platform, "channel": o.channel, "message_id": o.message_id}
+                if o.channel is not None
+                else {}
             )
-        )
-    )
-    conn = session.connection()
-    new = [o for k, o in latest.items() if k not in existing]
-    moved = [o for k, o in latest.items() if k in existing]
-    if new:
-        conn.execute(
-            insert(table),
-            [
-                {
-                    "key": o.ref,
-                    "platform": o.platform,
-                    "channel": o.channel,
-                    "message_id": o.message_id,
-                    "created_at": o.sent_at,
-                }
-                for o in new
-            ],
-        )
-    if moved:
-        conn.execute(
-            update(table)
-            .where(table.c.key == bindparam("k"), table.c.platform == bindparam("p"))
-            .values(channel=bindparam("c"), message_id=bindparam("m")),
-            [{"k": o.ref, "p": o.platform, "c": o.channel, "m": o.message_id} for o in moved],
-        )
-
-
-def _cache_dm_channels(session: Session, sent: Sequence[Sent]) -> None:
-    if not sent:
-        return
-    table = _IDENTITIES
-    session.connection().execute(
-        update(table)
-        .where(
-            table.c.person_id == bindparam("pid"),
-            table.c.platform == bindparam("p"),
-            or_(table.c.dm_channel.is_(None), table.c.dm_channel != bindparam("c")),
-        )
-        .values(dm_channel=bindparam("c")),
-        [{"pid": o.dm_person, "p": o.platform, "c": o.channel} for o in sent],
-    )
+            tx.execute(
+                MARK_SENT,
+                {"rid": o.row_id, "at": o.sent_at, "inc": int(o.attempted), "res": result},
+            )
+            if o.ref and o.channel and o.message_id:
+                where = {"k": o.ref, "p": o.platform, "c": o.channel, "m": o.message_id}
+                if not tx.execute(MOVE_REF, where):
+                    tx.execute(
+                        ADD_REF,
+                        {
+                            "key": o.ref,
+                            "platform": o.platform,
+                            "channel": o.channel,
+                            "message_id": o.message_id,
+                            "created_at": o.sent_at,
+                        },
+                    )
+            if o.dm_person is not None and o.channel:
+                tx.execute(CACHE_DM, {"pid": o.dm_person, "p": o.platform, "c": o.channel})
+        elif isinstance(o, Deferred):
+            tx.execute(
+                MARK_DEFERRED,
+                {"rid": o.row_id, "until": o.until, "err": o.error[:2000], "inc": int(o.attempted)},
+            )
+        else:
+            tx.execute(
+                MARK_FAILED, {"rid": o.row_id, "err": o.error[:2000], "inc": int(o.attempted)}
+            )
 
 
 # --------------------------------------------------------------------------- routing reads
@@ -486,15 +460,23 @@ def ref_message_ids(session: Session, platform: str) -> list[str]:
 # --------------------------------------------------------------------------- events
 
 
-def first_delivery(session: Session, event_id: str, now: datetime) -> bool:
+# One statement per dialect: "insert unless this event id is there", no error.
+_SEEN_SQLITE = Prepared(
+    sqlite_insert(ProcessedEvent).on_conflict_do_nothing(), columns=["event_id", "received_at"]
+)
+_SEEN_POSTGRES = Prepared(
+    postgresql_insert(ProcessedEvent).on_conflict_do_nothing(),
+    columns=["event_id", "received_at"],
+)
+
+
+def first_delivery(db: Session | Tx, event_id: str, now: datetime) -> bool:
     """Record a platform event id; False if it was seen before (a redelivery).
 
-    Runs in a savepoint so a duplicate does not spoil the caller's transaction."""
-    if session.get(ProcessedEvent, event_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id[:200], received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    One `INSERT … ON CONFLICT DO NOTHING`: a duplicate inserts nothing and raises
+    nothing, so the caller's transaction goes on (no savepoint needed). Two
+    deliveries racing on PostgreSQL: the second waits for the first's commit and
+    then inserts nothing."""
+    tx = as_tx(db)
+    stmt = _SEEN_POSTGRES if tx.is_postgresql else _SEEN_SQLITE
+    return tx.execute(stmt, {"event_id": event_id[:200], "received_at": now}) == 1
