@@ -106,7 +106,7 @@ def build_runtime(store: Store, cfg: Settings) -> Runtime:
             help_text,
             kind="counter",
         )
-    core = Core(store, cfg, on_commit=deliverer.kick)
+    core = Core(store, cfg, on_commit=deliverer.kick, handoff=deliverer)
     scheduler = SchedulerService(
         store, cfg, leadership=leadership_for(cfg.database_url), after_commit=deliverer.kick
     )

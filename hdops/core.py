@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hdops import actions
+from hdops import actions, intents
 from hdops.chat import Reply
 from hdops.clock import Clock, SystemClock
 from hdops.commands import payouts as payout_commands
@@ -26,6 +26,7 @@ from hdops.config import Settings
 from hdops.domain.people import parse_identity
 from hdops.domain.relay import SharedFile
 from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied
+from hdops.intents import HandoffTarget
 from hdops.render import relay as relay_render
 from hdops.render import tasks as task_render
 from hdops.render.clarifications import faq_form
@@ -55,11 +56,15 @@ class Core:
         settings: Settings,
         clock: Clock | None = None,
         on_commit: Callable[[], None] | None = None,
+        handoff: HandoffTarget | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
         self.clock = clock or SystemClock()
         self.on_commit = on_commit or (lambda: None)
+        # The running delivery loop: what an interaction enqueues is handed to it
+        # after commit, skipping its claim round trip (`Deliverer.accept`).
+        self.handoff = handoff
 
     # ------------------------------------------------------------------ plumbing
 
@@ -75,8 +80,12 @@ class Core:
         """`if_unknown`: the reply for an identity hdops does not know (default: how
         to get registered)."""
         now = self.clock.now()
+        handoff = self.handoff if self.handoff is not None and self.handoff.ready() else None
+        handed: list[intents.Handed] = []
         try:
             with self.store.unit_of_work() as session:
+                if handoff is not None:
+                    handed = intents.collect_handoff(session)
                 if event_id is not None and not outbox.first_delivery(session, event_id, now):
                     log.info("duplicate event %s ignored", event_id)
                     return Reply.nothing()
@@ -96,7 +105,12 @@ class Core:
             return Reply.say(exc.message)
         except HdopsError as exc:
             return Reply.say(exc.message)
-        self.on_commit()
+        if handoff is not None:
+            # Everything this unit of work enqueued is in `handed`: nothing for the
+            # loop to claim, so no need to wake it.
+            handoff.accept(handed)
+        else:
+            self.on_commit()
         return reply
 
     # ------------------------------------------------------------------ entry points

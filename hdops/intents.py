@@ -10,8 +10,10 @@ Every function takes the unit of work's `Session`, or the hot path's `Tx` on it.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -56,17 +58,57 @@ class Intent(BaseModel):
     ref: str | None = None
 
 
+# --------------------------------------------------------------------------- hand-off
+
+HANDOFF = "hdops.outbox.handoff"  # key in Session.info: the unit of work's Handed list
+
+
+@dataclass(frozen=True)
+class Handed:
+    """A row this unit of work enqueued, to be handed to the running delivery loop
+    once the transaction commits (see `Deliverer.accept`)."""
+
+    row_id: int
+    intent: Intent
+    lane: str
+    created_at: datetime
+    dedupe_key: str | None
+
+
+class HandoffTarget(Protocol):
+    """The running delivery loop, as the core sees it."""
+
+    def ready(self) -> bool: ...
+
+    def accept(self, handed: Sequence[Handed]) -> None: ...
+
+
+def collect_handoff(session: Session) -> list[Handed]:
+    """From now on, intents this session enqueues are born claimed (not due before
+    the claim period ends) and listed here for the caller to hand over after
+    commit. Without a hand-off they are due at once and the loop claims them."""
+    handed: list[Handed] = []
+    session.info[HANDOFF] = handed
+    return handed
+
+
 def _put(db: Session | Tx, intent: Intent, now: datetime, dedupe_key: str | None) -> None:
+    session = db.session if isinstance(db, Tx) else db
+    handed: list[Handed] | None = session.info.get(HANDOFF)
+    lane = intent.target.lane
     # Serialised once, straight to JSON text: a dict from `model_dump` would be
     # dumped again by the JSON column, twice the work on every answer.
-    outbox.enqueue(
+    row_id = outbox.enqueue(
         db,
         intent.kind,
         intent.model_dump_json(),
         now,
         dedupe_key=dedupe_key,
-        lane=intent.target.lane,
+        lane=lane,
+        not_before=None if handed is None else now + timedelta(seconds=outbox.CLAIM_SECONDS),
     )
+    if handed is not None and row_id is not None:
+        handed.append(Handed(row_id, intent, lane, now, dedupe_key))
 
 
 def dm(

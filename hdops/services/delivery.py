@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 from hdops import intents as intent_api
 from hdops.clock import Clock, SystemClock
 from hdops.config import Settings
-from hdops.intents import Intent
+from hdops.intents import Handed, Intent
 from hdops.pacing import Pacer
 from hdops.ports import ChatPort, DeliveryError, Op, Send, SentRef
 from hdops.render.outbox import delivery_failed
@@ -91,6 +91,14 @@ class Job:
     after: str | None = None
 
 
+@dataclass
+class _Snapshot:
+    known: set[int]  # rows this process holds (in flight, unrecorded, arriving)
+    blocked: dict[str, datetime]  # lanes waiting behind a deferred row
+    produced: dict[str, tuple[str, SentRef] | str]  # refs sent (or "sending") here
+    dm_channels: dict[tuple[str, str], str]
+
+
 class Unroutable(Exception):
     """No running platform can deliver this intent (yet)."""
 
@@ -120,6 +128,9 @@ class Deliverer:
         # Rows whose outcome is known here but not yet recorded: still "pending" in
         # the store, so a claim must not mistake them for a row held elsewhere.
         self._unrecorded: set[int] = set()
+        self._arriving: set[int] = set()  # handed over, not yet planned
+        self._taking: set[asyncio.Task[None]] = set()
+        self._running = False
         self._blocked: dict[str, datetime] = {}  # lane -> not before (this process's view)
         # ref key -> (platform, where) of a message sent but perhaps not yet recorded;
         # a None result: its producer did not send it (deferred or failed).
@@ -164,6 +175,7 @@ class Deliverer:
         """Deliver whatever comes due, woken by `kick()` or every `interval` s."""
         self._bind()
         assert self._wake is not None
+        self._running = True
         try:
             while True:
                 self._wake.clear()
@@ -178,6 +190,7 @@ class Deliverer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
         finally:
+            self._running = False
             await self._settle()
 
     async def deliver_due(self, limit: int = BATCH) -> int:
@@ -192,8 +205,8 @@ class Deliverer:
 
     async def _settle(self) -> None:
         """Until no lane is sending and every outcome is recorded."""
-        while self._lane_tasks or self._outcomes or self._flushing is not None:
-            waiting: list[asyncio.Task[None]] = list(self._lane_tasks.values())
+        while self._lane_tasks or self._outcomes or self._flushing is not None or self._taking:
+            waiting: list[asyncio.Task[None]] = [*self._lane_tasks.values(), *self._taking]
             if self._flushing is not None:
                 waiting.append(self._flushing)
             if waiting:
@@ -210,46 +223,38 @@ class Deliverer:
 
     # ------------------------------------------------------------------ claiming
 
+    def _snapshot(self, now: datetime) -> _Snapshot:
+        """What the planner must know of this process's state (read on the loop,
+        used on the deliverer's thread)."""
+        self._blocked = {k: v for k, v in self._blocked.items() if v > now}
+        known = set(self._in_flight) | self._unrecorded | self._arriving
+        produced: dict[str, tuple[str, SentRef] | str] = {}
+        for key, fut in self._producers.items():
+            if not fut.done():
+                produced[key] = "sending"
+            elif (result := fut.result()) is not None:
+                produced[key] = result
+        return _Snapshot(known, dict(self._blocked), produced, dict(self._dm_channels))
+
     async def _pump(self, limit: int) -> int:
         """Claim what is due and hand it to the lanes; returns how many rows were claimed."""
         assert self._pump_lock is not None
         async with self._pump_lock:
             now = self.clock.now()
-            self._blocked = {k: v for k, v in self._blocked.items() if v > now}
-            in_flight = dict(self._in_flight)
-            in_flight.update((row_id, "") for row_id in self._unrecorded)
-            blocked = dict(self._blocked)
-            produced = {
-                key: (fut.result() if fut.done() else "sending")
-                for key, fut in self._producers.items()
-                if not fut.done() or fut.result() is not None
-            }
-            dm_channels = dict(self._dm_channels)
-            jobs, count = await self._db(
-                self._claim, now, limit, in_flight, blocked, produced, dm_channels
-            )
+            jobs, count = await self._db(self._claim, now, limit, self._snapshot(now))
             for job in jobs:
                 self._admit(job)
             return count
 
-    def _claim(
-        self,
-        now: datetime,
-        limit: int,
-        in_flight: dict[int, str],
-        blocked: dict[str, datetime],
-        produced: dict[str, tuple[str, SentRef] | str],
-        dm_channels: dict[tuple[str, str], str],
-    ) -> tuple[list[Job], int]:
+    def _claim(self, now: datetime, limit: int, snap: _Snapshot) -> tuple[list[Job], int]:
         """(Deliverer thread.) Claim, plan, and record at once the rows that must wait."""
         deadline = now + timedelta(seconds=outbox.CLAIM_SECONDS)
         with self.store.unit_of_work() as session:
             rows = [
-                r for r in outbox.claim_due(session, now, deadline, limit) if r.id not in in_flight
+                r for r in outbox.claim_due(session, now, deadline, limit) if r.id not in snap.known
             ]
             if not rows:
                 return [], 0
-            jobs: list[Job] = []
             early: list[Outcome] = []
             parsed: list[tuple[Claimed, Intent]] = []
             for row in rows:
@@ -258,49 +263,124 @@ class Deliverer:
                 except ValidationError as exc:
                     log.error("outbox row %s is not a readable intent: %s", row.id, exc)
                     early.append(Failed(row.id, f"unreadable intent: {exc}", attempted=False))
-            planner = _Planner(
-                session, self._platforms(), self._ops_channels(), produced, dm_channels
-            )
-            planner.load([intent for _, intent in parsed])
-            first_ids: dict[str, int] = {}
-            for row, _ in parsed:
-                first_ids.setdefault(_lane(row), row.id)
-            held_elsewhere = outbox.earlier_pending(
-                session, list(first_ids), first_ids, {*in_flight, *(r.id for r in rows)}
-            )
-            failures: list[tuple[Claimed, Intent, str, bool]] = []
-            for row, intent in parsed:
-                lane = _lane(row)
-                wait_until = max(
-                    [t for t in (blocked.get(lane), held_elsewhere.get(lane)) if t is not None],
-                    default=None,
-                )
-                if wait_until is not None:
-                    # Look again soon: the row ahead may be another worker's, sent
-                    # long before its claim runs out.
-                    until = max(now + WAIT_BEHIND, min(wait_until, now + RECHECK_BEHIND))
-                    early.append(
-                        Deferred(row.id, until, "waiting behind an earlier message", False)
-                    )
-                    blocked[lane] = until
-                    continue
-                try:
-                    send, after = planner.plan(intent)
-                except Unroutable as exc:
-                    if self._too_old(row, now):
-                        early.append(Failed(row.id, str(exc), attempted=False))
-                        failures.append((row, intent, str(exc), True))
-                    else:
-                        age = now - row.age_from
-                        delay = min(UNROUTABLE_CAP, max(timedelta(seconds=1), age / 10))
-                        early.append(Deferred(row.id, now + delay, str(exc), attempted=False))
-                        blocked[lane] = now + delay
-                    continue
-                jobs.append(Job(row, intent, send, after))
+            jobs, planned_early, failures = self._plan(session, parsed, now, snap)
+            early += planned_early
             outbox.record_outcomes(session, early)
             self._report(session, failures, now)
         self._count(early)
         return jobs, len(rows)
+
+    # ------------------------------------------------------------------ hand-off
+
+    def ready(self) -> bool:
+        """True while `run_forever` is running: the core may then hand over what it
+        enqueues (`accept`) instead of leaving it for the next claim."""
+        return self._running
+
+    def accept(self, handed: Sequence[Handed]) -> None:
+        """Rows a unit of work just committed, born claimed by this process (safe to
+        call from any thread). They skip the claim transaction and the JSON round
+        trip: planned in one read-only transaction and sent at once. If this
+        process dies first, they come due when their claim runs out."""
+        loop = self._loop
+        if not handed or loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._receive, list(handed))
+
+    def _receive(self, handed: list[Handed]) -> None:
+        self._arriving.update(h.row_id for h in handed)
+        task = asyncio.ensure_future(self._take(handed))
+        self._taking.add(task)
+        task.add_done_callback(self._taking.discard)
+
+    async def _take(self, handed: list[Handed]) -> None:
+        assert self._pump_lock is not None
+        try:
+            async with self._pump_lock:
+                now = self.clock.now()
+                for h in handed:
+                    self._arriving.discard(h.row_id)
+                snap = self._snapshot(now)
+                rows = [
+                    (
+                        Claimed(
+                            h.row_id, h.intent.kind, {}, 0, h.created_at, None, h.lane, h.dedupe_key
+                        ),
+                        h.intent,
+                    )
+                    for h in handed
+                    if h.row_id not in snap.known
+                ]
+                jobs, early = await self._db(self._plan_handed, rows, now, snap)
+                self.stats["handed"] += len(rows)
+                for job in jobs:
+                    self._admit(job)
+                for outcome in early:
+                    self._unrecorded.add(outcome.row_id)
+                    self._outcomes.append((outcome, None))
+                if early:
+                    self._schedule_flush()
+        except Exception:  # the rows come due again when their claim runs out
+            log.exception("could not take %s handed-over outbox rows", len(handed))
+            for h in handed:
+                self._arriving.discard(h.row_id)
+
+    def _plan_handed(
+        self, rows: list[tuple[Claimed, Intent]], now: datetime, snap: _Snapshot
+    ) -> tuple[list[Job], list[Outcome]]:
+        """(Deliverer thread.) Plan handed rows in a read-only transaction."""
+        with self.store.read() as session:
+            jobs, early, _ = self._plan(session, rows, now, snap)
+        return jobs, early
+
+    def _plan(
+        self, session: Session, parsed: list[tuple[Claimed, Intent]], now: datetime, snap: _Snapshot
+    ) -> tuple[list[Job], list[Outcome], list[tuple[Claimed, Intent, str, bool]]]:
+        """Route each row, or say why it waits (or fails): its lane has an older
+        row waiting, or no running platform can deliver it yet."""
+        jobs: list[Job] = []
+        early: list[Outcome] = []
+        failures: list[tuple[Claimed, Intent, str, bool]] = []
+        if not parsed:
+            return jobs, early, failures
+        planner = _Planner(
+            session, self._platforms(), self._ops_channels(), snap.produced, snap.dm_channels
+        )
+        planner.load([intent for _, intent in parsed])
+        first_ids: dict[str, int] = {}
+        for row, _ in parsed:
+            first_ids.setdefault(_lane(row), row.id)
+        held_elsewhere = outbox.earlier_pending(
+            session, list(first_ids), first_ids, {*snap.known, *(r.id for r, _ in parsed)}
+        )
+        blocked = snap.blocked
+        for row, intent in parsed:
+            lane = _lane(row)
+            wait_until = max(
+                [t for t in (blocked.get(lane), held_elsewhere.get(lane)) if t is not None],
+                default=None,
+            )
+            if wait_until is not None:
+                # Look again soon: the row ahead may be another worker's, sent
+                # long before its claim runs out.
+                until = max(now + WAIT_BEHIND, min(wait_until, now + RECHECK_BEHIND))
+                early.append(Deferred(row.id, until, "waiting behind an earlier message", False))
+                blocked[lane] = until
+                continue
+            try:
+                send, after = planner.plan(intent)
+            except Unroutable as exc:
+                if self._too_old(row, now):
+                    early.append(Failed(row.id, str(exc), attempted=False))
+                    failures.append((row, intent, str(exc), True))
+                else:
+                    age = now - row.age_from
+                    delay = min(UNROUTABLE_CAP, max(timedelta(seconds=1), age / 10))
+                    early.append(Deferred(row.id, now + delay, str(exc), attempted=False))
+                    blocked[lane] = now + delay
+                continue
+            jobs.append(Job(row, intent, send, after))
+        return jobs, early, failures
 
     def _admit(self, job: Job) -> None:
         lane = _lane(job.row)

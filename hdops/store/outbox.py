@@ -152,27 +152,31 @@ def extend_claims(session: Session, ids: Collection[int], deadline: datetime) ->
     )
 
 
+WAITING_IN_LANE = Prepared(
+    select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+    .where(
+        OutboxMessage.lane == bindparam("lane"),
+        OutboxMessage.status == "pending",
+        OutboxMessage.id < bindparam("below"),
+    )
+    .order_by(OutboxMessage.id)
+)
+
+
 def earlier_pending(
-    session: Session, lanes: Collection[str], first_ids: dict[str, int], known: Collection[int]
+    db: Session | Tx, lanes: Collection[str], first_ids: dict[str, int], known: Collection[int]
 ) -> dict[str, datetime]:
     """Lanes that have a pending row older than the first row claimed for them
     (`first_ids`), other than the rows this process already holds (`known`): a
     message deferred for a retry, or held by another worker. Returns, per such
-    lane, when its oldest waiting row is next due, so later rows wait behind it."""
-    if not lanes:
-        return {}
-    table = _OUTBOX
-    stmt = select(table.c.lane, table.c.id, table.c.next_attempt_at).where(
-        table.c.status == "pending",
-        table.c.lane.in_(list(lanes)),
-        table.c.id < max(first_ids.values()),
-    )
-    if known:
-        stmt = stmt.where(table.c.id.not_in(list(known)))
+    lane, when its oldest waiting row is next due, so later rows wait behind it.
+    (One indexed query per lane: batches are small on the hot path.)"""
+    tx = as_tx(db)
     blocked: dict[str, datetime] = {}
-    for lane, row_id, due in session.execute(stmt):
-        if row_id < first_ids[lane]:
-            blocked[lane] = min(blocked.get(lane, due), due)
+    for lane in lanes:
+        for row_id, due in tx.rows(WAITING_IN_LANE, {"lane": lane, "below": first_ids[lane]}):
+            if row_id not in known:
+                blocked[lane] = min(blocked.get(lane, due), due)
     return blocked
 
 
@@ -313,34 +317,34 @@ class DmIdentity(NamedTuple):
     dm_channel: str | None
 
 
-def dm_identities(session: Session, person_ids: Iterable[int]) -> list[DmIdentity]:
-    ids = sorted(set(person_ids))
-    if not ids:
-        return []
-    table = _IDENTITIES
+IDENTITIES_OF = Prepared(
+    select(Identity.person_id, Identity.platform, Identity.external_id, Identity.dm_channel).where(
+        Identity.person_id == bindparam("pid")
+    )
+)
+REFS_OF = Prepared(
+    select(MessageRef.platform, MessageRef.channel, MessageRef.message_id).where(
+        MessageRef.key == bindparam("key")
+    )
+)
+
+
+def dm_identities(db: Session | Tx, person_ids: Iterable[int]) -> list[DmIdentity]:
+    tx = as_tx(db)
     return [
         DmIdentity(*row)
-        for row in session.execute(
-            select(
-                table.c.person_id, table.c.platform, table.c.external_id, table.c.dm_channel
-            ).where(table.c.person_id.in_(ids))
-        )
+        for pid in sorted(set(person_ids))
+        for row in tx.rows(IDENTITIES_OF, {"pid": pid})
     ]
 
 
-def refs_for(session: Session, keys: Iterable[str]) -> dict[tuple[str, str], tuple[str, str]]:
+def refs_for(db: Session | Tx, keys: Iterable[str]) -> dict[tuple[str, str], tuple[str, str]]:
     """(key, platform) → (channel, message_id) for the given ref keys."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    table = _REFS
+    tx = as_tx(db)
     return {
         (key, platform): (channel, message_id)
-        for key, platform, channel, message_id in session.execute(
-            select(table.c.key, table.c.platform, table.c.channel, table.c.message_id).where(
-                table.c.key.in_(wanted)
-            )
-        )
+        for key in sorted(set(keys))
+        for platform, channel, message_id in tx.rows(REFS_OF, {"key": key})
     }
 
 

@@ -387,3 +387,69 @@ async def test_rows_handed_back_for_pacing_do_not_push_the_limit_further_out(
     waiting = [r for r in rows(store) if r.status == "pending"]
     assert len(waiting) == 4
     assert all(r.next_attempt_at - T0 <= timedelta(seconds=61) for r in waiting)
+
+
+async def test_what_an_interaction_enqueues_is_handed_over_and_sent_without_a_claim(
+    store: Store,
+) -> None:
+    """The core hands its committed rows to the running loop: the next task goes
+    out at once although nothing kicks the loop and its periodic pass is an hour
+    away (and the rows, born claimed, are not due for the claim path)."""
+    from hdops.core import Core
+
+    port = ScriptedPort()
+    clock = FakeClock(T0)
+    d = deliverer(store, port, clock)
+    core = Core(store, d.settings, clock, handoff=d)  # no on_commit kick
+    with store.unit_of_work() as s:
+        from tests.helpers import add_items, make_project
+
+        add_items(s, make_project(s), 3)
+        alice = slack_person(s, "alice")
+    loop = asyncio.create_task(d.run_forever(interval=3600))
+    try:
+        while not d.ready():
+            await asyncio.sleep(0.001)
+        await asyncio.to_thread(core.command, "slack:U0ALICE", "next", None, "slack")
+        for _ in range(300):
+            if port.calls:
+                break
+            await asyncio.sleep(0.01)
+        assert [c.op for c in port.calls] == ["dm"] and "Helpfulness" in port.calls[0].text
+        assert d.stats["handed"] >= 1
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    with store.read() as s:
+        sent = [r for r in s.scalars(select(OutboxMessage)) if r.status == "sent"]
+        assert sent and all(r.attempts == 1 for r in sent)
+    assert alice.id
+
+
+async def test_handed_rows_lost_with_their_process_are_sent_when_their_claim_runs_out(
+    store: Store,
+) -> None:
+    from hdops.core import Core
+
+    class DiesAfterCommit:
+        def ready(self) -> bool:
+            return True
+
+        def accept(self, handed: Sequence[Any]) -> None:
+            pass  # the process died before it could send them
+
+    clock = FakeClock(T0)
+    core = Core(store, Settings(), clock, handoff=DiesAfterCommit())
+    with store.unit_of_work() as s:
+        from tests.helpers import add_items, make_project
+
+        add_items(s, make_project(s), 3)
+        slack_person(s, "alice")
+    core.command("slack:U0ALICE", "next", None, "slack")
+    port = ScriptedPort()
+    d = deliverer(store, port, clock)
+    assert await d.deliver_due() == 0  # born claimed: not due yet
+    clock.advance(timedelta(seconds=61))
+    assert await d.deliver_due() == 1
+    assert [c.op for c in port.calls] == ["dm"]
