@@ -45,22 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    SectionBlock,
-    StaticMultiSelectElement,
-    StaticSelectElement,
-)
-from slack_sdk.models.views import View
-
+from bots.slack import kit
 from bots.slack.text import (
     ELLIPSIS,
     clean,
@@ -217,12 +202,12 @@ def _plain(text: str, limit: int, default: str) -> str:
     return truncate(plain_text(text), limit) if not is_blank(text) else default
 
 
-def _pt(text: str) -> Any:
-    return PlainTextObject(text=text)
+def _pt(text: str) -> kit.Obj:
+    return kit.plain(text)
 
 
-def _md(text: str) -> Any:
-    return MarkdownTextObject(text=text, verbatim=True)
+def _md(text: str) -> kit.Obj:
+    return kit.mrkdwn(text)
 
 
 def _chunks(text: str, size: int) -> list[str]:
@@ -284,7 +269,7 @@ class _HeadingPlan(_Plan):
         self.slot = texts.add(self.text)
 
     def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
-        return _Rendered([HeaderBlock(text=_pt(texts[self.slot]))])
+        return _Rendered([kit.header(_pt(texts[self.slot]))])
 
 
 class _ParagraphPlan(_Plan):
@@ -305,7 +290,7 @@ class _ParagraphPlan(_Plan):
             pieces = pieces[: 1 + spare_blocks]
             pieces[-1] += ELLIPSIS
             lost = True
-        return _Rendered([SectionBlock(text=_md(p)) for p in pieces], lost)
+        return _Rendered([kit.section(_md(p)) for p in pieces], lost)
 
 
 class _ContextPlan(_Plan):
@@ -317,7 +302,7 @@ class _ContextPlan(_Plan):
 
     def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
         lost = self.cut or texts.was_cut(self.slot)
-        return _Rendered([ContextBlock(elements=[_md(texts[self.slot])])], lost)
+        return _Rendered([kit.context([_md(texts[self.slot])])], lost)
 
 
 class _FieldPlan(_Plan):
@@ -360,9 +345,9 @@ class _FieldPlan(_Plan):
         text = first if self.label_slot is None else f"*{texts[self.label_slot]}*\n{first}"
         accessory = None
         if cut and self.action is not None:
-            accessory = ButtonElement(text=_pt(SHOW_FULL_TEXT), action_id=self.action)
-        blocks = [SectionBlock(text=_md(text), accessory=accessory)]
-        blocks += [SectionBlock(text=_md(piece)) for piece in pieces[1:]]
+            accessory = kit.button(_pt(SHOW_FULL_TEXT), self.action)
+        blocks = [kit.section(_md(text), accessory=accessory)]
+        blocks += [kit.section(_md(piece)) for piece in pieces[1:]]
         return _Rendered(blocks, cut and not accessory)
 
 
@@ -399,7 +384,7 @@ class _MentionPlan(_Plan):
     def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
         words = [texts[s] for s in (self.prefix_slot, self.text_slot) if s is not None]
         lost = self.cut or (self.text_slot is not None and texts.was_cut(self.text_slot))
-        return _Rendered([SectionBlock(text=_md(" ".join(words)))], lost)
+        return _Rendered([kit.section(_md(" ".join(words)))], lost)
 
 
 def _is_slack_user_id(text: str) -> bool:
@@ -464,19 +449,20 @@ class _ActionsPlan(_Plan):
                 _control(control, [texts[s] for s in slots])
                 for control, slots in zip(group, group_slots, strict=True)
             ]
-            blocks.append(ActionsBlock(elements=elements))
+            blocks.append(kit.actions(elements))
         return _Rendered(blocks)
 
 
-def _control(control: Button | Select, labels: list[str]) -> Any:
+def _control(control: Button | Select, labels: list[str]) -> kit.Obj:
     if isinstance(control, Button):
-        return ButtonElement(text=_pt(labels[0]), action_id=control.action_id, style=control.style)
+        return kit.button(_pt(labels[0]), control.action_id, control.style)
     options = [
-        Option(text=_pt(label), value=o.value)
+        kit.option(_pt(label), o.value)
         for o, label in zip(control.options[:MAX_SELECT_OPTIONS], labels[1:], strict=True)
     ]
-    kind = StaticMultiSelectElement if control.multiple else StaticSelectElement
-    return kind(placeholder=_pt(labels[0]), action_id=control.action_id, options=options)
+    return kit.static_select(
+        control.action_id, options, placeholder=_pt(labels[0]), multiple=control.multiple
+    )
 
 
 def _control_texts(control: Button | Select) -> int:
@@ -570,19 +556,16 @@ def message_payload(message: Message) -> dict[str, Any]:
         blocks.extend(rendered.blocks)
     fallback = _fallback(message)
     if not blocks:
-        blocks.append(SectionBlock(text=_md(truncate(fallback, SECTION_CHARS))))
+        blocks.append(kit.section(_md(truncate(fallback, SECTION_CHARS))))
     if lost or dropped:
-        blocks.append(ContextBlock(elements=[_md(CUT_NOTE)]))
+        blocks.append(kit.context([_md(CUT_NOTE)]))
     return {"text": fallback, "blocks": _with_ids(blocks, lambda i: f"b{i}")}
 
 
-def _with_ids(blocks: Sequence[Any], block_id: Callable[[int], str]) -> list[dict[str, Any]]:
-    out = []
+def _with_ids(blocks: Sequence[kit.Obj], block_id: Callable[[int], str]) -> list[dict[str, Any]]:
     for i, block in enumerate(blocks):
-        if block.block_id is None:
-            block.block_id = block_id(i)
-        out.append(block.to_dict())
-    return out
+        block.setdefault("block_id", block_id(i))
+    return list(blocks)
 
 
 # --------------------------------------------------------------------------- modals
@@ -650,21 +633,19 @@ class _InputPlan:
         hint = texts[self.hint_slot] if self.hint_slot is not None else None
         if self.select:
             options = [
-                Option(text=_pt(texts[s]), value=o.value)
+                kit.option(_pt(texts[s]), o.value)
                 for o, s in zip(self.options, self.option_slots, strict=True)
             ]
-            initial = next((o for o in options if o.value == self.spec.initial), None)
-            select = StaticSelectElement(
-                action_id=self.spec.name, options=options, initial_option=initial
-            )
+            initial = next((o for o in options if o["value"] == self.spec.initial), None)
+            select = kit.static_select(self.spec.name, options, initial_option=initial)
             return [self._input(self.spec.name, label, select, not self.spec.required, hint)]
         blocks = []
         for index, name in enumerate(self.names()):
             max_length = self.max_lengths[index]
             min_length = min(max(self.spec.min_length, 0), max_length) if index == 0 else 0
             slot = self.initial_slots[index]
-            element = PlainTextInputElement(
-                action_id=name,
+            element = kit.plain_text_input(
+                name,
                 multiline=self.spec.kind == "long",
                 max_length=max_length,
                 min_length=min_length or None,
@@ -677,13 +658,11 @@ class _InputPlan:
         return blocks
 
     @staticmethod
-    def _input(name: str, label: str, element: Any, optional: bool, hint: str | None) -> Any:
-        return InputBlock(
-            block_id=name,
-            label=_pt(label),
-            element=element,
-            optional=optional,
-            hint=_pt(hint) if hint else None,
+    def _input(
+        name: str, label: str, element: kit.Obj, optional: bool, hint: str | None
+    ) -> kit.Obj:
+        return kit.input_block(
+            name, _pt(label), element, optional=optional, hint=_pt(hint) if hint else None
         )
 
 
@@ -775,23 +754,22 @@ def modal_view(
 
     blocks: list[Any] = []
     if error_slot is not None:
-        blocks.append(SectionBlock(block_id="_errors", text=_md(texts[error_slot])))
+        blocks.append(kit.section(_md(texts[error_slot]), block_id="_errors"))
     if intro_slot is not None:
         pieces = _chunks(texts[intro_slot], SECTION_CHARS - slack_len(ELLIPSIS)) or [ELLIPSIS]
         if len(pieces) > room + 1:
             pieces = pieces[: room + 1]
             pieces[-1] += ELLIPSIS
-        blocks.extend(SectionBlock(text=_md(p)) for p in pieces)
+        blocks.extend(kit.section(_md(p)) for p in pieces)
     for plan in kept:
         blocks.extend(plan.render(texts))
     if dropped:
-        blocks.append(ContextBlock(elements=[_md(FIELDS_NOTE)]))
+        blocks.append(kit.context([_md(FIELDS_NOTE)]))
     if not blocks:
-        blocks.append(SectionBlock(text=_md(EMPTY_VALUE)))
+        blocks.append(kit.section(_md(EMPTY_VALUE)))
 
     taken = {name for plan in kept for name in plan.names()}
-    view = View(
-        type="modal",
+    return kit.modal(
         callback_id=callback_id,
         title=_pt(title),
         submit=_pt(submit) if kept else None,
@@ -799,7 +777,6 @@ def modal_view(
         blocks=_with_ids(blocks, lambda i: _free_id(f"_b{i}", taken)),
         private_metadata=private_metadata or None,
     )
-    return dict(view.to_dict())
 
 
 def _free_id(candidate: str, taken: set[str]) -> str:
@@ -871,13 +848,11 @@ def full_text_modal(title: str, text: str) -> dict[str, Any]:
         pieces = pieces[: MAX_VIEW_BLOCKS - 1]
         pieces[-1] += ELLIPSIS
         lost = True
-    blocks: list[Any] = [SectionBlock(text=_pt(p)) for p in pieces]
+    blocks: list[kit.Obj] = [kit.section(_pt(p)) for p in pieces]
     if lost:
-        blocks.append(ContextBlock(elements=[_md(TEXT_NOTE)]))
-    view = View(
-        type="modal",
+        blocks.append(kit.context([_md(TEXT_NOTE)]))
+    return kit.modal(
         title=_pt(_plain(title, TITLE_CHARS, "Full text")),
         close=_pt("Close"),
         blocks=_with_ids(blocks, lambda i: f"b{i}"),
     )
-    return dict(view.to_dict())
