@@ -285,7 +285,10 @@ class Deliverer:
         loop = self._loop
         if not handed or loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self._receive, list(handed))
+        try:
+            loop.call_soon_threadsafe(self._receive, list(handed))
+        except RuntimeError:  # the loop closed meanwhile (shutting down)
+            log.info("delivery loop closed: %s rows wait for their claim to run out", len(handed))
 
     def _receive(self, handed: list[Handed]) -> None:
         self._arriving.update(h.row_id for h in handed)
