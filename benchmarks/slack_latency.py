@@ -528,8 +528,19 @@ async def run_once(
             raise RuntimeError(f"{system} did not connect to Socket Mode in 60 s:\n{bot.tail()}")
         await asyncio.gather(*(fake.slash_command(u, "/hdops", "next") for u in harness.users))
         if not await harness.wait("warm-up", lambda: all(c.task for c in harness.people), 60, bot):
-            missing = sum(1 for c in harness.people if c.task is None)
-            raise RuntimeError(f"{system}: {missing} contractors got no first task:\n{bot.tail()}")
+            missing = [c for c in harness.people if c.task is None]
+            seen = [
+                (
+                    c.user.name,
+                    [e.text for e in fake.ephemerals(c.user)][-2:],
+                    len(fake.messages(c.dm)),
+                )
+                for c in missing
+            ]
+            raise RuntimeError(
+                f"{system}: {len(missing)} contractors got no first task "
+                f"(name, private replies, DM messages): {seen}\n{bot.tail(40)}"
+            )
         await asyncio.sleep(args.quiet)  # start-up and warm-up work stays out of the window
         if args.py_spy and system == "hdops" and load == "steady" and tag.endswith("r0"):
             out = Path(args.py_spy) / f"hdops-{tag}.txt"
