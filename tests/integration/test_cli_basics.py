@@ -256,3 +256,116 @@ def test_help_works_for_every_command(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.stdout
+
+
+# --------------------------------------------------------------------------- one-line errors
+
+
+def _command(path: tuple[str, ...]) -> Any:
+    cmd: Any = typer.main.get_command(app)
+    for name in path:
+        cmd = cmd.commands[name]
+    return cmd
+
+
+LEAF_PATHS = [p for p in COMMAND_PATHS if p and not hasattr(_command(p), "commands")]
+GROUP_PATHS = [p for p in COMMAND_PATHS if not p or hasattr(_command(p), "commands")]
+
+
+def _one_error_line(result: Result) -> str:
+    """The whole output of a failed command: one `error:` line on stderr, nothing else."""
+    assert result.exit_code != 0, result.output
+    assert result.stdout == "", result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("path", LEAF_PATHS, ids=" ".join)
+def test_an_unknown_option_is_one_line_for_every_command(
+    db_url: str, path: tuple[str, ...]
+) -> None:
+    result = CliRunner().invoke(
+        app, [*path, "--no-such-option"], env={"HDOPS_DATABASE_URL": db_url}
+    )
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    command = " ".join(("hdops", *path))
+    if _command(path).context_settings.get("ignore_unknown_options"):  # `adjust alice -3.20`
+        assert line.endswith(f"(see `{command} --help`)"), line
+    else:
+        assert line == f"error: no such option: --no-such-option (see `{command} --help`)"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in LEAF_PATHS if any(param.required for param in _command(p).params)],
+    ids=" ".join,
+)
+def test_a_missing_argument_or_option_is_one_line_for_every_command(
+    db_url: str, path: tuple[str, ...]
+) -> None:
+    result = CliRunner().invoke(app, list(path), env={"HDOPS_DATABASE_URL": db_url})
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    assert line.startswith("error: missing "), line
+    assert line.endswith(f"(see `hdops {' '.join(path)} --help`)")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("payouts", "adjust", "alice", "5"), "error: missing option '--reason'"),
+        (("export", "p", "--format", "xml", "--out", "x"), "error: invalid value for '--format'"),
+        (("nosuch",), "error: no such command 'nosuch' (see `hdops --help`)"),
+        (("shift", "add", "alice", "mon", "09:00-13:00", "--weekly", "x"), "error: invalid value"),
+    ],
+)
+def test_usage_errors_say_what_is_wrong_in_one_line(
+    hdops: Any, args: tuple[str, ...], message: str
+) -> None:
+    assert _one_error_line(hdops(*args, ok=False)).startswith(message)
+
+
+@pytest.mark.parametrize("path", GROUP_PATHS, ids=lambda p: " ".join(p) or "hdops")
+def test_a_bare_group_prints_its_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, list(path))
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout and result.stderr == ""
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/no/such/dir/hdops.db"
+    result = CliRunner().invoke(app, ["person", "list"], env={"HDOPS_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert _one_error_line(result) == (
+        f"error: cannot open the database HDOPS_DATABASE_URL={url}: unable to open database file"
+    )
+    bad = CliRunner().invoke(app, ["person", "list"], env={"HDOPS_DATABASE_URL": "nosuchdb://x"})
+    assert "error: HDOPS_DATABASE_URL=nosuchdb://x is not a database URL" in _one_error_line(bad)
+
+
+def test_a_postgres_password_never_reaches_the_screen() -> None:
+    url = "postgresql://hdops:s3cret@127.0.0.1:1/hdops"
+    result = CliRunner().invoke(app, ["person", "list"], env={"HDOPS_DATABASE_URL": url})
+    line = _one_error_line(result)
+    assert "s3cret" not in line and "postgresql://hdops:***@127.0.0.1:1/hdops" in line
+
+
+def test_a_bug_is_one_line_naming_the_file_with_the_traceback(
+    hdops: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hdops.services import people
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(people, "list_people", broken)
+    line = _one_error_line(hdops("person", "list", ok=False))
+    assert line.startswith("error: unexpected KeyError: 'oops' — this is a bug in hdops;")
+    path = Path(line.rsplit(" is in ", 1)[1])
+    try:
+        assert "KeyError: 'oops'" in path.read_text(encoding="utf-8")
+        assert "list_people" in path.read_text(encoding="utf-8")
+    finally:
+        path.unlink()
