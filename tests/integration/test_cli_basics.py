@@ -190,6 +190,57 @@ def test_people_errors_are_one_line(hdops: Any, args: tuple[str, ...], message: 
     assert "Traceback" not in result.output
 
 
+def test_person_update_prints_each_change_and_refuses_in_one_line(hdops: Any) -> None:
+    hdops("person", "add", "alice", "--slack", "U0ALICE", "--role", "contractor")
+    hdops("person", "add", "bob", "--console", "bob")
+    updated = hdops(
+        "person", "update", "slack:U0ALICE", "--add-console", "alice", "--add-discord", "42",
+        "--remove-identity", "slack:U0ALICE", "--skills", "medical,coding",
+        "--hourly-rate", "19.5", "--currency", "EUR", "--tz", "Europe/Paris",
+    ).stdout  # fmt: skip
+    assert updated.splitlines() == [
+        "updated alice:",
+        "  removed identity slack:U0ALICE",
+        "  added identity discord:42",
+        "  added identity console:alice",
+        "  timezone: ops timezone → Europe/Paris",
+        "  skills: none → coding, medical",
+        "  hourly rate: none → 19.50 EUR/h (from now on)",
+    ]
+    alice = json.loads(hdops("person", "list", "--json").stdout)[0]
+    assert alice["identities"] == ["discord:42", "console:alice"]
+    assert "nothing to change" in hdops("person", "update", "alice", "--tz", "Europe/Paris").stdout
+    for args, message in (
+        (("--add-console", "bob"), "error: console:bob already belongs to bob"),
+        (
+            ("--remove-identity", "discord:42", "--remove-identity", "console:alice"),
+            "error: console:alice is alice's last identity; add another one first",
+        ),
+        ((), "error: nothing to change"),
+    ):
+        result = hdops("person", "update", "alice", *args, ok=False)
+        assert result.exit_code != 0 and result.stderr.startswith(message), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_person_deactivate_and_reactivate(hdops: Any) -> None:
+    hdops("person", "add", "alice", "--console", "alice", "--role", "contractor")
+    hdops("shift", "add", "alice", "2030-01-07", "09:00-13:00")
+    out = hdops("person", "deactivate", "alice").stdout.splitlines()
+    assert out[0] == "deactivated alice: no more tasks, shifts or reminders; history and pay kept"
+    assert out[1].startswith("  cancelled shift #1, Mon 2030-01-07 09:00–13:00 UTC")
+    assert out[2] == "  roles kept: contractor (hdops role revoke alice ROLE takes one away)"
+    assert hdops("person", "deactivate", "alice").stdout == "alice is already deactivated\n"
+    listed = json.loads(hdops("person", "list", "--json").stdout)
+    assert listed[0]["status"] == "inactive"
+    assert "alice (inactive)" in hdops("person", "list").stdout
+    refused = hdops("shift", "add", "alice", "2030-01-08", "09:00-13:00", ok=False)
+    assert refused.stderr.startswith("error: alice is deactivated, so they can't get shifts")
+    assert hdops("person", "reactivate", "alice").stdout == "alice is active again\n"
+    assert json.loads(hdops("person", "list", "--json").stdout)[0]["status"] == "active"
+    hdops("shift", "add", "alice", "2030-01-08", "09:00-13:00")
+
+
 def test_identity_taken_by_someone_else(hdops: Any) -> None:
     hdops("person", "add", "alice", "--slack", "slack:U0ALICE")
     result = hdops("person", "add", "mallory", "--slack", "U0ALICE", ok=False)
@@ -246,6 +297,7 @@ def test_my_commands_are_registered() -> None:
     expected = {
         ("project", "create"), ("project", "update"), ("project", "show"), ("project", "list"),
         ("project", "pause"), ("project", "resume"), ("person", "add"), ("person", "list"),
+        ("person", "update"), ("person", "deactivate"), ("person", "reactivate"),
         ("role", "grant"), ("role", "revoke"), ("tz",), ("db", "upgrade"),
     }  # fmt: skip
     assert expected <= set(COMMAND_PATHS)
