@@ -37,6 +37,7 @@ from hdops.clock import Clock
 from hdops.config import Settings
 from hdops.core import Core
 from hdops.errors import HdopsError
+from hdops.services import audit
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services.delivery import Deliverer
@@ -180,23 +181,38 @@ class Terminal:
     # ------------------------------------------------------------------ people
 
     def find_viewer(self, ref: str) -> Viewer:
-        """The person `ref` (a name or identity) as a terminal user; HdopsError if they
-        are unknown or have no console identity."""
+        """The person `ref` (a name or any identity) as a terminal user; HdopsError if
+        hdops does not know them.
+
+        The local chat addresses people by their console identity (DMs go to
+        `dm-<name>`, replies come from `console:<name>`), so a person who has none
+        (say, only a Slack id) is given one on first use — `console:<their name>`,
+        or `console:<name>-<id>` if that is taken — audited like any identity added
+        (`via: hdops chat`) and said on screen with how to remove it. The rest of
+        their record is untouched; Slack and Discord stay preferred for delivery."""
         ref = ref.strip()
         with self.store.unit_of_work() as session:
             person = people_service.find_person(session, ref)
             if person is None:
+                name = ref.lstrip("@").split(":")[-1] or "NAME"
                 raise HdopsError(
                     f"no person {ref!r}: add one with "
-                    f"`hdops person add NAME --console NAME --role contractor`"
+                    f"`hdops person add {name} --console {name} --role contractor`"
                 )
             console = next((i for i in person.identities if i.platform == PLATFORM), None)
             if console is None:
-                raise HdopsError(
-                    f"{person.name} has no console identity, which hdops chat needs; "
-                    f"people get one with `hdops person add NAME --console NAME`"
+                given = people_service.add_console_identity(
+                    session, person, details={"via": "hdops chat", "os_user": audit.os_user()}
                 )
-            name, user = person.name, console.external_id
+                self.write(
+                    f"-- {person.name} had no console identity; gave them {given} so this "
+                    f"chat can reach them (hdops person update {person.name} "
+                    f"--remove-identity {given} takes it away) --"
+                )
+                user = given.partition(":")[2]
+            else:
+                user = console.external_id
+            name = person.name
             roles = frozenset(people_service.roles_of(session, person.id))
         known = self.viewers.get(user)
         if known is not None:
@@ -624,7 +640,7 @@ def chat_cmd(
         ...,
         "--as",
         metavar="PERSON",
-        help="Who you are: a name or identity (console:alice). Needs a console identity.",
+        help="Who you are: a name or any identity (slack:U0123ABC, console:alice).",
         show_default=False,
     ),
 ) -> None:
@@ -639,8 +655,8 @@ def chat_cmd(
     When stdin is not a terminal, lines are read from it as a script and echoed,
     so a transcript can be piped in. The chat's messages live in memory: messages
     from an earlier `hdops chat` session are not shown again (`/hdops next`
-    re-sends an open task). Messages for people without a console identity
-    cannot be delivered by this process; they are left to the Slack or Discord bot.
+    re-sends an open task). A person without a console identity is given one
+    (console:NAME, audited; the line printed says how to remove it).
     """
     run_chat(person, sys.stdin)
 

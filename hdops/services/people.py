@@ -310,6 +310,23 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def add_console_identity(
+    session: Session, person: Person, *, details: Mapping[str, Any] | None = None
+) -> str:
+    """Give `person` a console identity (the local chat's), named after them:
+    `console:<name>` in lower case, or `console:<name>-<id>` when someone else holds
+    that one. Audited as any identity added; returns the identity."""
+    base = re.sub(r"[^a-z0-9._-]", "-", person.name.lower()).strip("-._")[:30] or "person"
+    for candidate in (base, f"{base}-{person.id}"):
+        key = IdentityKey("console", candidate)
+        if _identity_owner(session, key) is None:
+            update_person(
+                session, person.name, PersonChanges(add_identities=[str(key)]), details=details
+            )
+            return str(key)
+    raise Conflict(f"no free console name for {person.name}; add one with person update")
+
+
 def work_profile(person: Person) -> ContractorProfile:
     """The person's work profile (skills, rate, status), made on first need."""
     if person.profile is None:

@@ -17,9 +17,9 @@ from bots.local.terminal import Terminal, next_message_number, pick_options
 from hdops.chat import Option, Reply, Select
 from hdops.cli.main import app
 from hdops.config import Settings
-from hdops.services.people import add_person
+from hdops.services.people import add_person, get_person
 from hdops.store.db import Store
-from hdops.store.orm import Answer, Assignment, Clarification
+from hdops.store.orm import Answer, Assignment, AuditEntry, Clarification
 from tests.helpers import add_items, contractor, make_project, researcher
 
 Chat = Callable[..., Result]
@@ -147,17 +147,42 @@ def test_unknown_person_fails_with_one_line(chat: Chat, pairs: Store) -> None:
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         "error: no person 'nobody': add one with "
-        "`hdops person add NAME --console NAME --role contractor`"
+        "`hdops person add nobody --console nobody --role contractor`"
     ]
 
 
-def test_person_without_console_identity_is_told_how_to_get_one(chat: Chat, store: Store) -> None:
-    with store.unit_of_work() as s:
+def test_a_person_with_only_a_slack_id_can_chat_too(chat: Chat, pairs: Store) -> None:
+    with pairs.unit_of_work() as s:
         add_person(s, "sam", identities=["slack:U0SAM"], roles=["contractor"])
-    result = chat("slack:U0SAM")
-    assert result.exit_code != 0
-    assert "sam has no console identity" in result.stderr
-    assert "hdops person add NAME --console NAME" in result.stderr
+        add_person(s, "zed", identities=["console:zoe"], roles=["researcher"])
+        zoe = add_person(s, "Zoe", identities=["discord:777"], roles=["contractor"])
+        zoe_console = f"console:zoe-{zoe.id}"
+    result = chat("slack:U0SAM", "/hdops next", "1")
+    out = result.output
+    assert result.exit_code == 0, out
+    assert out.splitlines()[0] == (
+        "-- sam had no console identity; gave them console:sam so this chat can reach them "
+        "(hdops person update sam --remove-identity console:sam takes it away) --"
+    )
+    assert "-- chatting as sam (console:sam; contractor) --" in out
+    assert "[m1] hdops in your DM:" in out and "✓ Recorded: A is better" in out
+    again = chat("sam", "/hdops next")  # the second time it is just there
+    assert "had no console identity" not in again.output
+    # The person's name's console id taken by someone else: a free one, with their id.
+    taken = chat("discord:777", "/quit")
+    assert f"gave them {zoe_console} so this chat" in taken.output
+    assert f"-- chatting as Zoe ({zoe_console}; contractor) --" in taken.output
+    with pairs.unit_of_work() as s:
+        sam = get_person(s, "sam")
+        assert [i.key for i in sam.identities] == ["slack:U0SAM", "console:sam"]
+        [added] = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "person.identity_add", AuditEntry.subject == "sam"
+            )
+        ).all()
+        assert added.details["identity"] == "console:sam"
+        assert added.details["via"] == "hdops chat"
+        assert s.scalars(select(Answer.answer)).all() == [{"choice": "a"}]
 
 
 def test_skip_form_asks_field_by_field_and_re_asks_bad_answers(chat: Chat, pairs: Store) -> None:
