@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from hdops.domain.clarifications import ClarificationSummary
@@ -35,13 +33,3 @@ def summaries(
     if only_open:
         stmt = stmt.where(Clarification.status == "open")
     return [ClarificationSummary(*row) for row in session.execute(stmt)]
-
-
-def open_count_and_oldest(session: Session) -> tuple[int, datetime | None]:
-    """How many questions are open, and when the oldest of them was asked."""
-    row = session.execute(
-        select(func.count(Clarification.id), func.min(Clarification.opened_at)).where(
-            Clarification.status == "open"
-        )
-    ).one()
-    return int(row[0]), row[1]
