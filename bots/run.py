@@ -25,6 +25,7 @@ from typing import Any
 import typer
 
 from bots import metrics
+from bots.metrics import RuntimeMetrics
 from hdops.cli.common import handle_errors, open_store, settings
 from hdops.config import Settings
 from hdops.core import Core
@@ -67,6 +68,7 @@ class Runtime:
     tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
     # Scheduled jobs (shift reminders, sweeps, digests); None: the old sweep loop.
     scheduler: SchedulerService | None = None
+    metrics: RuntimeMetrics | None = None  # for GET /metrics
 
     def add_port(self, port: ChatPort) -> None:
         self.deliverer.ports[port.platform] = port
@@ -93,24 +95,18 @@ class Runtime:
 
 
 def build_runtime(store: Store, cfg: Settings) -> Runtime:
-    deliverer = Deliverer(store, {}, cfg)
-    for what, help_text in (
-        ("sent", "Outbox messages sent by this process."),
-        ("deferred", "Outbox messages put back for a later attempt (throttled, paced, down)."),
-        ("throttled", "429 answers from a platform (never counted as failures)."),
-        ("failed", "Outbox messages that failed for good (ops were told)."),
-    ):
-        metrics.gauge(
-            f"hdops_outbox_{what}_total",
-            lambda what=what: float(deliverer.stats[what]),  # type: ignore[misc]
-            help_text,
-            kind="counter",
-        )
+    deliverer = Deliverer(store, {}, cfg, on_sent=metrics.NEXT_TASK.sent)
     core = Core(store, cfg, on_commit=deliverer.kick, handoff=deliverer)
     scheduler = SchedulerService(
-        store, cfg, leadership=leadership_for(cfg.database_url), after_commit=deliverer.kick
+        store,
+        cfg,
+        leadership=leadership_for(cfg.database_url),
+        after_commit=deliverer.kick,
+        observer=metrics.SCHEDULER,
     )
-    return Runtime(store, cfg, core, deliverer, scheduler=scheduler)
+    runtime = Runtime(store, cfg, core, deliverer, scheduler=scheduler)
+    runtime.metrics = RuntimeMetrics(store, deliverer)
+    return runtime
 
 
 async def _sweeper(core: Core) -> None:

@@ -29,9 +29,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -88,6 +95,26 @@ STATIC_JOBS: tuple[StaticJob, ...] = (
         timedelta(days=2),
     ),
 )
+
+
+class JobObserver(Protocol):
+    """Hears what the scheduler does, for metrics (`bots.metrics`). Job ids are
+    grouped by kind: `hdops:sweep`, `shift:start` (the shift's id left out)."""
+
+    def submitted(self, job: str, lag_seconds: float) -> None:
+        """A job was handed to the executor `lag_seconds` after it was due."""
+
+    def failed(self, job: str) -> None: ...
+
+    def missed(self, job: str) -> None:
+        """A job was skipped: it was later than its misfire grace."""
+
+
+def job_kind(job_id: str) -> str:
+    """`shift:12:remind15` → `shift:remind15`; fixed jobs keep their id."""
+    if job_id.startswith(scheduling.SHIFT_PREFIX):
+        return f"shift:{job_id.rsplit(':', 1)[-1]}"
+    return job_id
 
 
 def _seconds(grace: timedelta | None) -> int | None:
@@ -185,8 +212,10 @@ class SchedulerService:
         after_commit: Callable[[], None] | None = None,
         retry_seconds: float = LEADER_RETRY_SECONDS,
         static_jobs: tuple[StaticJob, ...] = STATIC_JOBS,
+        observer: JobObserver | None = None,
     ) -> None:
         self.store = store
+        self.observer = observer
         self.settings = settings
         self.leadership = leadership or SoleProcess()
         self.clock = clock or SystemClock()
@@ -249,7 +278,7 @@ class SchedulerService:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
             timezone=UTC,
         )
-        aps.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
+        aps.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_SUBMITTED)
         self.aps = aps
         jobs.install(
             self.store,
@@ -309,12 +338,28 @@ class SchedulerService:
             aps.shutdown(wait=False)
         jobs.uninstall()
 
-    def _on_event(self, event: JobExecutionEvent) -> None:
-        if event.code == EVENT_JOB_MISSED:
+    def _on_event(self, event: JobEvent) -> None:
+        kind = job_kind(event.job_id)
+        if isinstance(event, JobSubmissionEvent):
+            due = max(event.scheduled_run_times, default=None)
+            if due is not None:
+                lag = max(0.0, (self.clock.now() - due).total_seconds())
+                self._tell(lambda observer: observer.submitted(kind, lag))
+        elif isinstance(event, JobExecutionEvent) and event.code == EVENT_JOB_MISSED:
             log.warning(
                 "scheduled job %s (due %s) missed its misfire grace: skipped",
                 event.job_id,
                 event.scheduled_run_time,
             )
-        elif event.code == EVENT_JOB_ERROR:
+            self._tell(lambda observer: observer.missed(kind))
+        elif isinstance(event, JobExecutionEvent) and event.code == EVENT_JOB_ERROR:
             log.error("scheduled job %s failed: %r", event.job_id, event.exception)
+            self._tell(lambda observer: observer.failed(kind))
+
+    def _tell(self, call: Callable[[JobObserver], None]) -> None:
+        if self.observer is None:
+            return
+        try:
+            call(self.observer)
+        except Exception:  # metrics must never disturb the scheduler
+            log.exception("scheduler observer failed")

@@ -204,10 +204,16 @@ class LocalChat:
         return self._handle(user, reply)
 
     def reply(self, user: str, parent_id: str, text: str, event_id: str | None = None) -> Reply:
-        parent = self.messages[parent_id]
-        self._store(parent.channel, Message(text=text), author=user, thread_of=parent_id)
+        return self.reply_to(user, self.messages[parent_id].channel, parent_id, text, event_id)
+
+    def reply_to(
+        self, user: str, channel: str, parent_id: str, text: str, event_id: str | None = None
+    ) -> Reply:
+        """Reply in the thread of `parent_id` in `channel`; the parent need not be in
+        memory (a message an earlier terminal session printed)."""
+        self._store(channel, Message(text=text), author=user, thread_of=parent_id)
         reply = self._core().thread_reply(
-            f"console:{user}", PLATFORM, parent.channel, parent_id, text, event_id or self._event()
+            f"console:{user}", PLATFORM, channel, parent_id, text, event_id or self._event()
         )
         return self._handle(user, reply)
 

@@ -37,6 +37,8 @@ from hdops.clock import Clock
 from hdops.config import Settings
 from hdops.core import Core
 from hdops.errors import HdopsError
+from hdops.services import audit
+from hdops.services import clarifications as clarification_service
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services.delivery import Deliverer
@@ -61,7 +63,8 @@ Type:
   N@m12          press button N on message m12
   N VALUE[,VALUE]  choose from select N (N@m12 VALUE works too)
   /hdops …       run an hdops command (/hdops help lists them)
-  /reply m12 TEXT  reply in the thread of message m12
+  /reply m12 TEXT  reply in the thread of message m12 (also from an earlier session)
+  /reply #5 TEXT   reply to question 5 (/hdops clarifications lists them)
   /show m12      print message m12 again
   /as PERSON     continue as another person
   /cancel        close the form being filled (while a form is open)
@@ -180,23 +183,38 @@ class Terminal:
     # ------------------------------------------------------------------ people
 
     def find_viewer(self, ref: str) -> Viewer:
-        """The person `ref` (a name or identity) as a terminal user; HdopsError if they
-        are unknown or have no console identity."""
+        """The person `ref` (a name or any identity) as a terminal user; HdopsError if
+        hdops does not know them.
+
+        The local chat addresses people by their console identity (DMs go to
+        `dm-<name>`, replies come from `console:<name>`), so a person who has none
+        (say, only a Slack id) is given one on first use — `console:<their name>`,
+        or `console:<name>-<id>` if that is taken — audited like any identity added
+        (`via: hdops chat`) and said on screen with how to remove it. The rest of
+        their record is untouched; Slack and Discord stay preferred for delivery."""
         ref = ref.strip()
         with self.store.unit_of_work() as session:
             person = people_service.find_person(session, ref)
             if person is None:
+                name = ref.lstrip("@").split(":")[-1] or "NAME"
                 raise HdopsError(
                     f"no person {ref!r}: add one with "
-                    f"`hdops person add NAME --console NAME --role contractor`"
+                    f"`hdops person add {name} --console {name} --role contractor`"
                 )
             console = next((i for i in person.identities if i.platform == PLATFORM), None)
             if console is None:
-                raise HdopsError(
-                    f"{person.name} has no console identity, which hdops chat needs; "
-                    f"people get one with `hdops person add NAME --console NAME`"
+                given = people_service.add_console_identity(
+                    session, person, details={"via": "hdops chat", "os_user": audit.os_user()}
                 )
-            name, user = person.name, console.external_id
+                self.write(
+                    f"-- {person.name} had no console identity; gave them {given} so this "
+                    f"chat can reach them (hdops person update {person.name} "
+                    f"--remove-identity {given} takes it away) --"
+                )
+                user = given.partition(":")[2]
+            else:
+                user = console.external_id
+            name = person.name
             roles = frozenset(people_service.roles_of(session, person.id))
         known = self.viewers.get(user)
         if known is not None:
@@ -516,17 +534,63 @@ class Terminal:
         return True
 
     async def reply(self, rest: str) -> None:
+        """`/reply m12 TEXT` replies in the thread of message m12 (shown in this
+        session, or recorded by an earlier one); `/reply #5 TEXT` in the thread of
+        question 5 — the asker's task thread for the asker, the researchers' thread
+        for researchers and ops — in whichever session it was asked."""
         viewer = self._require_viewer()
-        message_id, _, body = rest.partition(" ")
+        target, _, body = rest.partition(" ")
         body = body.strip()
-        if not message_id or not body:
-            raise BadInput("Usage: /reply m12 TEXT")
-        msg = self._message(message_id)
-        parent = msg.thread_of or msg.id  # replying to a reply continues its thread
-        if parent not in self.chat.messages:
-            raise BadInput(f"The thread of {message_id} is from an earlier session.")
-        reply = self.chat.reply(viewer.user, parent, body, event_id=self._event())
+        if not target or not body:
+            raise BadInput("Usage: /reply m12 TEXT, or /reply #5 TEXT for question 5")
+        if target.startswith("#"):
+            channel, parent = self._question_thread(target)
+        else:
+            channel, parent = self._thread_of(target)
+        reply = self.chat.reply_to(viewer.user, channel, parent, body, event_id=self._event())
         await self.answer(reply)
+
+    def _thread_of(self, message_id: str) -> tuple[str, str]:
+        """(channel, parent message id) to reply under message `message_id`."""
+        viewer = self._require_viewer()
+        msg = self.chat.messages.get(message_id)
+        if msg is not None:
+            if not self.visible(viewer, msg):
+                raise BadInput(f"There is no message {message_id} here.")
+            return msg.channel, msg.thread_of or msg.id  # a reply continues its thread
+        with self.store.read() as session:
+            found = outbox.ref_of_message(session, PLATFORM, message_id)
+        if found is None or not self._may_see(viewer, found[1]):
+            raise BadInput(f"There is no message {message_id} here.")
+        return found[1], message_id
+
+    def _question_thread(self, target: str) -> tuple[str, str]:
+        """(channel, parent message id) of the thread this person replies to
+        question `#N` in."""
+        viewer = self._require_viewer()
+        try:
+            number = int(target[1:])
+        except ValueError:
+            raise BadInput(f"{target} is not a question id; questions are #1, #2, …") from None
+        try:
+            with self.store.read() as session:
+                person = people_service.find_person(session, f"{PLATFORM}:{viewer.user}")
+                if person is None:
+                    raise BadInput("You are not known to hdops any more.")
+                key = clarification_service.reply_thread(session, person, number)
+                found = outbox.refs_for(session, [key]).get((key, PLATFORM))
+        except HdopsError as exc:
+            raise BadInput(exc.message) from None
+        if found is None or not self._may_see(viewer, found[0]):
+            raise BadInput(
+                f"Question #{number}'s thread is not in the local chat (it was asked on "
+                "another platform); reply there."
+            )
+        return found
+
+    def _may_see(self, viewer: Viewer, channel: str) -> bool:
+        self._watch(viewer)
+        return channel == viewer.dm or channel in viewer.channels
 
     async def run(self, person: str) -> None:
         self.switch(person)
@@ -624,7 +688,7 @@ def chat_cmd(
         ...,
         "--as",
         metavar="PERSON",
-        help="Who you are: a name or identity (console:alice). Needs a console identity.",
+        help="Who you are: a name or any identity (slack:U0123ABC, console:alice).",
         show_default=False,
     ),
 ) -> None:
@@ -633,14 +697,15 @@ def chat_cmd(
     Bot messages are printed with their id (m12) and numbered buttons: type the
     number to press a button on the latest message (N@m12 for an older one;
     `N VALUE` picks from a select). Forms ask their fields one by one. Also:
-    `/hdops …` runs a command, `/reply m12 TEXT` replies in a thread, `/as PERSON`
+    `/hdops …` runs a command, `/reply m12 TEXT` replies in a thread, `/reply #5
+    TEXT` replies to question 5 (also one asked in an earlier session), `/as PERSON`
     switches person, `/help`, `/quit`.
 
     When stdin is not a terminal, lines are read from it as a script and echoed,
     so a transcript can be piped in. The chat's messages live in memory: messages
     from an earlier `hdops chat` session are not shown again (`/hdops next`
-    re-sends an open task). Messages for people without a console identity
-    cannot be delivered by this process; they are left to the Slack or Discord bot.
+    re-sends an open task). A person without a console identity is given one
+    (console:NAME, audited; the line printed says how to remove it).
     """
     run_chat(person, sys.stdin)
 

@@ -59,7 +59,7 @@ class AckingApp(AsyncApp):
         return response
 
     def _failed(self, body: Any) -> None:
-        metrics.inc("hdops_event_errors_total", platform="slack", kind=_kind(body))
+        metrics.event_error("slack", _kind(body))
         if isinstance(body, dict):
             task = asyncio.ensure_future(self._on_failure(body))
             self._tasks.add(task)

@@ -28,7 +28,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -119,7 +119,7 @@ class SlackAdapter:
         app.error(self.on_error)
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        metrics.inc("hdops_event_errors_total", platform="slack", kind=str(body.get("type")))
+        metrics.event_error("slack", str(body.get("type")))
         log.error("slack listener failed (%s)", inbound.describe(body), exc_info=error)
 
     @contextlib.asynccontextmanager
@@ -132,20 +132,20 @@ class SlackAdapter:
             self._unreadable(kind, exc, body)
             await self._tell(body, problems.unreadable(WHAT[kind]))
         except Exception:
-            metrics.inc("hdops_event_errors_total", platform="slack", kind=kind)
+            metrics.event_error("slack", kind)
             log.exception("slack %s failed (%s)", kind, inbound.describe(body))
             await self._tell(body, problems.failed(WHAT[kind]))
 
     @staticmethod
     def _unreadable(kind: str, exc: inbound.Unreadable, body: Any) -> None:
-        metrics.inc("hdops_events_unreadable_total", platform="slack", kind=kind)
+        metrics.event_unreadable("slack", kind)
         log.warning("slack %s unreadable, %s (%s)", kind, exc, inbound.describe(body))
 
     async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
         with self._working():
             await ack()
             async with self._answering("command", body):
-                metrics.inc("hdops_events_total", platform="slack", kind="command")
+                metrics.event("slack", "command")
                 cmd = inbound.command(body)
                 reply = await asyncio.to_thread(
                     self.core.command, f"slack:{cmd.user}", command_text(cmd.text), None, "slack"
@@ -155,10 +155,11 @@ class SlackAdapter:
                 )
 
     async def on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        received = metrics.now()
         with self._working():
             await ack()
             async with self._answering("action", body):
-                metrics.inc("hdops_events_total", platform="slack", kind="action")
+                metrics.event("slack", "action")
                 click = inbound.click(body)
                 if click.response_url and click.channel and click.message_ts:
                     # Before the core runs: its edit of this message may go out at once.
@@ -170,6 +171,7 @@ class SlackAdapter:
                 reply = await asyncio.to_thread(
                     self.core.action, f"slack:{click.user}", click.action_id, click.values, event_id
                 )
+                metrics.NEXT_TASK.clicked("slack", click.user, received, metrics.now())
                 await self.show(
                     reply, user=click.user, channel=click.channel, trigger_id=click.trigger_id
                 )
@@ -177,8 +179,9 @@ class SlackAdapter:
     async def on_view(self, ack: Any, body: dict[str, Any]) -> None:
         """The ack carries the answer (errors, or the next form), so it is computed
         first, inside a try; whatever happens, exactly one ack goes out."""
+        received = metrics.now()
         with self._working():
-            metrics.inc("hdops_events_total", platform="slack", kind="view_submission")
+            metrics.event("slack", "view_submission")
             view = body.get("view")
             answer: dict[str, Any] = {}
             after: tuple[str, Message, str | None] | None = None
@@ -187,6 +190,7 @@ class SlackAdapter:
                 reply = await asyncio.to_thread(
                     self.core.form, f"slack:{sub.user}", sub.callback_id, sub.fields, sub.event_id
                 )
+                metrics.NEXT_TASK.clicked("slack", sub.user, received, metrics.now())
                 if reply.form_errors:
                     answer = _form_errors(view, reply.form_errors)
                     if not answer:  # no input to show them on: say them privately
@@ -202,7 +206,7 @@ class SlackAdapter:
                 self._unreadable("view_submission", exc, body)
                 answer, after = self._form_problem(body, problems.unreadable("form"))
             except Exception:
-                metrics.inc("hdops_event_errors_total", platform="slack", kind="view_submission")
+                metrics.event_error("slack", "view_submission")
                 log.exception("slack view_submission failed (%s)", inbound.describe(body))
                 answer, after = self._form_problem(body, problems.failed("form"))
             await ack(**answer)
@@ -234,7 +238,7 @@ class SlackAdapter:
                 return
             if said is None:
                 return
-            metrics.inc("hdops_events_total", platform="slack", kind="thread_reply")
+            metrics.event("slack", "thread_reply")
             async with self._answering("thread_reply", body):
                 identity, event_id = f"slack:{said.user}", body.get("event_id")
                 if isinstance(said, inbound.ThreadDeletion):
@@ -333,8 +337,11 @@ class SlackAdapter:
 
     # ------------------------------------------------------------------ transports
 
-    def http_app(self, health: Any = None) -> web.Application:
-        """aiohttp app for HTTP mode: /slack/events, /healthz, /metrics."""
+    def http_app(
+        self, health: Any = None, metrics_text: Callable[[], bytes] | None = None
+    ) -> web.Application:
+        """aiohttp app for HTTP mode: /slack/events, /healthz, /metrics (`metrics_text`:
+        the runtime's exposition; it reads the store, so it runs off the loop)."""
 
         async def events(request: web.Request) -> web.Response:
             bolt_request = await to_bolt_request(request)
@@ -346,7 +353,10 @@ class SlackAdapter:
             return web.json_response(status, status=200 if status.get("ok") else 503)
 
         async def metrics_view(_: web.Request) -> web.Response:
-            return web.Response(text=metrics.render(), content_type="text/plain", charset="utf-8")
+            if metrics_text is None:
+                return web.Response(status=404, text="no metrics in this process")
+            body = await asyncio.to_thread(metrics_text)
+            return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
 
         web_app = web.Application()
         web_app.router.add_post("/slack/events", events)
@@ -354,8 +364,14 @@ class SlackAdapter:
         web_app.router.add_get("/metrics", metrics_view)
         return web_app
 
-    async def run_http(self, port: int, host: str = "0.0.0.0", health: Any = None) -> None:
-        runner = web.AppRunner(self.http_app(health))
+    async def run_http(
+        self,
+        port: int,
+        host: str = "0.0.0.0",
+        health: Any = None,
+        metrics_text: Callable[[], bytes] | None = None,
+    ) -> None:
+        runner = web.AppRunner(self.http_app(health, metrics_text))
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
@@ -399,7 +415,10 @@ def attach(runtime: Any, *, http_port: int | None = None) -> SlackAdapter:
     adapter = SlackAdapter(runtime.core, settings, make_client(settings))
     runtime.add_port(adapter.port)
     if http_port is not None:
-        runtime.tasks.append(lambda: adapter.run_http(http_port, health=runtime.health))
+        exposition = runtime.metrics.exposition if runtime.metrics is not None else None
+        runtime.tasks.append(
+            lambda: adapter.run_http(http_port, health=runtime.health, metrics_text=exposition)
+        )
     else:
         assert settings.slack_app_token is not None
         token = settings.slack_app_token.get_secret_value()

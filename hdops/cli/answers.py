@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from statistics import median
-
 import typer
 from rich.table import Table
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out
 from hdops.clock import utcnow
+from hdops.render import clarifications as clar_render
 from hdops.services import answers as answer_service
 from hdops.services import clarifications as clar_service
 from hdops.services.people import get_person
 from hdops.services.projects import get_project
-from hdops.store.orm import Person, Project
 
 answers_app = typer.Typer(help="Answers: review.", no_args_is_help=True)
 
@@ -34,13 +31,6 @@ def reject(
         out.print(f"answer {answer.id} rejected; the contractor will be told why")
 
 
-def _fmt(delta: timedelta | None) -> str:
-    if delta is None:
-        return "-"
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
-
-
 @handle_errors
 def clarifications(
     project: str | None = typer.Argument(None, help="Only this project."),
@@ -49,48 +39,47 @@ def clarifications(
 ) -> None:
     """List clarification questions with their time to first answer."""
     store = open_store()
-    with store.unit_of_work() as session:
-        proj = get_project(session, project) if project else None
-        rows = clar_service.list_clarifications(session, proj, only_open)
-        data = []
-        for c in rows:
-            asker = session.get(Person, c.person_id)
-            p = session.get(Project, c.project_id)
-            first = c.first_answered_at - c.opened_at if c.first_answered_at else None
-            data.append(
-                {
-                    "id": c.id,
-                    "project": p.name if p else "?",
-                    "asked_by": asker.name if asker else "?",
-                    "status": c.status,
-                    "question": c.question,
-                    "opened_at": c.opened_at.isoformat(),
-                    "time_to_first_answer_s": int(first.total_seconds()) if first else None,
-                }
-            )
+    now = utcnow()
+    try:
+        with store.unit_of_work() as session:
+            proj = get_project(session, project) if project else None
+            rows = clar_service.summaries(session, proj, only_open)
+    finally:
+        store.dispose()
     if as_json:
-        echo_json(data)
+        echo_json(
+            [
+                {
+                    "id": r.id,
+                    "project": r.project,
+                    "asked_by": r.asked_by,
+                    "status": r.status,
+                    "question": r.question,
+                    "opened_at": r.opened_at.isoformat(),
+                    "time_to_first_answer_s": (
+                        int(r.time_to_first_answer.total_seconds())
+                        if r.time_to_first_answer is not None
+                        else None
+                    ),
+                }
+                for r in rows
+            ]
+        )
         return
     table = Table("id", "project", "asked by", "status", "first answer", "question")
-    for d in data:
-        secs = d["time_to_first_answer_s"]
+    for r in rows:
         table.add_row(
-            str(d["id"]),
-            str(d["project"]),
-            str(d["asked_by"]),
-            str(d["status"]),
-            _fmt(timedelta(seconds=secs) if isinstance(secs, int) else None),
-            str(d["question"])[:80],
+            str(r.id),
+            r.project,
+            r.asked_by,
+            r.status,
+            clar_render.first_answer_text(r, now),
+            r.question[:80],
         )
     out.print(table)
-    answered = [
-        d["time_to_first_answer_s"] for d in data if isinstance(d["time_to_first_answer_s"], int)
-    ]
-    if answered:
-        out.print(
-            f"{len(data)} questions; median time to first answer "
-            f"{_fmt(timedelta(seconds=median(answered)))}"
-        )
+    line = clar_render.median_line(rows)
+    if line is not None:
+        out.print(line, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,14 +1,31 @@
-"""What every CLI command shares: settings, the store, one-line errors."""
+"""What every CLI command shares: settings, the store, one-line errors.
+
+Errors (SPEC §9): every way a command can fail ends as one line on stderr,
+`error: …`, and a non-zero exit. Domain errors are mapped by `handle_errors` on
+each command; everything else — usage errors typer/click would print as a
+boxed usage block, a database that cannot be reached, a bug — by the root
+group, `OneLineErrors`. The exception is an invalid input with several problems
+(a project spec, an items file): its line is followed by the problems, one per
+line, so they can all be fixed in one round.
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from collections.abc import Callable
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from hdops.config import Settings, load_settings
 from hdops.errors import HdopsError, InvalidInput
@@ -31,17 +48,46 @@ def settings() -> Settings:
 
 def open_store(*, require_current: bool = True) -> Store:
     """Open the configured database. Commands other than `db upgrade` need the
-    current schema; a fresh SQLite file is upgraded automatically (embedded default)."""
+    current schema; a fresh SQLite file is upgraded automatically (embedded default).
+    A URL SQLAlchemy cannot use, or a database that cannot be reached, is one line
+    naming HDOPS_DATABASE_URL (password hidden)."""
     cfg = settings()
-    store = Store.from_url(cfg.database_url)
-    if require_current and not is_current(store.engine):
-        from hdops.store.migrate import current_revision, upgrade
+    where = safe_url(cfg.database_url)
+    try:
+        store = Store.from_url(cfg.database_url)
+    except (ArgumentError, ImportError) as exc:  # no such dialect or driver
+        raise HdopsError(
+            f"HDOPS_DATABASE_URL={where} is not a database URL hdops can use "
+            f"({first_line(exc)}); e.g. sqlite:///hdops.db or postgresql://user@host/db"
+        ) from None
+    try:
+        current = is_current(store.engine)
+        if require_current and not current:
+            from hdops.store.migrate import current_revision, upgrade
 
-        if store.dialect == "sqlite" and current_revision(store.engine) is None:
-            upgrade(store.engine)
-        else:
-            raise HdopsError("the database schema is outdated: run `hdops db upgrade`")
+            if store.dialect == "sqlite" and current_revision(store.engine) is None:
+                upgrade(store.engine)
+            else:
+                raise HdopsError("the database schema is outdated: run `hdops db upgrade`")
+    except DBAPIError as exc:
+        store.dispose()
+        raise HdopsError(
+            f"cannot open the database HDOPS_DATABASE_URL={where}: {first_line(exc.orig)}"
+        ) from None
     return store
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit for an error message: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unreadable)"
+
+
+def first_line(exc: BaseException | None) -> str:
+    text = str(exc or "").strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -69,6 +115,86 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+class OneLineErrors(TyperGroup):
+    """The root `hdops` group. It runs commands in click's non-standalone mode and
+    reports whatever escapes them as one `error:` line on stderr:
+
+    * usage errors (missing option, unknown option or command, bad value) — which
+      typer would print as a usage block and a box — with the command's `--help`
+      named, exit 2;
+    * a bare group (`hdops person`) prints its help on stdout, like `--help`;
+    * a database error mid-command, exit 1;
+    * anything else is a bug: one line naming a file that holds the traceback
+      (`HDOPS_DEBUG=1` lets it through instead), exit 1.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except (TyperException, click.ClickException) as exc:
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                # Help, not an error. (With rich, typer prints it while building the
+                # exception, whose message is then empty.)
+                text = exc.format_message()
+                if text.strip():
+                    out.print(text, markup=False, highlight=False)
+                sys.exit(0)
+            sys.exit(_report(_usage_line(exc, ctx), getattr(exc, "exit_code", 2)))
+        except (typer.Abort, click.exceptions.Abort):
+            sys.exit(_report("aborted", 1))
+        except SQLAlchemyError as exc:
+            sys.exit(_report(f"database error: {first_line(getattr(exc, 'orig', exc))}", 1))
+        except Exception as exc:
+            if os.environ.get("HDOPS_DEBUG"):
+                raise
+            sys.exit(_report(_unexpected(exc), 1))
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _report(line: str, code: int) -> int:
+    err.print(f"error: {line}", markup=False, highlight=False)
+    return code or 1
+
+
+def _usage_line(exc: Exception, ctx: Any) -> str:
+    """`Missing option '--reason'.` → `missing option '--reason' (see `hdops payouts
+    adjust --help`)`: click's message on one line, and where to read more."""
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    message = " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    message = message.rstrip(".") or "invalid usage"
+    message = message[0].lower() + message[1:]
+    path = getattr(ctx, "command_path", None)
+    return f"{message} (see `{path} --help`)" if path else message
+
+
+def _unexpected(exc: Exception) -> str:
+    """A bug: the traceback goes to a file the line names, not onto the screen."""
+    where = "the log"
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="hdops-error-", suffix=".txt", delete=False, encoding="utf-8"
+        ) as f:
+            traceback.print_exception(exc, file=f)
+            where = f.name
+    except OSError:
+        pass
+    return (
+        f"unexpected {exc.__class__.__name__}: {first_line(exc)} — this is a bug in hdops; "
+        f"the traceback is in {where}"
+    )
 
 
 def echo_json(data: Any) -> None:

@@ -6,8 +6,11 @@ import importlib
 
 import typer
 
+from hdops.cli.common import OneLineErrors
+
 app = typer.Typer(
     name="hdops",
+    cls=OneLineErrors,  # every error is one line on stderr (SPEC §9)
     help="Human-data operations: tasks, questions, shifts and pay through chat.",
     no_args_is_help=True,
     add_completion=False,

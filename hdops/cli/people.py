@@ -1,4 +1,8 @@
-"""`hdops person add|list`, `hdops role grant|revoke`, `hdops tz` (SPEC §1)."""
+"""`hdops person add|update|deactivate|reactivate|list`, `hdops role grant|revoke`,
+`hdops tz` (SPEC §1).
+
+Changes made here are audited with the operating-system user who ran the command
+(`via: cli`), since the CLI has no chat identity."""
 
 from __future__ import annotations
 
@@ -9,7 +13,11 @@ import typer
 from rich import box
 from rich.table import Table
 
-from hdops.cli.common import echo_json, handle_errors, open_store, out
+from hdops.cli.common import echo_json, handle_errors, open_store, out, settings
+from hdops.clock import utcnow
+from hdops.render.people import change_line, rate_text
+from hdops.render.shifts import when
+from hdops.services import audit, deactivation
 from hdops.services import people as svc
 
 person_app = typer.Typer(help="People and their platform identities.", no_args_is_help=True)
@@ -32,11 +40,7 @@ def identity_arg(platform: str, value: str) -> str:
 
 def money_text(value: Decimal | None) -> str:
     """An amount for people: 18.5000 -> 18.50, 12.3750 -> 12.375."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
+    return rate_text(value)
 
 
 def _person_json(v: svc.PersonView) -> dict[str, Any]:
@@ -98,6 +102,115 @@ def add_cmd(
     out.print(f"added {v.name} ({ids}; {roles})", markup=False)
 
 
+@person_app.command("update")
+@handle_errors
+def update_cmd(
+    person: str = PERSON_ARG,
+    add_slack: list[str] = typer.Option([], "--add-slack", help="Add a Slack user id (U0123ABC)."),
+    add_discord: list[str] = typer.Option([], "--add-discord", help="Add a Discord user id."),
+    add_console: list[str] = typer.Option([], "--add-console", help="Add a local chat name."),
+    remove_identity: list[str] = typer.Option(
+        [], "--remove-identity", help="Remove an identity, e.g. slack:U0123ABC (not the last)."
+    ),
+    skills: str | None = typer.Option(
+        None, "--skills", help="Comma-separated skills, replacing the current ones ('' clears)."
+    ),
+    hourly_rate: str | None = typer.Option(
+        None,
+        "--hourly-rate",
+        help="Hourly rate from now on, e.g. 18.50 (earlier time keeps its rate).",
+    ),
+    currency: str | None = typer.Option(None, "--currency", help="Currency of the hourly rate."),
+    tz: str | None = typer.Option(None, "--tz", help="IANA timezone, e.g. Europe/London."),
+    display_name: str | None = typer.Option(None, "--display-name", help="Name shown in chat."),
+) -> None:
+    """Change PERSON's identities, skills, hourly rate, currency, timezone or display name.
+
+    All changes are made together or not at all, and each is audited. Repeat
+    --add-… and --remove-identity for several."""
+    changes = svc.PersonChanges(
+        add_identities=[
+            *(identity_arg("slack", v) for v in add_slack),
+            *(identity_arg("discord", v) for v in add_discord),
+            *(identity_arg("console", v) for v in add_console),
+        ],
+        remove_identities=remove_identity,
+        skills=skills,
+        hourly_rate=hourly_rate,
+        currency=currency,
+        tz=tz,
+        display_name=display_name,
+    )
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            found, done = svc.update_person(session, person, changes, details=audit.cli_details())
+            name = found.name
+    finally:
+        store.dispose()
+    if not done:
+        out.print(f"{name}: nothing to change, already so", markup=False)
+        return
+    out.print(f"updated {name}:", markup=False)
+    for change in done:
+        out.print(f"  {change_line(change)}", markup=False)
+
+
+@person_app.command("deactivate")
+@handle_errors
+def deactivate_cmd(person: str = PERSON_ARG) -> None:
+    """End PERSON's work: no more tasks, shifts or reminders; history and pay are kept.
+
+    Their open tasks go back to the pool, shifts not started are cancelled (they
+    are told), a shift in progress ends now and an open check-in is closed.
+    Roles stay until revoked (hdops role revoke). Undo: hdops person reactivate."""
+    cfg = settings()
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            result = deactivation.deactivate_person(
+                session, person, settings=cfg, now=utcnow(), details=audit.cli_details()
+            )
+    finally:
+        store.dispose()
+    name = result.name
+    if result.already:
+        out.print(f"{name} is already deactivated", markup=False)
+        return
+    lines = [f"deactivated {name}: no more tasks, shifts or reminders; history and pay kept"]
+    if result.withdrawn:
+        lines.append(f"  {result.withdrawn} open task(s) went back to the pool")
+    for v in result.cancelled:
+        lines.append(f"  cancelled shift #{v.id}, {when(v, cfg.ops_zone)} ({name} was told)")
+    for v in result.ended:
+        lines.append(f"  shift #{v.id} in progress ended now")
+    if result.checked_out:
+        lines.append("  their open check-in was closed now")
+    if result.swaps_withdrawn:
+        lines.append(f"  {result.swaps_withdrawn} swap request(s) to them withdrawn (owners told)")
+    if result.roles:
+        roles = ", ".join(result.roles)
+        lines.append(f"  roles kept: {roles} (hdops role revoke {name} ROLE takes one away)")
+    for line in lines:
+        out.print(line, markup=False)
+
+
+@person_app.command("reactivate")
+@handle_errors
+def reactivate_cmd(person: str = PERSON_ARG) -> None:
+    """Undo `person deactivate`: PERSON may get tasks and shifts again (cancelled
+    shifts stay cancelled)."""
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            name, changed = deactivation.reactivate_person(
+                session, person, now=utcnow(), details=audit.cli_details()
+            )
+    finally:
+        store.dispose()
+    out.print(f"{name} is active again" if changed else f"{name} is already active", markup=False)
+
+
 @person_app.command("list")
 @handle_errors
 def list_cmd(
@@ -128,7 +241,7 @@ def list_cmd(
     table.add_column("rate", no_wrap=True, justify="right")
     for v in views:
         table.add_row(
-            v.name,
+            v.name if v.status != svc.INACTIVE else f"{v.name} (inactive)",
             "\n".join(v.identities),
             "\n".join(v.roles),
             v.tz or "",

@@ -125,6 +125,7 @@ FEATURE_MODULES = (
     "hdops.commands.projects",
     "hdops.commands.shifts",
     "hdops.commands.payouts",
+    "hdops.commands.clarifications",
     "hdops.commands.quality",
 )
 _loaded = False

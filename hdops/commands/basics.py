@@ -6,7 +6,7 @@ from hdops.chat import Heading, Message, Paragraph, Reply
 from hdops.commands import Invocation, command, commands
 from hdops.errors import InvalidInput
 from hdops.services import clarifications, dispatch
-from hdops.services.people import set_timezone
+from hdops.services.people import require_active, set_timezone
 from hdops.store import dispatch as q
 from hdops.store.orm import ContractorProfile
 
@@ -21,6 +21,7 @@ def _profile(inv: Invocation) -> ContractorProfile:
 
 @command("next", roles=("contractor",), usage="next", summary="get a task now")
 def next_task(inv: Invocation) -> Reply:
+    require_active(inv.person, "get tasks", yourself=True)
     profile = _profile(inv)
     profile.available = True
     current = q.open_task(inv.session, inv.person.id)
@@ -47,6 +48,7 @@ def pause(inv: Invocation) -> Reply:
 
 @command("resume", roles=("contractor",), usage="resume", summary="restart task pushes")
 def resume(inv: Invocation) -> Reply:
+    require_active(inv.person, "get tasks", yourself=True)
     profile = _profile(inv)
     profile.available = True
     assignment = dispatch.offer_next(inv.session, inv.person, inv.now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from hdops.errors import InvalidInput
 
@@ -58,3 +58,13 @@ def check_person_name(name: str) -> str:
             f"{name!r} is not a valid name: use 1-40 letters, digits, '.', '_' or '-'"
         )
     return name
+
+
+@dataclass(frozen=True)
+class PersonChange:
+    """One change `hdops person update` made. `kind`: identity_add, identity_remove,
+    display_name, tz, skills, rate (before/after: (hourly rate, currency))."""
+
+    kind: str
+    before: Any
+    after: Any

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from statistics import median
 from typing import Any
 
 from hdops import actions
@@ -17,8 +19,13 @@ from hdops.chat import (
     Mention,
     Message,
     Paragraph,
+    Table,
     defang_mentions,
 )
+from hdops.domain.clarifications import ClarificationSummary
+
+LIST_LIMIT = 25  # questions a chat list shows (the newest); the CLI lists them all
+QUESTION_CHARS = 60
 
 
 def question_post(
@@ -132,3 +139,68 @@ def faq_added(project_title: str, version: int, question: str, answer: str) -> M
             Context(text=f"Now part of the instructions (v{version})."),
         ],
     )
+
+
+def duration_text(delta: timedelta | None) -> str:
+    """`42 min`, `3 h 05 min`; `-` for none."""
+    if delta is None:
+        return "-"
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def first_answer_text(row: ClarificationSummary, now: datetime) -> str:
+    """Time to the first answer, or how long it has waited for one."""
+    if row.first_answered_at is not None:
+        return duration_text(row.time_to_first_answer)
+    if row.status == "open":
+        return f"waiting {duration_text(now - row.opened_at)}"
+    return "-"
+
+
+def median_line(rows: Sequence[ClarificationSummary]) -> str | None:
+    answered = [r.time_to_first_answer for r in rows if r.time_to_first_answer is not None]
+    if not answered:
+        return None
+    middle = timedelta(seconds=median(a.total_seconds() for a in answered))
+    return f"{len(rows)} question(s); median time to first answer {duration_text(middle)}"
+
+
+def clarification_list(
+    rows: Sequence[ClarificationSummary], now: datetime, *, only_open: bool, project: str | None
+) -> Message:
+    """`/hdops clarifications`: the questions with their ids and time to first answer."""
+    what = "Open questions" if only_open else "Questions"
+    title = f"{what} — {project}" if project else what
+    if not rows:
+        text = f"{title}: none."
+        return Message(text=text, parts=[Paragraph(text=text)])
+    shown = list(rows)[-LIST_LIMIT:]
+    table = Table(
+        columns=["id", "project", "asked by", "status", "first answer", "question"],
+        rows=[
+            [
+                f"#{r.id}",
+                r.project,
+                defang_mentions(r.asked_by),
+                r.status,
+                first_answer_text(r, now),
+                defang_mentions(_short(r.question)),
+            ]
+            for r in shown
+        ],
+    )
+    parts: list[Any] = [Heading(text=title), table]
+    notes = []
+    if len(shown) < len(rows):
+        notes.append(f"The latest {len(shown)} of {len(rows)}; hdops clarifications lists all.")
+    if (line := median_line(rows)) is not None:
+        notes.append(line + ".")
+    notes.append("Reply in a question's thread (in the local chat: /reply #ID TEXT).")
+    parts.append(Context(text=" ".join(notes)))
+    return Message(text=f"{title}: {len(rows)}", parts=parts)
+
+
+def _short(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUESTION_CHARS else flat[: QUESTION_CHARS - 1] + "…"

@@ -146,6 +146,18 @@ def expired_message(view: TaskView) -> Message:
     )
 
 
+def withdrawn_message(view: TaskView) -> Message:
+    """A task taken back because its contractor was deactivated."""
+    text = "This task was withdrawn and went back to the pool: your hdops access has ended."
+    return Message(
+        text=text,
+        parts=[
+            Heading(text=f"{view.project_title} — item {view.item_external_id}"),
+            Paragraph(text=text),
+        ],
+    )
+
+
 def no_task_message(reason: str) -> Message:
     return Message(text=reason, parts=[Paragraph(text=reason)])
 

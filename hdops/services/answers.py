@@ -22,7 +22,7 @@ from hdops.chat import Message, Paragraph
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import tasks as render
 from hdops.services import audit, dispatch
-from hdops.services.people import require_role
+from hdops.services.people import INACTIVE, require_role
 from hdops.store import answers as qa
 from hdops.store import dispatch as q
 from hdops.store.orm import Answer, Assignment, Item, Person, Project
@@ -91,6 +91,8 @@ def submit_answer(
         return AnswerResult("duplicate", a.duplicate_of)
     if a.person_id != person.id:
         raise PermissionDenied("That task belongs to someone else.")
+    if a.profile_status == INACTIVE:
+        raise PermissionDenied("You're no longer working with hdops, so answers can't be taken.")
     if a.status == "answered":
         # A redelivery that waited on the row lock above: its twin is committed now.
         existing = qa.answer_by_key(tx, idempotency_key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from datetime import datetime
 from typing import Any
 
@@ -29,3 +31,16 @@ def record(
             details=details,
         )
     )
+
+
+def os_user() -> str:
+    """Who runs a CLI command, for the audit log (the CLI has no chat identity)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry (containers): still say something
+        return os.environ.get("USER", "unknown")
+
+
+def cli_details() -> dict[str, str]:
+    """Audit details of a change made from the CLI without `--as PERSON`."""
+    return {"via": "cli", "os_user": os_user()}

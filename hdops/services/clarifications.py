@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hdops import intents
 from hdops.chat import Message
+from hdops.domain.clarifications import ClarificationSummary
 from hdops.domain.relay import SharedFile, relay_text
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.render import clarifications as render
@@ -20,6 +21,7 @@ from hdops.services import shifts as shift_service
 from hdops.services.answers import own_assignment
 from hdops.services.people import require_role
 from hdops.services.relay import relay_to_thread
+from hdops.store import clarifications as clar_q
 from hdops.store.orm import (
     Assignment,
     Clarification,
@@ -357,12 +359,19 @@ def due_escalations(session: Session, now: datetime) -> list[Escalation]:
     return done
 
 
-def list_clarifications(
+def summaries(
     session: Session, project: Project | None = None, only_open: bool = False
-) -> list[Clarification]:
-    stmt = select(Clarification).order_by(Clarification.id)
-    if project is not None:
-        stmt = stmt.where(Clarification.project_id == project.id)
-    if only_open:
-        stmt = stmt.where(Clarification.status == "open")
-    return list(session.scalars(stmt))
+) -> list[ClarificationSummary]:
+    """Questions with their time to first answer (`hdops clarifications`)."""
+    return clar_q.summaries(session, project.id if project else None, only_open)
+
+
+def reply_thread(session: Session, person: Person, clarification_id: int) -> str:
+    """The ref key of the thread in which `person` replies to question #N: the one
+    who asked replies in their task's thread (relayed to the researchers), a
+    researcher or ops in the researchers' thread (relayed to the asker)."""
+    clar = get_clarification(session, clarification_id)
+    if clar.person_id == person.id and clar.assignment_id is not None:
+        return f"assignment:{clar.assignment_id}"
+    require_role(session, person, "researcher", "ops", action="answer questions")
+    return f"clar:{clar.id}"

@@ -103,6 +103,20 @@ class Unroutable(Exception):
     """No running platform can deliver this intent (yet)."""
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """A message just handed to a platform, as `Deliverer.on_sent` hears of it (for
+    metrics: a task message, `ref` `assignment:<id>`, ends the click → next task
+    latency)."""
+
+    platform: str
+    op: Op  # dm | post | thread | edit
+    target: str  # the user of a DM, else the channel
+    ref: str | None
+    created_at: datetime  # when the intent was written (the causing transaction)
+    sent_at: datetime
+
+
 class Deliverer:
     def __init__(
         self,
@@ -113,8 +127,12 @@ class Deliverer:
         *,
         pacer: Pacer | None = None,
         concurrency: int = CONCURRENCY,
+        on_sent: Callable[[Delivered], None] | None = None,
     ) -> None:
+        """`on_sent` is called on the event loop for every message sent; it must be
+        quick and is never allowed to disturb delivery."""
         self.store = store
+        self.on_sent = on_sent
         self.ports = dict(ports)
         self.settings = settings
         self.clock = clock or SystemClock()
@@ -547,6 +565,8 @@ class Deliverer:
         send = job.send
         if isinstance(outcome, Sent) and send is not None and send.op == "dm" and outcome.channel:
             self._dm_channels[(outcome.platform, send.target)] = outcome.channel
+        if self.on_sent is not None and isinstance(outcome, Sent) and send is not None:
+            self._tell_sent(job, send, outcome)
         key = job.intent.ref
         if key is not None:
             fut = self._producers.get(key)
@@ -557,6 +577,23 @@ class Deliverer:
                     fut.set_result(None)
         self._outcomes.append((outcome, job))
         self._schedule_flush()
+
+    def _tell_sent(self, job: Job, send: Send, outcome: Sent) -> None:
+        assert self.on_sent is not None
+        target = send.target if send.op == "dm" else send.channel
+        try:
+            self.on_sent(
+                Delivered(
+                    send.platform,
+                    send.op,
+                    target,
+                    job.intent.ref,
+                    job.row.created_at,
+                    outcome.sent_at,
+                )
+            )
+        except Exception:
+            log.exception("on_sent observer failed")
 
     def _schedule_flush(self) -> None:
         if self._flushing is None:

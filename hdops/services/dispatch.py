@@ -16,7 +16,7 @@ bottom wrap it for callers that want ORM objects back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -27,6 +27,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, object_session
 
 from hdops import intents
+from hdops.chat import Message
 from hdops.domain.projects import ProjectSpec, parse_project_spec
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
@@ -417,14 +418,30 @@ def expire_leases(session: Session, now: datetime) -> int:
     return len(expired)
 
 
-def _expire(session: Session, assignment: Assignment, now: datetime) -> None:
+def withdraw_tasks(session: Session, person_id: int, now: datetime) -> int:
+    """Take back the tasks a person holds (offered, or waiting on their question):
+    the items go back to the pool and each task message says so. For a person who
+    can no longer work (deactivated); returns how many."""
+    held = q.held_tasks(session, person_id)
+    for assignment in held:
+        _expire(session, assignment, now, closed=render.withdrawn_message)
+    return len(held)
+
+
+def _expire(
+    session: Session,
+    assignment: Assignment,
+    now: datetime,
+    *,
+    closed: Callable[[render.TaskView], Message] = render.expired_message,
+) -> None:
     view = task_view(session, assignment, now, with_counts=False)
     assignment.status = "expired"
     assignment.closed_at = now
     item = session.get(Item, assignment.item_id)
     if item is not None and not item.is_gold:
         q.release_slot(session, assignment.item_id)
-    intents.edit(session, f"assignment:{assignment.id}", render.expired_message(view), now)
+    intents.edit(session, f"assignment:{assignment.id}", closed(view), now)
     person = session.get(Person, assignment.person_id)
     if person is not None and person.profile is not None and person.profile.available:
         offer_next(session, person, now)

@@ -18,8 +18,6 @@ week was approved is taken back automatically in the next drafted week.
 from __future__ import annotations
 
 import csv
-import getpass
-import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -84,20 +82,13 @@ class Actor:
     def label(self) -> str:
         if self.person is not None:
             return self.person.display_name
-        return f"{self.via}:{_os_user()}"
+        return f"{self.via}:{audit.os_user()}"
 
     def audit_details(self) -> dict[str, Any]:
         details: dict[str, Any] = {"via": self.via}
         if self.person is None:
-            details["os_user"] = _os_user()
+            details["os_user"] = audit.os_user()
         return details
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry (containers): still say something
-        return os.environ.get("USER", "unknown")
 
 
 def cli_actor(session: Session, as_person: str | None) -> Actor:

@@ -1,11 +1,22 @@
-"""People, identities and roles (SPEC §1)."""
+"""People, identities and roles (SPEC §1).
+
+A person is never deleted: work, shifts and pay refer to them. `update_person`
+changes identities, skills, rate, currency, timezone and display name (each
+change one audit entry); `hdops.services.deactivation` ends their work.
+Deactivation is kept on the work profile (`ContractorProfile.status`,
+`inactive`), the one flag dispatch already reads on the hot path, so a
+deactivated person is skipped without a join; people without a profile (a
+researcher, ops) get one when deactivated.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -14,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from hdops.clock import utcnow
 from hdops.domain.people import (
     IdentityKey,
+    PersonChange,
     Role,
     check_person_name,
     check_role,
@@ -57,6 +69,21 @@ def parse_money(text: str | Decimal, what: str = "amount") -> Decimal:
     return value
 
 
+def check_currency(text: str) -> str:
+    """A 3-letter ISO code; `usd` is read as USD."""
+    code = text.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise InvalidInput(f"currency must be a 3-letter ISO code such as USD, not {text!r}")
+    return code
+
+
+def check_hourly_rate(text: str | Decimal) -> Decimal:
+    rate = parse_money(text, "hourly rate")
+    if rate < 0:
+        raise InvalidInput("hourly rate must be zero or more")
+    return rate
+
+
 def parse_skills(text: str | Iterable[str] | None) -> list[str]:
     if text is None:
         return []
@@ -98,11 +125,8 @@ def add_person(
     role_list = [check_role(r) for r in roles]
     if tz is not None:
         check_tz(tz)
-    rate = parse_money(hourly_rate, "hourly rate") if hourly_rate is not None else None
-    if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise InvalidInput(f"currency must be a 3-letter ISO code such as USD, not {currency!r}")
-    if rate is not None and rate < 0:
-        raise InvalidInput("hourly rate must be zero or more")
+    rate = check_hourly_rate(hourly_rate) if hourly_rate is not None else None
+    currency = check_currency(currency)
     if session.scalar(select(Person.id).where(Person.name == name)) is not None:
         raise Conflict(f"a person named {name!r} already exists")
     for key in keys:
@@ -127,6 +151,189 @@ def add_person(
         )
     audit.record(session, "person.add", person.name, actor_id=actor_id, roles=role_list)
     return person
+
+
+INACTIVE = "inactive"
+
+
+def is_active(person: Person) -> bool:
+    """False once the person is deactivated (`hdops person deactivate`)."""
+    return person.profile is None or person.profile.status != INACTIVE
+
+
+def require_active(person: Person, what: str, *, yourself: bool = False) -> None:
+    """Refuse work for a deactivated person (tasks, shifts, check-ins); `yourself`:
+    the person asked for it themselves."""
+    if is_active(person):
+        return
+    if yourself:
+        raise PermissionDenied(
+            f"Your hdops work has ended (deactivated by ops), so you can't {what}. "
+            "Ask ops if this is a mistake."
+        )
+    raise PermissionDenied(
+        f"{person.name} is deactivated, so they can't {what} "
+        f"(ops can undo it: hdops person reactivate {person.name})."
+    )
+
+
+@dataclass(frozen=True)
+class PersonChanges:
+    """What `hdops person update` asks for; None / empty: leave as it is."""
+
+    add_identities: Sequence[str] = ()
+    remove_identities: Sequence[str] = ()
+    skills: str | None = None  # comma-separated; "" clears them
+    hourly_rate: str | None = None
+    currency: str | None = None
+    tz: str | None = None
+    display_name: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.add_identities or self.remove_identities) and all(
+            v is None
+            for v in (self.skills, self.hourly_rate, self.currency, self.tz, self.display_name)
+        )
+
+
+def update_person(
+    session: Session,
+    ref: str,
+    changes: PersonChanges,
+    *,
+    actor_id: int | None = None,
+    now: datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> tuple[Person, list[PersonChange]]:
+    """Apply `changes` to the person `ref` all at once or not at all; returns the
+    person and the changes made, each also one audit entry `person.<kind>` (none:
+    everything already was so).
+
+    Every input is checked before anything is written. An identity someone else
+    holds is refused naming its owner; removing an identity the person does not
+    have, or their last one (nobody could reach them), is refused. A new hourly
+    rate or currency is added to the rate history from now on: time checked in
+    before keeps the rate it was checked in at."""
+    if changes.empty:
+        raise InvalidInput("nothing to change: give at least one option (see --help)")
+    person = get_person(session, ref)
+    now = now or utcnow()
+    adds = [parse_identity(i) for i in changes.add_identities]
+    removes = [parse_identity(i) for i in changes.remove_identities]
+    skills = parse_skills(changes.skills) if changes.skills is not None else None
+    rate = check_hourly_rate(changes.hourly_rate) if changes.hourly_rate is not None else None
+    currency = check_currency(changes.currency) if changes.currency is not None else None
+    tz = check_tz(changes.tz) if changes.tz is not None else None
+    display_name = changes.display_name.strip() if changes.display_name is not None else None
+    if display_name is not None and not 1 <= len(display_name) <= 120:
+        raise InvalidInput("display name must be 1 to 120 characters")
+
+    held = {i.key: i for i in person.identities}
+    for key in adds:
+        owner = _identity_owner(session, key)
+        if owner is not None and owner.id != person.id:
+            raise Conflict(f"{key} already belongs to {owner.name}")
+    for key in removes:
+        if str(key) not in held:
+            raise NotFound(f"{person.name} has no identity {key}")
+    adding = list(dict.fromkeys(str(k) for k in adds if str(k) not in held))
+    removing = list(dict.fromkeys(str(k) for k in removes if str(k) not in adding))
+    if len(held) + len(adding) - len(removing) < 1:
+        raise InvalidInput(
+            f"{removing[-1]} is {person.name}'s last identity; add another one first "
+            "(without one nobody can reach them)"
+        )
+
+    done: list[PersonChange] = []
+
+    def note(change: PersonChange, **extra: Any) -> None:
+        done.append(change)
+        audit.record(
+            session,
+            f"person.{change.kind}",
+            person.name,
+            actor_id=actor_id,
+            at=now,
+            **extra,
+            **(details or {}),
+        )
+
+    for key_text in removing:
+        person.identities.remove(held[key_text])
+        note(PersonChange("identity_remove", key_text, None), identity=key_text)
+    if removing:
+        session.flush()  # free the unique (platform, id) before it is added again
+    for key_text in adding:
+        key = parse_identity(key_text)
+        person.identities.append(Identity(platform=key.platform, external_id=key.external_id))
+        note(PersonChange("identity_add", None, key_text), identity=key_text)
+    if display_name is not None and display_name != person.display_name:
+        change = PersonChange("display_name", person.display_name, display_name)
+        person.display_name = display_name
+        note(change, before=change.before, after=change.after)
+    if tz is not None and tz != person.tz:
+        change = PersonChange("tz", person.tz, tz)
+        person.tz = tz
+        note(change, before=change.before, after=change.after)
+    if skills is not None or rate is not None or currency is not None:
+        profile = work_profile(person)
+        if skills is not None and skills != list(profile.skills):
+            change = PersonChange("skills", list(profile.skills), skills)
+            profile.skills = skills
+            note(change, before=change.before, after=change.after)
+        new_rate = rate if rate is not None else profile.hourly_rate
+        new_currency = currency or profile.currency
+        if new_rate != profile.hourly_rate or new_currency != profile.currency:
+            change = PersonChange(
+                "rate", (profile.hourly_rate, profile.currency), (new_rate, new_currency)
+            )
+            profile.hourly_rate, profile.currency = new_rate, new_currency
+            session.add(
+                RateChange(
+                    person_id=person.id,
+                    hourly_rate=new_rate,
+                    currency=new_currency,
+                    effective_from=now,
+                )
+            )
+            note(
+                change,
+                before=[_text(v) for v in change.before],
+                after=[_text(v) for v in change.after],
+            )
+    session.flush()
+    return person, done
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def add_console_identity(
+    session: Session, person: Person, *, details: Mapping[str, Any] | None = None
+) -> str:
+    """Give `person` a console identity (the local chat's), named after them:
+    `console:<name>` in lower case, or `console:<name>-<id>` when someone else holds
+    that one. Audited as any identity added; returns the identity."""
+    base = re.sub(r"[^a-z0-9._-]", "-", person.name.lower()).strip("-._")[:30] or "person"
+    for candidate in (base, f"{base}-{person.id}"):
+        key = IdentityKey("console", candidate)
+        if _identity_owner(session, key) is None:
+            update_person(
+                session, person.name, PersonChanges(add_identities=[str(key)]), details=details
+            )
+            return str(key)
+    raise Conflict(f"no free console name for {person.name}; add one with person update")
+
+
+def work_profile(person: Person) -> ContractorProfile:
+    """The person's work profile (skills, rate, status), made on first need."""
+    if person.profile is None:
+        person.profile = ContractorProfile(
+            skills=[], hourly_rate=None, currency="USD", status="active"
+        )
+    return person.profile
 
 
 def _identity_owner(session: Session, key: IdentityKey) -> Person | None:

@@ -33,7 +33,7 @@ from hdops.render import ics as ics_render
 from hdops.render import shifts as render
 from hdops.render.shifts import ShiftView
 from hdops.services import audit, dispatch
-from hdops.services.people import roles_of
+from hdops.services.people import require_active, roles_of
 from hdops.services.scheduling import NO_SHOW_AFTER, marker, note_shifts_changed
 from hdops.store import dispatch as dispatch_q
 from hdops.store import outbox
@@ -103,6 +103,7 @@ def _profile(person: Person) -> ContractorProfile:
 
 
 def _check_role(session: Session, person: Person, role: str) -> None:
+    require_active(person, "get shifts")
     if role not in SHIFT_ROLES:
         raise InvalidInput(f"--role must be contractor or researcher, not {role!r}")
     if role not in roles_of(session, person.id):
@@ -327,6 +328,7 @@ def request_swap(
         raise Conflict(f"Shift #{shift.id} can't be swapped: only future scheduled shifts can.")
     if other.id == shift.person_id:
         raise InvalidInput("That shift is already theirs.")
+    require_active(other, "take over shifts")
     if shift.role not in roles_of(session, other.id):
         raise InvalidInput(f"{other.name} is not a {shift.role}, so they can't take this shift.")
     _refuse_clashes(session, other, [(shift.starts_at, shift.ends_at)], zone_of(actor, settings))
@@ -467,6 +469,7 @@ class CheckIn:
 def check_in(session: Session, person: Person, now: datetime) -> CheckIn:
     """Start paid time (and task pushes); linked to the shift in progress, or one
     starting within 30 minutes."""
+    require_active(person, "check in", yourself=True)
     entry = q.open_entry(session, person.id)
     if entry is not None:
         return CheckIn(entry, None, True)

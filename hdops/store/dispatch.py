@@ -388,6 +388,20 @@ def expired_waiting(session: Session, now: datetime, limit: int = 500) -> list[A
     return list(session.scalars(EXPIRED_WAITING, {"now": now, "limit": limit}))
 
 
+def held_tasks(session: Session, person_id: int) -> list[Assignment]:
+    """The person's tasks that still hold an item: offered, or waiting on a question."""
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.person_id == person_id,
+                Assignment.status.in_(("offered", "waiting")),
+            )
+            .order_by(Assignment.id)
+        )
+    )
+
+
 def bump_answer_count(db: Session | Tx, item_id: int, delta: int) -> tuple[int, int]:
     """Add `delta` accepted answers; returns the item's new (answer_count, target)."""
     row = as_tx(db).first(BUMP_ANSWERS, {"item_id": item_id, "delta": delta})

@@ -453,6 +453,18 @@ def keys_for_message(session: Session, platform: str, channel: str, message_id: 
     )
 
 
+def ref_of_message(session: Session, platform: str, message_id: str) -> tuple[str, str] | None:
+    """(ref key, channel) of a message the core sent and recorded, by its id alone:
+    the local chat's ids are unique across sessions, so a session can reply under a
+    message an earlier one printed."""
+    row = session.execute(
+        select(MessageRef.key, MessageRef.channel)
+        .where(MessageRef.platform == platform, MessageRef.message_id == message_id)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def ref_message_ids(session: Session, platform: str) -> list[str]:
     """Every message id recorded for `platform`. The local chat numbers its messages
     past these, so a new session never reuses an id an old ref still points to."""

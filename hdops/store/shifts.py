@@ -65,6 +65,22 @@ def shifts_of(session: Session, person_id: int) -> list[Shift]:
     )
 
 
+def live_shifts_ending_after(session: Session, person_id: int, when: datetime) -> list[Shift]:
+    """The person's shifts still to happen or in progress at `when`."""
+    return list(
+        session.scalars(
+            select(Shift)
+            .where(Shift.person_id == person_id, Shift.status.in_(LIVE), Shift.ends_at > when)
+            .order_by(Shift.starts_at, Shift.id)
+        )
+    )
+
+
+def swaps_offered_to(session: Session, person_id: int) -> list[Shift]:
+    """Shifts someone asked this person to take over (a swap not yet answered)."""
+    return list(session.scalars(select(Shift).where(Shift.swap_to == person_id)))
+
+
 def live_shifts_in_window(session: Session, since: datetime, until: datetime) -> list[Shift]:
     """Live shifts that end after `since` and start before `until`: the ones whose
     scheduled jobs the scheduler's sync keeps."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bots.run import build_runtime
+from bots.run import Runtime, build_runtime
 from bots.slack.app import SlackAdapter, make_client
 from hdops.config import Settings
 from hdops.services.people import add_person
@@ -34,6 +34,7 @@ class SlackWorld:
     clar: FakeChannel
     ops: FakeChannel
     crowd: list[FakeUser]
+    runtime: Runtime
 
     async def settle(self) -> None:
         """Let the bot finish: no listener still working, the outbox drained, and no
@@ -124,13 +125,17 @@ async def slack_world(
     adapter = SlackAdapter(runtime.core, settings, make_client(settings))
     runtime.add_port(adapter.port)
     delivery = asyncio.create_task(runtime.deliverer.run_forever(interval=0.2))
-    world = SlackWorld(fake, store, adapter, alice, bob, rita, otto, clar, ops, crowd_users)
+    world = SlackWorld(
+        fake, store, adapter, alice, bob, rita, otto, clar, ops, crowd_users, runtime
+    )
     try:
         if transport == "socket":
             async with connected_over_socket_mode(fake, adapter.app):
                 yield world
         else:
-            async with served_over_http(fake, adapter.http_app(runtime.health)):
+            assert runtime.metrics is not None
+            web_app = adapter.http_app(runtime.health, runtime.metrics.exposition)
+            async with served_over_http(fake, web_app):
                 yield world
     finally:
         delivery.cancel()

@@ -5,6 +5,7 @@ so the lines are echoed as `> …`) and reads the transcript it prints."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -17,9 +18,9 @@ from bots.local.terminal import Terminal, next_message_number, pick_options
 from hdops.chat import Option, Reply, Select
 from hdops.cli.main import app
 from hdops.config import Settings
-from hdops.services.people import add_person
+from hdops.services.people import add_person, get_person
 from hdops.store.db import Store
-from hdops.store.orm import Answer, Assignment, Clarification
+from hdops.store.orm import Answer, Assignment, AuditEntry, Clarification, ClarificationMessage
 from tests.helpers import add_items, contractor, make_project, researcher
 
 Chat = Callable[..., Result]
@@ -147,17 +148,42 @@ def test_unknown_person_fails_with_one_line(chat: Chat, pairs: Store) -> None:
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         "error: no person 'nobody': add one with "
-        "`hdops person add NAME --console NAME --role contractor`"
+        "`hdops person add nobody --console nobody --role contractor`"
     ]
 
 
-def test_person_without_console_identity_is_told_how_to_get_one(chat: Chat, store: Store) -> None:
-    with store.unit_of_work() as s:
+def test_a_person_with_only_a_slack_id_can_chat_too(chat: Chat, pairs: Store) -> None:
+    with pairs.unit_of_work() as s:
         add_person(s, "sam", identities=["slack:U0SAM"], roles=["contractor"])
-    result = chat("slack:U0SAM")
-    assert result.exit_code != 0
-    assert "sam has no console identity" in result.stderr
-    assert "hdops person add NAME --console NAME" in result.stderr
+        add_person(s, "zed", identities=["console:zoe"], roles=["researcher"])
+        zoe = add_person(s, "Zoe", identities=["discord:777"], roles=["contractor"])
+        zoe_console = f"console:zoe-{zoe.id}"
+    result = chat("slack:U0SAM", "/hdops next", "1")
+    out = result.output
+    assert result.exit_code == 0, out
+    assert out.splitlines()[0] == (
+        "-- sam had no console identity; gave them console:sam so this chat can reach them "
+        "(hdops person update sam --remove-identity console:sam takes it away) --"
+    )
+    assert "-- chatting as sam (console:sam; contractor) --" in out
+    assert "[m1] hdops in your DM:" in out and "✓ Recorded: A is better" in out
+    again = chat("sam", "/hdops next")  # the second time it is just there
+    assert "had no console identity" not in again.output
+    # The person's name's console id taken by someone else: a free one, with their id.
+    taken = chat("discord:777", "/quit")
+    assert f"gave them {zoe_console} so this chat" in taken.output
+    assert f"-- chatting as Zoe ({zoe_console}; contractor) --" in taken.output
+    with pairs.unit_of_work() as s:
+        sam = get_person(s, "sam")
+        assert [i.key for i in sam.identities] == ["slack:U0SAM", "console:sam"]
+        [added] = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "person.identity_add", AuditEntry.subject == "sam"
+            )
+        ).all()
+        assert added.details["identity"] == "console:sam"
+        assert added.details["via"] == "hdops chat"
+        assert s.scalars(select(Answer.answer)).all() == [{"choice": "a"}]
 
 
 def test_skip_form_asks_field_by_field_and_re_asks_bad_answers(chat: Chat, pairs: Store) -> None:
@@ -290,3 +316,66 @@ async def test_form_errors_from_the_core_re_ask_the_failing_fields(pairs: Store)
     )
     assert [c["question"] for c in calls] == ["Is A the first?", "Is A the first one?"]
     assert "(only you) Question #1 sent." in text
+
+
+def test_questions_are_listed_and_answered_by_id_in_later_sessions(
+    chat: Chat, pairs: Store
+) -> None:
+    with pairs.unit_of_work() as s:
+        contractor(s, "bob")
+    first = chat("alice", "/hdops next", "5", "Which response counts as the first one?")
+    assert "(only you) Question #1 sent." in first.output
+    assert "[m2] hdops in #clarifications:" not in first.output  # alice can't see it
+
+    # A later session: rita lists the open questions and answers #1 by its id.
+    second = chat(
+        "rita",
+        "/hdops clarifications --open",
+        "/reply #1 Use the first one",
+        "/reply m2 And see the FAQ.",
+        "/as alice",
+    )
+    out = second.output
+    assert second.exit_code == 0, out
+    listed = "\n".join(lines_after(out, "/hdops clarifications --open"))
+    assert "(only you) == Open questions ==" in listed
+    assert re.search(r"#1\s+helpful-pairs\s+alice\s+open\s+waiting 0 min\s+Which response", listed)
+    assert "/reply #ID TEXT" in listed
+    assert lines_after(out, "/reply #1 Use the first one") == []  # nothing to say: sent
+    alice = "\n".join(lines_after(out, "/as alice"))
+    assert "hdops in your DM, thread m1:\n  rita (researcher): Use the first one" in alice
+    assert "rita (researcher): And see the FAQ." in alice
+
+    # Alice answers back by the id too, from yet another session; bob may not.
+    third = chat("alice", "/reply #1 Thanks, got it", "/as bob", "/reply #1 me too", "/reply m2 hi")
+    assert lines_after(third.output, "/reply #1 me too") == [
+        "Only researcher or ops can answer questions."
+    ]
+    assert lines_after(third.output, "/reply m2 hi") == ["There is no message m2 here."]
+    fourth = chat("rita", "/hdops clarifications", "/reply #7 hello", "/reply #x hi")
+    assert re.search(r"#1\s+helpful-pairs\s+alice\s+open\s+0 min\s", fourth.output)
+    assert "median time to first answer 0 min" in fourth.output
+    assert lines_after(fourth.output, "/reply #7 hello") == ["no question #7"]
+    assert lines_after(fourth.output, "/reply #x hi") == [
+        "#x is not a question id; questions are #1, #2, …"
+    ]
+    refused = chat("alice", "/hdops clarifications")
+    assert "Only researcher or ops can use /hdops clarifications." in refused.output
+    # The CLI lists the same, from the same service.
+    listed_json = json.loads(CliRunner().invoke(app, ["clarifications", "--json"]).stdout)
+    assert [(q["id"], q["asked_by"], q["time_to_first_answer_s"]) for q in listed_json] == [
+        (1, "alice", 0)
+    ]
+    table = CliRunner().invoke(app, ["clarifications", "helpful-pairs", "--open"]).stdout
+    assert "│ 1  │ helpful-pairs │ alice" in table and "1 question(s); median time" in table
+    with pairs.unit_of_work() as s:
+        said = [
+            (m.direction, m.text)
+            for m in s.scalars(select(ClarificationMessage).order_by(ClarificationMessage.id))
+        ]
+    assert said == [
+        ("to_researchers", "Which response counts as the first one?"),
+        ("to_contractor", "Use the first one"),
+        ("to_contractor", "And see the FAQ."),
+        ("to_researchers", "Thanks, got it"),
+    ]

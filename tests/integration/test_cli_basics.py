@@ -190,6 +190,57 @@ def test_people_errors_are_one_line(hdops: Any, args: tuple[str, ...], message: 
     assert "Traceback" not in result.output
 
 
+def test_person_update_prints_each_change_and_refuses_in_one_line(hdops: Any) -> None:
+    hdops("person", "add", "alice", "--slack", "U0ALICE", "--role", "contractor")
+    hdops("person", "add", "bob", "--console", "bob")
+    updated = hdops(
+        "person", "update", "slack:U0ALICE", "--add-console", "alice", "--add-discord", "42",
+        "--remove-identity", "slack:U0ALICE", "--skills", "medical,coding",
+        "--hourly-rate", "19.5", "--currency", "EUR", "--tz", "Europe/Paris",
+    ).stdout  # fmt: skip
+    assert updated.splitlines() == [
+        "updated alice:",
+        "  removed identity slack:U0ALICE",
+        "  added identity discord:42",
+        "  added identity console:alice",
+        "  timezone: ops timezone → Europe/Paris",
+        "  skills: none → coding, medical",
+        "  hourly rate: none → 19.50 EUR/h (from now on)",
+    ]
+    alice = json.loads(hdops("person", "list", "--json").stdout)[0]
+    assert alice["identities"] == ["discord:42", "console:alice"]
+    assert "nothing to change" in hdops("person", "update", "alice", "--tz", "Europe/Paris").stdout
+    for args, message in (
+        (("--add-console", "bob"), "error: console:bob already belongs to bob"),
+        (
+            ("--remove-identity", "discord:42", "--remove-identity", "console:alice"),
+            "error: console:alice is alice's last identity; add another one first",
+        ),
+        ((), "error: nothing to change"),
+    ):
+        result = hdops("person", "update", "alice", *args, ok=False)
+        assert result.exit_code != 0 and result.stderr.startswith(message), result.stderr
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_person_deactivate_and_reactivate(hdops: Any) -> None:
+    hdops("person", "add", "alice", "--console", "alice", "--role", "contractor")
+    hdops("shift", "add", "alice", "2030-01-07", "09:00-13:00")
+    out = hdops("person", "deactivate", "alice").stdout.splitlines()
+    assert out[0] == "deactivated alice: no more tasks, shifts or reminders; history and pay kept"
+    assert out[1].startswith("  cancelled shift #1, Mon 2030-01-07 09:00–13:00 UTC")
+    assert out[2] == "  roles kept: contractor (hdops role revoke alice ROLE takes one away)"
+    assert hdops("person", "deactivate", "alice").stdout == "alice is already deactivated\n"
+    listed = json.loads(hdops("person", "list", "--json").stdout)
+    assert listed[0]["status"] == "inactive"
+    assert "alice (inactive)" in hdops("person", "list").stdout
+    refused = hdops("shift", "add", "alice", "2030-01-08", "09:00-13:00", ok=False)
+    assert refused.stderr.startswith("error: alice is deactivated, so they can't get shifts")
+    assert hdops("person", "reactivate", "alice").stdout == "alice is active again\n"
+    assert json.loads(hdops("person", "list", "--json").stdout)[0]["status"] == "active"
+    hdops("shift", "add", "alice", "2030-01-08", "09:00-13:00")
+
+
 def test_identity_taken_by_someone_else(hdops: Any) -> None:
     hdops("person", "add", "alice", "--slack", "slack:U0ALICE")
     result = hdops("person", "add", "mallory", "--slack", "U0ALICE", ok=False)
@@ -246,6 +297,7 @@ def test_my_commands_are_registered() -> None:
     expected = {
         ("project", "create"), ("project", "update"), ("project", "show"), ("project", "list"),
         ("project", "pause"), ("project", "resume"), ("person", "add"), ("person", "list"),
+        ("person", "update"), ("person", "deactivate"), ("person", "reactivate"),
         ("role", "grant"), ("role", "revoke"), ("tz",), ("db", "upgrade"),
     }  # fmt: skip
     assert expected <= set(COMMAND_PATHS)
@@ -256,3 +308,116 @@ def test_help_works_for_every_command(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(app, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.stdout
+
+
+# --------------------------------------------------------------------------- one-line errors
+
+
+def _command(path: tuple[str, ...]) -> Any:
+    cmd: Any = typer.main.get_command(app)
+    for name in path:
+        cmd = cmd.commands[name]
+    return cmd
+
+
+LEAF_PATHS = [p for p in COMMAND_PATHS if p and not hasattr(_command(p), "commands")]
+GROUP_PATHS = [p for p in COMMAND_PATHS if not p or hasattr(_command(p), "commands")]
+
+
+def _one_error_line(result: Result) -> str:
+    """The whole output of a failed command: one `error:` line on stderr, nothing else."""
+    assert result.exit_code != 0, result.output
+    assert result.stdout == "", result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("path", LEAF_PATHS, ids=" ".join)
+def test_an_unknown_option_is_one_line_for_every_command(
+    db_url: str, path: tuple[str, ...]
+) -> None:
+    result = CliRunner().invoke(
+        app, [*path, "--no-such-option"], env={"HDOPS_DATABASE_URL": db_url}
+    )
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    command = " ".join(("hdops", *path))
+    if _command(path).context_settings.get("ignore_unknown_options"):  # `adjust alice -3.20`
+        assert line.endswith(f"(see `{command} --help`)"), line
+    else:
+        assert line == f"error: no such option: --no-such-option (see `{command} --help`)"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in LEAF_PATHS if any(param.required for param in _command(p).params)],
+    ids=" ".join,
+)
+def test_a_missing_argument_or_option_is_one_line_for_every_command(
+    db_url: str, path: tuple[str, ...]
+) -> None:
+    result = CliRunner().invoke(app, list(path), env={"HDOPS_DATABASE_URL": db_url})
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    assert line.startswith("error: missing "), line
+    assert line.endswith(f"(see `hdops {' '.join(path)} --help`)")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("payouts", "adjust", "alice", "5"), "error: missing option '--reason'"),
+        (("export", "p", "--format", "xml", "--out", "x"), "error: invalid value for '--format'"),
+        (("nosuch",), "error: no such command 'nosuch' (see `hdops --help`)"),
+        (("shift", "add", "alice", "mon", "09:00-13:00", "--weekly", "x"), "error: invalid value"),
+    ],
+)
+def test_usage_errors_say_what_is_wrong_in_one_line(
+    hdops: Any, args: tuple[str, ...], message: str
+) -> None:
+    assert _one_error_line(hdops(*args, ok=False)).startswith(message)
+
+
+@pytest.mark.parametrize("path", GROUP_PATHS, ids=lambda p: " ".join(p) or "hdops")
+def test_a_bare_group_prints_its_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, list(path))
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout and result.stderr == ""
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/no/such/dir/hdops.db"
+    result = CliRunner().invoke(app, ["person", "list"], env={"HDOPS_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert _one_error_line(result) == (
+        f"error: cannot open the database HDOPS_DATABASE_URL={url}: unable to open database file"
+    )
+    bad = CliRunner().invoke(app, ["person", "list"], env={"HDOPS_DATABASE_URL": "nosuchdb://x"})
+    assert "error: HDOPS_DATABASE_URL=nosuchdb://x is not a database URL" in _one_error_line(bad)
+
+
+def test_a_postgres_password_never_reaches_the_screen() -> None:
+    url = "postgresql://hdops:s3cret@127.0.0.1:1/hdops"
+    result = CliRunner().invoke(app, ["person", "list"], env={"HDOPS_DATABASE_URL": url})
+    line = _one_error_line(result)
+    assert "s3cret" not in line and "postgresql://hdops:***@127.0.0.1:1/hdops" in line
+
+
+def test_a_bug_is_one_line_naming_the_file_with_the_traceback(
+    hdops: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hdops.services import people
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(people, "list_people", broken)
+    line = _one_error_line(hdops("person", "list", ok=False))
+    assert line.startswith("error: unexpected KeyError: 'oops' — this is a bug in hdops;")
+    path = Path(line.rsplit(" is in ", 1)[1])
+    try:
+        assert "KeyError: 'oops'" in path.read_text(encoding="utf-8")
+        assert "list_people" in path.read_text(encoding="utf-8")
+    finally:
+        path.unlink()

@@ -88,7 +88,7 @@ def test_retry_one_or_all_puts_them_back_and_is_audited(hdops: Any, store: Store
         (("1", "--all"), "give the ids to retry, or --all"),
         (("3",), "not a failed outbox row: 3"),
         (("1", "99"), "not a failed outbox row: 99"),
-        (("x",), "Invalid value"),
+        (("x",), "error: invalid value for 'ids'"),
     ],
 )
 def test_bad_retries_say_why_and_change_nothing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.services.people import (
+    PersonChanges,
     add_person,
     find_person,
     get_person,
@@ -19,10 +21,11 @@ from hdops.services.people import (
     revoke_role,
     roles_of,
     set_timezone,
+    update_person,
     view,
 )
 from hdops.store.db import Store
-from hdops.store.orm import Person, RateChange
+from hdops.store.orm import AuditEntry, Person, RateChange
 
 
 def add_alice(store: Store) -> None:
@@ -177,3 +180,117 @@ def test_set_timezone(store: Store) -> None:
         assert get_person(s, "alice").tz == "America/New_York"
         with pytest.raises(InvalidInput, match="unknown timezone"):
             set_timezone(s, get_person(s, "alice"), "Europe/Atlantis")
+
+
+# --------------------------------------------------------------------------- update
+
+
+def audit_actions(store: Store, subject: str) -> list[tuple[str, dict[str, object]]]:
+    with store.unit_of_work() as s:
+        return [
+            (e.action, dict(e.details))
+            for e in s.scalars(
+                select(AuditEntry).where(AuditEntry.subject == subject).order_by(AuditEntry.id)
+            )
+        ]
+
+
+def test_update_changes_everything_asked_with_one_audit_entry_each(store: Store) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        add_person(s, "bob", identities=["console:bob"])
+    changes = PersonChanges(
+        add_identities=["console:alice"],
+        remove_identities=["discord:123456789012345678"],
+        skills="legal",
+        hourly_rate="21.25",
+        currency="eur",
+        tz="Asia/Tokyo",
+        display_name="Alice Moreau",
+    )
+    with store.unit_of_work() as s:
+        _, done = update_person(s, "slack:U0ALICE", changes, details={"via": "cli"})
+    assert [c.kind for c in done] == [
+        "identity_remove", "identity_add", "display_name", "tz", "skills", "rate",
+    ]  # fmt: skip
+    with store.unit_of_work() as s:
+        v = view(get_person(s, "console:alice"))
+        history = s.scalars(
+            select(RateChange).where(RateChange.person_id == get_person(s, "alice").id)
+        ).all()
+        profile = get_person(s, "alice").profile
+        assert profile is not None and profile.currency == "EUR"
+    assert v.identities == ("slack:U0ALICE", "console:alice")
+    assert (v.display_name, v.tz, v.skills, v.hourly_rate) == (
+        "Alice Moreau", "Asia/Tokyo", ("legal",), Decimal("21.25"),
+    )  # fmt: skip
+    assert [(h.hourly_rate, h.currency) for h in history] == [
+        (Decimal("18.50"), "USD"),
+        (Decimal("21.25"), "EUR"),
+    ]
+    logged = audit_actions(store, "alice")[1:]  # after person.add
+    assert [a for a, _ in logged] == [f"person.{c.kind}" for c in done]
+    assert all(d["via"] == "cli" for _, d in logged)
+    assert logged[-1][1]["before"] == ["18.5000", "USD"] and logged[-1][1]["after"][1] == "EUR"
+    # The same again changes nothing and logs nothing.
+    with store.unit_of_work() as s:
+        assert update_person(s, "alice", PersonChanges(skills="legal", tz="Asia/Tokyo"))[1] == []
+    assert len(audit_actions(store, "alice")) == 1 + len(done)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        (
+            PersonChanges(add_identities=["console:bob"]),
+            Conflict,
+            "console:bob already belongs to bob",
+        ),
+        (
+            PersonChanges(remove_identities=["slack:U0NOPE"]),
+            NotFound,
+            "alice has no identity slack:U0NOPE",
+        ),
+        (
+            PersonChanges(remove_identities=["slack:U0ALICE", "discord:123456789012345678"]),
+            InvalidInput,
+            "is alice's last identity",
+        ),
+        (PersonChanges(add_identities=["slack:lower"]), InvalidInput, "not a valid slack id"),
+        (PersonChanges(hourly_rate="-1"), InvalidInput, "zero or more"),
+        (PersonChanges(hourly_rate="ten"), InvalidInput, "decimal amount"),
+        (PersonChanges(currency="dollars"), InvalidInput, "3-letter ISO code"),
+        (PersonChanges(tz="Mars/Base"), InvalidInput, "unknown timezone"),
+        (PersonChanges(display_name="  "), InvalidInput, "display name"),
+        (PersonChanges(), InvalidInput, "nothing to change"),
+    ],
+)
+def test_bad_update_is_refused_and_changes_nothing(
+    store: Store, changes: PersonChanges, error: type[Exception], message: str
+) -> None:
+    add_alice(store)
+    with store.unit_of_work() as s:
+        add_person(s, "bob", identities=["console:bob"])
+    with store.unit_of_work() as s:
+        before = view(get_person(s, "alice"))
+    if not changes.empty:  # a valid change in the same call must not slip through either
+        changes = dataclasses.replace(changes, skills=changes.skills or "surgery")
+    with pytest.raises(error, match=message), store.unit_of_work() as s:
+        update_person(s, "alice", changes)
+    with store.unit_of_work() as s:
+        assert view(get_person(s, "alice")) == before
+    assert [a for a, _ in audit_actions(store, "alice")] == ["person.add"]
+
+
+def test_removing_the_last_identity_is_fine_when_another_is_added(store: Store) -> None:
+    with store.unit_of_work() as s:
+        add_person(s, "sam", identities=["slack:U0SAM"])
+    with store.unit_of_work() as s:
+        update_person(
+            s,
+            "sam",
+            PersonChanges(add_identities=["slack:U0SAM2"], remove_identities=["slack:U0SAM"]),
+        )
+    with store.unit_of_work() as s:
+        assert view(get_person(s, "sam")).identities == ("slack:U0SAM2",)
+        assert find_person(s, "slack:U0SAM") is None
