@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import typer
@@ -10,6 +9,7 @@ from rich import box
 from rich.table import Table
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out
+from hdops.domain.money import format_rate, rate_text
 from hdops.services import people as svc
 
 person_app = typer.Typer(help="People and their platform identities.", no_args_is_help=True)
@@ -30,15 +30,6 @@ def identity_arg(platform: str, value: str) -> str:
     return prefix + value
 
 
-def money_text(value: Decimal | None) -> str:
-    """An amount for people: 18.5000 -> 18.50, 12.3750 -> 12.375."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
-
-
 def _person_json(v: svc.PersonView) -> dict[str, Any]:
     return {
         "name": v.name,
@@ -47,7 +38,7 @@ def _person_json(v: svc.PersonView) -> dict[str, Any]:
         "roles": list(v.roles),
         "tz": v.tz,
         "skills": list(v.skills),
-        "hourly_rate": money_text(v.hourly_rate) or None,
+        "hourly_rate": None if v.hourly_rate is None else rate_text(v.hourly_rate, v.currency),
         "status": v.status,
     }
 
@@ -133,7 +124,9 @@ def list_cmd(
             "\n".join(v.roles),
             v.tz or "",
             "\n".join(v.skills),
-            money_text(v.hourly_rate),
+            ""
+            if v.hourly_rate is None
+            else f"{format_rate(v.hourly_rate, v.currency)} {v.currency}",
         )
     out.print(table)
 
