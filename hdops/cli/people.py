@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import typer
@@ -110,15 +111,21 @@ def list_cmd(
             "nobody yet: hdops person add NAME --slack U0123ABC --role contractor", markup=False
         )
         return
-    table = Table(box=box.SIMPLE_HEAD)
-    table.add_column("name", no_wrap=True)
-    table.add_column("identities", no_wrap=True)  # ids are copied from here: keep them whole
-    table.add_column("roles", no_wrap=True)
-    table.add_column("tz", no_wrap=True)
-    table.add_column("skills", min_width=6, overflow="fold")
-    table.add_column("rate", no_wrap=True, justify="right")
-    for v in views:
-        table.add_row(
+    _print_people(views)
+
+
+PEOPLE_COLUMNS = ("name", "identities", "roles", "tz", "skills", "rate")
+
+
+def _rate(v: svc.PersonView) -> str:
+    if v.hourly_rate is None:
+        return ""
+    return f"{format_rate(v.hourly_rate, v.currency)} {v.currency}"
+
+
+def _people_rows(views: list[svc.PersonView]) -> list[tuple[str, ...]]:
+    return [
+        (
             v.name,
             "\n".join(v.identities),
             "\n".join(v.roles),
@@ -128,7 +135,43 @@ def list_cmd(
             if v.hourly_rate is None
             else f"{format_rate(v.hourly_rate, v.currency)} {v.currency}",
         )
-    out.print(table)
+        for v in views
+    ]
+
+
+def _print_people(views: list[svc.PersonView]) -> None:
+    """A table when it fits the terminal; otherwise one block per person. Either
+    way no word is ever cut or broken across lines: identities are copied from
+    here, and a name, zone or skill split in two reads as two."""
+    rows = _people_rows(views)
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in PEOPLE_COLUMNS:
+        table.add_column(column, no_wrap=True, justify="right" if column == "rate" else "left")
+    for row in rows:
+        table.add_row(*row)
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    if natural <= out.width:
+        out.print(table)
+        return
+    width = max(out.width, 20)
+    for index, row in enumerate(rows):
+        if index:
+            out.print()
+        out.print(row[0], markup=False)
+        for label, value in zip(PEOPLE_COLUMNS[1:], row[1:], strict=True):
+            if not value:
+                continue
+            text = f"{label}: " + ", ".join(value.split("\n"))
+            wrapped = textwrap.wrap(
+                text,
+                width=width,
+                initial_indent="  ",
+                subsequent_indent="    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            for line in wrapped:
+                out.print(line, markup=False, overflow="ignore", crop=False)
 
 
 @role_app.command("grant")

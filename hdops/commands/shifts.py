@@ -210,6 +210,33 @@ def checkin(inv: Invocation) -> Reply:
     return render.checked_in(done.entry.started_at, zone, done.shift)
 
 
+FIX_USAGE = "checkin fix HH:MM REASON"
+
+
+@command(
+    "checkin fix",
+    roles=("contractor",),
+    usage=FIX_USAGE,
+    summary="correct the end of a check-in that closed by itself",
+)
+def checkin_fix(inv: Invocation) -> Reply:
+    if len(inv.args) < 2:
+        raise InvalidInput(
+            f"Usage: /hdops {FIX_USAGE} — when you stopped working (your timezone) and why, "
+            "e.g. /hdops checkin fix 17:30 reviewed the guidelines offline"
+        )
+    fixed = svc.fix_check_in(
+        inv.session,
+        inv.person,
+        inv.args[0],
+        " ".join(inv.args[1:]),
+        settings=inv.settings,
+        now=inv.now,
+    )
+    assert fixed.entry.ended_at is not None
+    return render.check_in_fixed_reply(fixed.entry.started_at, fixed.entry.ended_at, fixed.zone)
+
+
 @command("checkout", roles=("contractor",), usage="checkout", summary="stop paid time")
 def checkout(inv: Invocation) -> Reply:
     entry = svc.check_out(inv.session, inv.person, inv.now)
