@@ -416,7 +416,8 @@ class StatementView:
     @property
     def hours(self) -> Decimal:
         """Checked-in hours paid: the sum of the hours lines, as printed on them."""
-        return sum((line.quantity for line in self.lines if line.kind == "hours"), Decimal(0))
+        total = sum((line.quantity for line in self.lines if line.kind == "hours"), Decimal(0))
+        return total.quantize(HOUR_STEP)
 
     @property
     def below_floor(self) -> bool:

@@ -147,15 +147,18 @@ def note_activity(tx: Tx, person_id: int, now: datetime, stale_before: datetime)
 
 
 def idle_entries(session: Session, idle_before: datetime) -> list[TimeEntry]:
-    """Open check-ins whose last activity (or start) is before `idle_before`."""
+    """Open check-ins whose last activity (or start) is before `idle_before`. On
+    PostgreSQL they are locked, skipping any a person's event is noting activity on
+    right now: that one is not idle, and waiting for it could only close it wrongly."""
     last = func.coalesce(TimeEntry.last_active_at, TimeEntry.started_at)
-    return list(
-        session.scalars(
-            select(TimeEntry)
-            .where(TimeEntry.ended_at.is_(None), last < idle_before)
-            .order_by(TimeEntry.id)
-        )
+    stmt = (
+        select(TimeEntry)
+        .where(TimeEntry.ended_at.is_(None), last < idle_before)
+        .order_by(TimeEntry.id)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
 
 
 def latest_auto_closed(session: Session, person_id: int) -> TimeEntry | None:
