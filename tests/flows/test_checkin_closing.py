@@ -169,3 +169,39 @@ async def test_an_open_check_in_is_never_paid_and_blocks_approval(harness: Harne
     with h.store.unit_of_work() as s:
         statement = s.scalars(select(PayoutStatement)).one()
         assert statement.seconds_worked == 20 * 60
+
+
+async def test_a_check_in_of_an_approved_week_cannot_be_corrected(harness: Harness) -> None:
+    h = harness
+    people(h)
+    h.chat.command("alice", "/hdops checkin")
+    h.chat.command("bob", "/hdops checkin")
+    h.clock.set(T0 + timedelta(minutes=5))
+    h.chat.command("bob", "/hdops checkout")  # bob checked out himself
+    await sweep_at(h, 31)
+    assert entry(h).ended_at == T0  # alice: closed by itself
+    h.clock.set(MONDAY_AFTER)
+    h.chat.command("otto", "/hdops payouts --week last")  # shown ...
+    approved = h.chat.command("otto", "/hdops payouts approve last").message  # ... approved
+    assert approved is not None and "Approved payouts for 2026-W10" in approved.plain()
+
+    h.chat.command("alice", "/hdops checkin fix 09:45 reviewed the guidelines")
+    assert "2026-W10 is already approved" in (h.chat.last_notice("alice") or "")
+    assert entry(h).ended_at == T0
+    # only a check-in hdops closed by itself can be corrected by its contractor
+    bobs = entry(h, "bob")
+    reply = h.core.action("console:bob", f"hd:timefix:{bobs.id}", [], "bob-1")
+    assert reply.message is not None and "closed automatically" in reply.message.plain()
+
+
+async def test_an_idle_close_never_runs_past_the_shifts_end(harness: Harness) -> None:
+    h = harness
+    people(h)
+    h.chat.command("otto", "/hdops shift add @alice today 09:00-10:00")
+    h.chat.command("alice", "/hdops checkin")
+    assert "Shift until 10:00" in (h.chat.last_notice("alice") or "")
+    h.clock.set(T0 + timedelta(minutes=70))
+    h.chat.command("alice", "/hdops pause")  # 10:10, after the shift
+    await sweep_at(h, 101)
+    closed = entry(h)
+    assert closed.shift_id is not None and closed.ended_at == T0 + timedelta(hours=1)
