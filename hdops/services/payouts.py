@@ -665,7 +665,10 @@ def approve_week(
     row = q.get_week(session, key)
     if row is not None and row.revision != row.shown_revision:
         mark_shown(session, week)
-        return Approval("changed", week_view(session, week, now, settings))
+        changed = week_view(session, week, now, settings)
+        if q.outbox_key_used(session, SUMMARY_KEY.format(week=week)):  # keep it current
+            intents.edit(session, SUMMARY_REF.format(week=week), render.week_summary(changed), now)
+        return Approval("changed", changed)
     view = week_view(session, week, now, settings)
     if not view.statements:
         raise Conflict(f"{week} has no statements to approve.")

@@ -182,6 +182,8 @@ async def test_dispute_thread_relays_both_ways_and_blocks_approval(harness: Harn
         assert (
             s.scalars(select(AuditEntry).where(AuditEntry.action == "payout.approve")).all() == []
         )
+    await h.flush()
+    assert "39.00 USD" in h.chat.messages[summary.id].text  # the channel's copy is current
     approved = h.chat.press("otto", summary.id, "Approve")
     assert (
         approved.message is not None and "Approved payouts for 2026-W10" in approved.message.plain()
