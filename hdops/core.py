@@ -30,7 +30,7 @@ from hdops.render import relay as relay_render
 from hdops.render import shifts as shift_render
 from hdops.render import tasks as task_render
 from hdops.render.clarifications import faq_form
-from hdops.services import answers, clarifications, dispatch, disputes
+from hdops.services import answers, checkins, clarifications, dispatch, disputes
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
@@ -89,7 +89,7 @@ class Core:
                 if person is None:
                     return _unknown(identity) if if_unknown is None else if_unknown
                 # Anything a person does keeps their check-in from closing as idle.
-                shift_service.note_activity(session, person.id, now)
+                checkins.note_activity(session, person.id, now)
                 reply = fn(session, person)
         except InvalidInput as exc:
             if form:
@@ -313,7 +313,7 @@ class Core:
         if act.verb in (actions.APPROVE, actions.DISPUTE):
             return payout_commands.handle_action(session, person, act, now, self.settings)
         if act.verb == actions.CHECKIN_FIX:
-            entry = shift_service.check_in_to_fix(session, person, act.id)
+            entry = checkins.check_in_to_fix(session, person, act.id)
             assert entry.ended_at is not None
             zone = shift_service.zone_of(person, self.settings)
             return Reply(
@@ -382,7 +382,7 @@ class Core:
             return payout_commands.handle_form(session, person, act, fields, now, self.settings)
         if act.verb == actions.F_CHECKIN_FIX:
             try:
-                fixed = shift_service.fix_check_in(
+                fixed = checkins.fix_check_in(
                     session,
                     person,
                     fields.get("until", ""),
@@ -409,7 +409,7 @@ class Core:
         with self.store.unit_of_work() as session:
             expired = dispatch.expire_leases(session, now)
             escalated = len(clarifications.due_escalations(session, now))
-            closed = shift_service.close_idle_check_ins(session, self.settings, now)
+            closed = checkins.close_idle_check_ins(session, self.settings, now)
             pushed = dispatch.push_tasks(session, now)
         self.on_commit()
         return {"expired": expired, "escalated": escalated, "closed": closed, "pushed": pushed}
