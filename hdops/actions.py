@@ -31,6 +31,7 @@ APPROVE = "approve"  # id=ISO year*100+week -> approve payouts
 DISPUTE = "dispute"  # id=payout line
 SWAP_OK = "swap_ok"  # id=shift, arg=person
 SWAP_NO = "swap_no"  # id=shift, arg=person
+CHECKIN_FIX = "timefix"  # id=time entry closed automatically -> opens the correction form
 
 # Form ids use the same codec with verbs prefixed "f_".
 F_TEXT = "f_text"  # id=assignment
@@ -39,6 +40,7 @@ F_ASK = "f_ask"  # id=assignment
 F_SKIP = "f_skip"  # id=assignment
 F_FAQ = "f_faq"  # id=clarification
 F_DISPUTE = "f_disp"  # id=payout line
+F_CHECKIN_FIX = "f_timefix"  # id=time entry
 
 
 @dataclass(frozen=True)

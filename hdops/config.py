@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         24.0, gt=0, validation_alias=AliasChoices("HDOPS_OUTBOX_MAX_AGE_HOURS")
     )
 
+    # A check-in with no activity (command, button, form, thread reply) for this
+    # many minutes closes by itself at the last activity; the person is told and
+    # may correct it (`/hdops checkin fix`).
+    checkin_idle_minutes: int = Field(
+        30, gt=0, le=24 * 60, validation_alias=AliasChoices("HDOPS_CHECKIN_IDLE_MINUTES")
+    )
+
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
     )
@@ -71,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def outbox_max_age(self) -> timedelta:
         return timedelta(hours=self.outbox_max_age_hours)
+
+    @property
+    def checkin_idle(self) -> timedelta:
+        return timedelta(minutes=self.checkin_idle_minutes)
 
     @property
     def ops_zone(self) -> ZoneInfo:

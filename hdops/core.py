@@ -28,9 +28,10 @@ from hdops.domain.relay import SharedFile
 from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied
 from hdops.intents import HandoffTarget
 from hdops.render import relay as relay_render
+from hdops.render import shifts as shift_render
 from hdops.render import tasks as task_render
 from hdops.render.clarifications import faq_form
-from hdops.services import answers, clarifications, dispatch, disputes
+from hdops.services import answers, checkins, clarifications, dispatch, disputes
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
@@ -96,6 +97,8 @@ class Core:
                 person = people_service.person_by_identity(session, key.platform, key.external_id)
                 if person is None:
                     return _unknown(identity) if if_unknown is None else if_unknown
+                # Anything a person does keeps their check-in from closing as idle.
+                checkins.note_activity(session, person.id, now)
                 reply = fn(session, person)
         except InvalidInput as exc:
             if form:
@@ -323,6 +326,15 @@ class Core:
             return Reply.say(text)
         if act.verb in (actions.APPROVE, actions.DISPUTE):
             return payout_commands.handle_action(session, person, act, now, self.settings)
+        if act.verb == actions.CHECKIN_FIX:
+            entry = checkins.check_in_to_fix(session, person, act.id)
+            assert entry.ended_at is not None
+            zone = shift_service.zone_of(person, self.settings)
+            return Reply(
+                form=shift_render.check_in_fix_form(
+                    entry.id, entry.started_at, entry.ended_at, zone
+                )
+            )
         raise InvalidInput("That button is not recognised (it may be from an old version).")
 
     def _answered(
@@ -382,20 +394,39 @@ class Core:
             return Reply.say(f"Added to the FAQ (instructions v{version}).")
         if act.verb == actions.F_DISPUTE:
             return payout_commands.handle_form(session, person, act, fields, now, self.settings)
+        if act.verb == actions.F_CHECKIN_FIX:
+            try:
+                fixed = checkins.fix_check_in(
+                    session,
+                    person,
+                    fields.get("until", ""),
+                    fields.get("reason", ""),
+                    settings=self.settings,
+                    now=now,
+                    entry_id=act.id,
+                )
+            except InvalidInput as exc:
+                field = "reason" if "reason" in exc.message.lower() else "until"
+                raise InvalidInput(exc.message, [f"{field}: {exc.message}"]) from None
+            assert fixed.entry.ended_at is not None
+            return shift_render.check_in_fixed_reply(
+                fixed.entry.started_at, fixed.entry.ended_at, fixed.zone
+            )
         raise InvalidInput("That form is not recognised (it may be from an old version).")
 
     # ------------------------------------------------------------------ periodic work
 
     def sweep(self) -> dict[str, int]:
         """Periodic work the scheduler drives: expire leases, escalate questions,
-        push tasks to idle available contractors."""
+        close check-ins without activity, push tasks to idle available contractors."""
         now = self.clock.now()
         with self.store.unit_of_work() as session:
             expired = dispatch.expire_leases(session, now)
             escalated = len(clarifications.due_escalations(session, now))
+            closed = checkins.close_idle_check_ins(session, self.settings, now)
             pushed = dispatch.push_tasks(session, now)
         self.on_commit()
-        return {"expired": expired, "escalated": escalated, "pushed": pushed}
+        return {"expired": expired, "escalated": escalated, "closed": closed, "pushed": pushed}
 
 
 # Threads whose replies are relayed: the researchers' thread of a question (`clar`),

@@ -21,7 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from hdops.chat import Image
-from hdops.domain.payouts import IsoWeek, format_hours, format_money
+from hdops.domain.money import format_money
+from hdops.domain.payouts import IsoWeek
 from hdops.services import payouts
 
 if TYPE_CHECKING:
@@ -70,9 +71,11 @@ async def run_payouts(sim: Simulation, out_dir: Path) -> PayoutFigures:
         PayoutRow(
             s.display_name,
             s.tasks,
-            format_hours(s.seconds_worked),
-            f"{format_money(s.total)} {s.currency}",
-            "-" if s.effective_hourly is None else f"{format_money(s.effective_hourly)}/h",
+            f"{s.hours:.2f}",
+            f"{format_money(s.total, s.currency)} {s.currency}",
+            "-"
+            if s.effective_hourly is None
+            else f"{format_money(s.effective_hourly, s.currency)}/h",
         )
         for s in sorted(view.statements, key=lambda s: (-s.total, s.display_name))
     ]
@@ -86,7 +89,7 @@ async def run_payouts(sim: Simulation, out_dir: Path) -> PayoutFigures:
         span=view.week.span(),
         status=view.status,
         rows=rows,
-        totals=[f"{format_money(t)} {c}" for c, t in view.totals.items()],
+        totals=[f"{format_money(t, c)} {c}" for c, t in view.totals.items()],
         statements_sent=sent,
         summary_posted=run.summary_queued,
         chart=chart,

@@ -10,8 +10,12 @@ before, the first task pushed at the start, the no-show check 10 minutes in.
 
 Contractors now arrive for their shift: a few minutes early or late they check
 in (`/hdops checkin`), and they check out when they leave. One of them, drawn
-from the seed, never turns up: the ops channel is told. The report's shift
-section is read back from the database and the outbox.
+from the seed, never turns up: the ops channel is told. Someone whose break ran
+past the end of their day never comes back to check out: their check-in closes
+by itself after a stretch without activity, as in production (the sweep runs on
+after everyone has left), and a break long enough for that means checking in
+again on return, as the DM says. The report's shift section is read back from
+the database and the outbox.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
-from bots.demo.simulation import DAY_START, Contractor, Simulation
+from bots.demo.simulation import DAY_START, TICK_SECONDS, Contractor, Simulation
+from bots.local.platform import LocalMessage
 from hdops.domain.shifts import iso_week
 from hdops.render.shifts import hours as hours_text
 from hdops.services import scheduling
@@ -116,6 +121,7 @@ class ShiftSimulation(Simulation):
             agent.start = max(PLAN_AT + 60, start + rng.randint(-4, 4) * 60)
             agent.end = min(self.end, end)
         self._unlisten: Callable[[], None] | None = None
+        self.closed_on: set[str] = set()  # told their check-in closed by itself
 
     async def run(self) -> datetime:
         with self.store.unit_of_work() as session:
@@ -141,14 +147,36 @@ class ShiftSimulation(Simulation):
             ended = await super().run()
             # The day's work is done: whoever is still checked in checks out.
             for name in sorted(self.contractors):
-                if self.contractors[name].on:
+                if self.contractors[name].on and name not in self.closed_on:
                     self.chat.command(name, "/hdops checkout")
             await self.deliver(always=True)
             self._stamps.extend([self.now] * (len(self.chat.transcript) - len(self._stamps)))
+            await self._sweep_after_hours()
             return ended
         finally:
             self._unlisten()
             jobs.uninstall()
+
+    async def _sweep_after_hours(self) -> None:
+        """hdops keeps running after everyone has gone: once the idle stretch has
+        passed, the sweep closes whatever check-in nobody closed."""
+        idle = int(self.core.settings.checkin_idle.total_seconds())
+        self.now += idle + TICK_SECONDS
+        self.clock.set(DAY_START + timedelta(seconds=self.now))
+        self.core.sweep()
+        await self.deliver(always=True)
+        self._stamps.extend([self.now] * (len(self.chat.transcript) - len(self._stamps)))
+
+    def _contractor_sees(self, agent: Contractor, msg: LocalMessage, kind: str) -> None:
+        if kind == "new" and msg.thread_of is None and msg.text.startswith("Your check-in from"):
+            self.closed_on.add(agent.name)
+        super()._contractor_sees(agent, msg, kind)
+
+    async def _back_from_break(self, agent: Contractor) -> None:
+        if self.now < agent.end and agent.name in self.closed_on:
+            self.closed_on.discard(agent.name)  # the break was long: check in again
+            self.chat.command(agent.name, "/hdops checkin")
+        await super()._back_from_break(agent)
 
     def _nudge(self) -> None:
         """A shift changed: sync right after the current action (as `hdops run` does)."""
@@ -254,8 +282,9 @@ def collect_figures(sim: ShiftSimulation) -> ShiftFigures:
             checked_in=len(entries),
             hours_checked_in=hours_text(
                 sum(
-                    int(((e.ended_at or sim.clock.now()) - e.started_at).total_seconds() // 60)
+                    int((e.ended_at - e.started_at).total_seconds() // 60)
                     for e in entries
+                    if e.ended_at is not None  # an open check-in has no hours yet
                 )
             ),
             skipped_jobs=len(sim.sim_jobs.skipped),

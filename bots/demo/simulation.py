@@ -460,10 +460,16 @@ class Simulation:
         return self.clock.now()
 
     def transcript(self) -> str:
-        """The chat as the platform recorded it, each entry stamped with simulated time."""
+        """The chat as the platform recorded it, each entry stamped with simulated
+        time; a line with the date opens each day (the payout run is a week later)."""
         lines = []
+        day = None
         for second, entry in zip(self._stamps, self.chat.transcript, strict=False):
-            stamp = (DAY_START + timedelta(seconds=second)).strftime("%H:%M:%S")
+            when = DAY_START + timedelta(seconds=second)
+            if when.date() != day:
+                day = when.date()
+                lines.append(f"--- {when:%a %Y-%m-%d} (UTC) ---")
+            stamp = when.strftime("%H:%M:%S")
             first, *rest = entry.split("\n")
             lines.append(f"{stamp}  {first}")
             lines.extend(f"{' ' * len(stamp)}  {line}" for line in rest)

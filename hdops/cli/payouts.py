@@ -15,7 +15,8 @@ from rich.table import Table
 
 from hdops.cli.common import echo_json, err, handle_errors, open_store, out, settings
 from hdops.clock import utcnow
-from hdops.domain.payouts import WeekView, format_hours, format_money, parse_week
+from hdops.domain.money import format_money, format_rate, money_text
+from hdops.domain.payouts import StatementView, WeekView, format_hours, parse_week, quantity_text
 from hdops.render.payouts import summary_rows
 from hdops.services import disputes as dispute_service
 from hdops.services import payouts as payout_service
@@ -42,24 +43,26 @@ def _print_week(view: WeekView, person: str | None) -> None:
                 lines.add_row(
                     str(line.position),
                     line.description,
-                    f"{line.quantity.normalize():f}",
-                    format_money(line.unit_amount),
-                    format_money(line.amount),
+                    quantity_text(line.kind, line.quantity),
+                    format_rate(line.unit_amount, s.currency),
+                    format_money(line.amount, s.currency),
                 )
             out.print(lines)
             rate = s.effective_hourly
             out.print(
-                f"total {format_money(s.total)} {s.currency}; effective hourly rate "
-                f"{'-' if rate is None else format_money(rate)} over "
+                f"total {format_money(s.total, s.currency)} {s.currency}; effective hourly rate "
+                f"{'-' if rate is None else format_money(rate, s.currency)} over "
                 f"{format_hours(s.active_seconds)} h active",
                 markup=False,
             )
     for s in view.below_floor:
-        err.print(
-            f"warning: {s.name} earns {format_money(s.effective_hourly or Decimal(0))}/h "
-            f"{s.currency}, below the floor of {format_money(view.floor or Decimal(0))}",
-            markup=False,
-        )
+        err.print(_below_floor(view, s), markup=False)
+
+
+def _below_floor(view: WeekView, s: StatementView) -> str:
+    rate = format_money(s.effective_hourly or Decimal(0), s.currency)
+    floor = format_rate(view.floor or Decimal(0))
+    return f"warning: {s.name} earns {rate}/h {s.currency}, below the floor of {floor}"
     for d in view.open_disputes:
         out.print(f"open dispute #{d.id} by {d.person}: {d.line} — {d.reason}", markup=False)
 
@@ -98,7 +101,11 @@ def approve(
     as_person: str | None = typer.Option(None, "--as", help=AS_HELP),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Approve and lock a week's statements (they never change afterwards)."""
+    """Approve and lock a week's statements (they never change afterwards).
+
+    Statements that changed since ops were last shown them (e.g. an adjustment
+    nobody has looked at) are printed instead, and approve exits with 3: run it
+    again to approve what you have now seen."""
     cfg, now = settings(), utcnow()
     wanted = parse_week(week, now, cfg.ops_tz)
     store = open_store()
@@ -109,17 +116,22 @@ def approve(
     if as_json:
         echo_json({"result": approval.status, **payout_service.view_json(view)})
     elif approval.status == "approved":
-        totals = ", ".join(f"{format_money(t)} {c}" for c, t in view.totals.items())
+        totals = ", ".join(f"{format_money(t, c)} {c}" for c, t in view.totals.items())
         out.print(f"approved {view.week}: {len(view.statements)} statements, {totals}")
     elif approval.status == "already":
         out.print(f"{view.week} was already approved", markup=False)
+    elif approval.status == "changed":
+        _print_week(view, None)
+    if approval.status == "changed":
+        err.print(
+            f"error: not approved: the statements of {view.week} changed since they were "
+            "last shown (they are shown above); run approve again to approve them",
+            markup=False,
+        )
+        raise typer.Exit(3)
     if approval.status == "needs_confirmation":
         for s in view.below_floor:
-            err.print(
-                f"warning: {s.name} earns {format_money(s.effective_hourly or Decimal(0))}/h "
-                f"{s.currency}, below the floor of {format_money(view.floor or Decimal(0))}",
-                markup=False,
-            )
+            err.print(_below_floor(view, s), markup=False)
         err.print("error: not approved; pass --force to approve anyway", markup=False)
         raise typer.Exit(3)
 
@@ -149,7 +161,7 @@ def export(
                 "status": view.status,
                 "rows": rows,
                 "path": str(out_path),
-                "totals": {c: f"{t:.2f}" for c, t in view.totals.items()},
+                "totals": {c: money_text(t, c) for c, t in view.totals.items()},
             }
         )
     else:
@@ -183,7 +195,7 @@ def adjust(
             "id": adj.id,
             "person": who.name if who else person,
             "week": adj.week,
-            "amount": f"{adj.amount:.2f}",
+            "amount": money_text(adj.amount, adj.currency),
             "currency": adj.currency,
             "reason": adj.reason,
         }
@@ -263,7 +275,9 @@ def resolve(
             settings=cfg,
         )
         text = f"dispute #{dispute.id} {dispute.status}" + (
-            f"; adjustment {adj.amount:.2f} {adj.currency} in {adj.week}" if adj else ""
+            f"; adjustment {money_text(adj.amount, adj.currency)} {adj.currency} in {adj.week}"
+            if adj
+            else ""
         )
     out.print(text, markup=False)
 

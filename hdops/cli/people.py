@@ -6,7 +6,7 @@ Changes made here are audited with the operating-system user who ran the command
 
 from __future__ import annotations
 
-from decimal import Decimal
+import textwrap
 from typing import Any
 
 import typer
@@ -15,7 +15,8 @@ from rich.table import Table
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out, settings
 from hdops.clock import utcnow
-from hdops.render.people import change_line, rate_text
+from hdops.domain.money import format_rate, rate_text
+from hdops.render.people import change_line
 from hdops.render.shifts import when
 from hdops.services import audit, deactivation
 from hdops.services import people as svc
@@ -38,11 +39,6 @@ def identity_arg(platform: str, value: str) -> str:
     return prefix + value
 
 
-def money_text(value: Decimal | None) -> str:
-    """An amount for people: 18.5000 -> 18.50, 12.3750 -> 12.375."""
-    return rate_text(value)
-
-
 def _person_json(v: svc.PersonView) -> dict[str, Any]:
     return {
         "name": v.name,
@@ -51,7 +47,7 @@ def _person_json(v: svc.PersonView) -> dict[str, Any]:
         "roles": list(v.roles),
         "tz": v.tz,
         "skills": list(v.skills),
-        "hourly_rate": money_text(v.hourly_rate) or None,
+        "hourly_rate": None if v.hourly_rate is None else rate_text(v.hourly_rate, v.currency),
         "status": v.status,
     }
 
@@ -232,23 +228,67 @@ def list_cmd(
             "nobody yet: hdops person add NAME --slack U0123ABC --role contractor", markup=False
         )
         return
-    table = Table(box=box.SIMPLE_HEAD)
-    table.add_column("name", no_wrap=True)
-    table.add_column("identities", no_wrap=True)  # ids are copied from here: keep them whole
-    table.add_column("roles", no_wrap=True)
-    table.add_column("tz", no_wrap=True)
-    table.add_column("skills", min_width=6, overflow="fold")
-    table.add_column("rate", no_wrap=True, justify="right")
-    for v in views:
-        table.add_row(
+    _print_people(views)
+
+
+PEOPLE_COLUMNS = ("name", "identities", "roles", "tz", "skills", "rate")
+
+
+def _rate(v: svc.PersonView) -> str:
+    if v.hourly_rate is None:
+        return ""
+    return f"{format_rate(v.hourly_rate, v.currency)} {v.currency}"
+
+
+def _people_rows(views: list[svc.PersonView]) -> list[tuple[str, ...]]:
+    return [
+        (
             v.name if v.status != svc.INACTIVE else f"{v.name} (inactive)",
             "\n".join(v.identities),
             "\n".join(v.roles),
             v.tz or "",
             "\n".join(v.skills),
-            money_text(v.hourly_rate),
+            ""
+            if v.hourly_rate is None
+            else f"{format_rate(v.hourly_rate, v.currency)} {v.currency}",
         )
-    out.print(table)
+        for v in views
+    ]
+
+
+def _print_people(views: list[svc.PersonView]) -> None:
+    """A table when it fits the terminal; otherwise one block per person. Either
+    way no word is ever cut or broken across lines: identities are copied from
+    here, and a name, zone or skill split in two reads as two."""
+    rows = _people_rows(views)
+    table = Table(box=box.SIMPLE_HEAD)
+    for column in PEOPLE_COLUMNS:
+        table.add_column(column, no_wrap=True, justify="right" if column == "rate" else "left")
+    for row in rows:
+        table.add_row(*row)
+    natural = out.measure(table, options=out.options.update_width(10_000)).maximum
+    if natural <= out.width:
+        out.print(table)
+        return
+    width = max(out.width, 20)
+    for index, row in enumerate(rows):
+        if index:
+            out.print()
+        out.print(row[0], markup=False)
+        for label, value in zip(PEOPLE_COLUMNS[1:], row[1:], strict=True):
+            if not value:
+                continue
+            text = f"{label}: " + ", ".join(value.split("\n"))
+            wrapped = textwrap.wrap(
+                text,
+                width=width,
+                initial_indent="  ",
+                subsequent_indent="    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            for line in wrapped:
+                out.print(line, markup=False, overflow="ignore", crop=False)
 
 
 @role_app.command("grant")

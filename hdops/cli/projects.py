@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out
-from hdops.cli.people import money_text
+from hdops.domain.money import format_rate
 from hdops.domain.projects import load_project_spec
 from hdops.services import projects as svc
 
@@ -88,7 +88,10 @@ def show_cmd(name: str = NAME_ARG, as_json: bool = JSON_OPT) -> None:
         ("instructions", f"version {summary['instruction_version']}"),
         ("overlap", str(summary["overlap"])),
         ("priority", str(summary["priority"])),
-        ("pay", f"{money_text(Decimal(pay['per_task']))} {pay['currency']} per task"),
+        (
+            "pay",
+            f"{format_rate(Decimal(pay['per_task']), pay['currency'])} {pay['currency']} per task",
+        ),
     ]
     for key, value in rows:
         table.add_row(key, str(value))

@@ -181,11 +181,14 @@ def coverage_cmd(
             report = svc.coverage_report(session, cfg, week=week, now=utcnow())
     finally:
         store.dispose()
+    written = None
     if chart is not None:
-        chart.write_bytes(charts.coverage_png(report))
+        written = chart.resolve()
+        written.write_bytes(charts.coverage_png(report))
     if as_json:
         echo_json(
             {
+                "chart": None if written is None else str(written),
                 "week": report.week,
                 "timezone": report.tz,
                 "target_hours": report.target_minutes / 60,
@@ -201,6 +204,8 @@ def coverage_cmd(
         )
         return
     out.print(render.coverage_message(report).plain(), markup=False)
+    if written is not None:
+        out.print(f"chart written to {written}", markup=False)
 
 
 @availability_app.command("add")

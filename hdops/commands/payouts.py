@@ -18,7 +18,8 @@ from hdops import actions
 from hdops.chat import Message, Paragraph, Reply, Table, defang_mentions
 from hdops.commands import Invocation, command
 from hdops.config import Settings
-from hdops.domain.payouts import IsoWeek, format_money, parse_week
+from hdops.domain.money import format_money
+from hdops.domain.payouts import IsoWeek, parse_week
 from hdops.errors import InvalidInput
 from hdops.render import payouts as render
 from hdops.services import disputes, payouts
@@ -96,6 +97,8 @@ def approval_reply(approval: payouts.Approval) -> Reply:
         return Reply.say(f"{view.week} was already approved{who}{when}.")
     if approval.status == "needs_confirmation":
         return Reply(message=render.approval_needs_confirmation(view))
+    if approval.status == "changed":
+        return Reply(message=render.approval_changed(view, render.summary_chart(view)))
     return Reply(message=render.approved_reply(view))
 
 
@@ -149,7 +152,8 @@ def adjust(inv: Invocation) -> Reply:
     person = inv.session.get(Person, adjustment.person_id)
     name = person.display_name if person else positional[0]
     return Reply.say(
-        f"Adjustment #{adjustment.id}: {format_money(adjustment.amount)} {adjustment.currency} "
+        f"Adjustment #{adjustment.id}: {format_money(adjustment.amount, adjustment.currency)} "
+        f"{adjustment.currency} "
         f"for {defang_mentions(name)} in {week} — {defang_mentions(adjustment.reason)}"
     )
 
@@ -259,7 +263,8 @@ def handle_form(
         raise InvalidInput(exc.message, [f"{field}: {exc.message}"]) from None
     if adjustment is not None:
         text = (
-            f"Dispute #{resolved.id} accepted: adjustment of {format_money(adjustment.amount)} "
+            f"Dispute #{resolved.id} accepted: adjustment of "
+            f"{format_money(adjustment.amount, adjustment.currency)} "
             f"{adjustment.currency} booked in {adjustment.week}."
         )
     else:

@@ -11,6 +11,7 @@ from hdops.chat import Reply
 from hdops.commands import Invocation, command
 from hdops.errors import InvalidInput
 from hdops.render import shifts as render
+from hdops.services import checkins
 from hdops.services import shifts as svc
 from hdops.services.people import get_person
 from hdops.store.orm import Person
@@ -203,16 +204,43 @@ def availability_clear(inv: Invocation) -> Reply:
 
 @command("checkin", roles=("contractor",), usage="checkin", summary="start paid time")
 def checkin(inv: Invocation) -> Reply:
-    done = svc.check_in(inv.session, inv.person, inv.now)
+    done = checkins.check_in(inv.session, inv.person, inv.now)
     zone = svc.zone_of(inv.person, inv.settings)
     if done.already:
         return render.already_checked_in(done.entry.started_at, zone)
     return render.checked_in(done.entry.started_at, zone, done.shift)
 
 
+FIX_USAGE = "checkin fix HH:MM REASON"
+
+
+@command(
+    "checkin fix",
+    roles=("contractor",),
+    usage=FIX_USAGE,
+    summary="correct the end of a check-in that closed by itself",
+)
+def checkin_fix(inv: Invocation) -> Reply:
+    if len(inv.args) < 2:
+        raise InvalidInput(
+            f"Usage: /hdops {FIX_USAGE} — when you stopped working (your timezone) and why, "
+            "e.g. /hdops checkin fix 17:30 reviewed the guidelines offline"
+        )
+    fixed = checkins.fix_check_in(
+        inv.session,
+        inv.person,
+        inv.args[0],
+        " ".join(inv.args[1:]),
+        settings=inv.settings,
+        now=inv.now,
+    )
+    assert fixed.entry.ended_at is not None
+    return render.check_in_fixed_reply(fixed.entry.started_at, fixed.entry.ended_at, fixed.zone)
+
+
 @command("checkout", roles=("contractor",), usage="checkout", summary="stop paid time")
 def checkout(inv: Invocation) -> Reply:
-    entry = svc.check_out(inv.session, inv.person, inv.now)
+    entry = checkins.check_out(inv.session, inv.person, inv.now)
     if entry is None or entry.ended_at is None:
         return render.not_checked_in()
     return render.checked_out(

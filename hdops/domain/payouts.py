@@ -3,9 +3,15 @@
 Everything here is exact `Decimal` arithmetic on data already read from the
 store, so the rules can be tested exhaustively (hypothesis) without a database:
 
-* a line's amount is rounded once, half-up to the cent (`round_money`), from
-  exact inputs; a statement's total is the exact sum of its rounded lines, so
-  the total always equals the sum of the lines to the cent;
+* a line's amount is rounded once, half-up to the currency's minor unit (the
+  cent for USD: `hdops.domain.money.round_money`), from the quantity and rate
+  printed on the line; a statement's total is the exact sum of its rounded
+  lines, so the total always equals the sum of the lines;
+* checked-in time is paid in hundredths of an hour (36-second steps, half-up):
+  the unit the statement shows, so "1.25 h × 18.50/h = 23.13" can be checked
+  with the numbers on the line. Showing rounded hours next to an amount computed
+  from the exact seconds would not add up ("0.05 h × 12/h = 0.66"); showing
+  seconds would be exact but uncheckable by a reader;
 * currencies are never mixed: a statement has one currency, and so does every
   line in it;
 * weeks are ISO weeks whose boundaries are Monday 00:00 in the ops timezone.
@@ -21,10 +27,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from hdops.domain.money import decimals, format_rate, quantum, round_money
 from hdops.errors import InvalidInput
 
-CENT = Decimal("0.01")
 SECONDS_PER_HOUR = Decimal(3600)
+HOUR_STEP = Decimal("0.01")  # checked-in time is paid in hundredths of an hour
 MAX_ADJUSTMENT = Decimal("1000000")
 MAX_REASON = 1000
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -119,13 +126,9 @@ def parse_week(
 # --------------------------------------------------------------------------- money
 
 
-def round_money(value: Decimal) -> Decimal:
-    """Half-up to the cent: the one rounding step, applied per line."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def parse_amount(text: str | Decimal, what: str = "amount") -> Decimal:
-    """A money amount typed by a person: a decimal with at most 2 places, not zero."""
+def parse_amount(text: str | Decimal, what: str = "amount", currency: str = "USD") -> Decimal:
+    """A money amount typed by a person: a decimal with at most the currency's
+    decimals (2 for USD, none for JPY), not zero."""
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
@@ -134,13 +137,15 @@ def parse_amount(text: str | Decimal, what: str = "amount") -> Decimal:
         ) from None
     if not value.is_finite():
         raise InvalidInput(f"{what} must be a finite amount")
-    if value != value.quantize(CENT):
-        raise InvalidInput(f"{what} has at most 2 decimal places (cents), not {text!r}")
+    places = decimals(currency)
+    if value != value.quantize(quantum(currency)):
+        unit = f"at most {places} decimal places" if places else "no decimal places"
+        raise InvalidInput(f"{what} has {unit} in {currency.upper()}, not {text!r}")
     if value == 0:
         raise InvalidInput(f"{what} must not be zero")
     if abs(value) >= MAX_ADJUSTMENT:
         raise InvalidInput(f"{what} must be less than {MAX_ADJUSTMENT} in size")
-    return value.quantize(CENT)
+    return value.quantize(quantum(currency))
 
 
 def check_reason(text: str, what: str = "reason") -> str:
@@ -152,19 +157,29 @@ def check_reason(text: str, what: str = "reason") -> str:
     return text
 
 
-def format_money(value: Decimal) -> str:
-    return f"{round_money(value):,.2f}"
+def paid_hours(seconds: int) -> Decimal:
+    """Checked-in seconds as the hours a statement pays: hundredths, half-up."""
+    return (Decimal(seconds) / SECONDS_PER_HOUR).quantize(HOUR_STEP, rounding=ROUND_HALF_UP)
 
 
 def format_hours(seconds: int) -> str:
-    return f"{Decimal(seconds) / SECONDS_PER_HOUR:.2f}"
+    """Time for people, in hours to the hundredth (`1.25`)."""
+    return f"{paid_hours(seconds):f}"
 
 
-def effective_hourly(total: Decimal, active_seconds: int) -> Decimal | None:
-    """Earnings per active hour, to the cent (None without active time)."""
+def quantity_text(kind: str, quantity: Decimal) -> str:
+    """A line's quantity as printed: hours to the hundredth, counts whole."""
+    if kind == "hours":
+        return f"{quantity.quantize(HOUR_STEP, rounding=ROUND_HALF_UP):f}"
+    return f"{quantity.quantize(Decimal(1), rounding=ROUND_HALF_UP):f}"
+
+
+def effective_hourly(total: Decimal, active_seconds: int, currency: str = "USD") -> Decimal | None:
+    """Earnings per active hour, in the currency's minor unit (None without active
+    time)."""
     if active_seconds <= 0:
         return None
-    return round_money(total * SECONDS_PER_HOUR / Decimal(active_seconds))
+    return round_money(total * SECONDS_PER_HOUR / Decimal(active_seconds), currency)
 
 
 def below_floor(rate: Decimal | None, floor: Decimal | None) -> bool:
@@ -270,6 +285,7 @@ def build_statement(inputs: StatementInputs) -> StatementDraft:
     """Price one person's week: one line per project and rate, per rejected reason,
     per hourly rate and per adjustment, each rounded half-up to the cent."""
     lines: list[LineDraft] = []
+    cur = inputs.currency
     for t in sorted(inputs.tasks, key=lambda g: (g.project, g.project_id, g.rate)):
         lines.append(
             LineDraft(
@@ -277,10 +293,10 @@ def build_statement(inputs: StatementInputs) -> StatementDraft:
                 kind="tasks",
                 project_id=t.project_id,
                 description=f"{t.project}: {t.count} task{'s' if t.count != 1 else ''} "
-                f"× {t.rate.normalize():f}",
+                f"× {format_rate(t.rate, cur)}",
                 quantity=Decimal(t.count),
                 unit_amount=t.rate,
-                amount=round_money(t.rate * t.count),
+                amount=round_money(t.rate * t.count, cur),
             )
         )
     for r in sorted(inputs.rejected, key=lambda g: (g.project, g.project_id, g.rate, g.reason)):
@@ -299,9 +315,9 @@ def build_statement(inputs: StatementInputs) -> StatementDraft:
         )
     for h in sorted(inputs.hours, key=lambda g: (g.rate is None, g.rate or Decimal(0))):
         rate = h.rate if h.rate is not None else Decimal("0")
-        hours = Decimal(h.seconds) / SECONDS_PER_HOUR
-        label = f"{hours:.2f} h checked in" + (
-            f" × {rate.normalize():f}/h" if h.rate is not None else " (no hourly rate)"
+        hours = paid_hours(h.seconds)
+        label = f"{hours:f} h checked in" + (
+            f" × {format_rate(rate, cur)}/h" if h.rate is not None else " (no hourly rate)"
         )
         lines.append(
             LineDraft(
@@ -309,9 +325,9 @@ def build_statement(inputs: StatementInputs) -> StatementDraft:
                 kind="hours",
                 project_id=None,
                 description=label,
-                quantity=hours.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+                quantity=hours,
                 unit_amount=rate,
-                amount=round_money(Decimal(h.seconds) * rate / SECONDS_PER_HOUR),
+                amount=round_money(hours * rate, cur),
             )
         )
     for a in sorted(inputs.adjustments, key=lambda g: g.id):
@@ -322,8 +338,8 @@ def build_statement(inputs: StatementInputs) -> StatementDraft:
                 project_id=None,
                 description=f"Adjustment: {a.reason}",
                 quantity=Decimal(1),
-                unit_amount=round_money(a.amount),
-                amount=round_money(a.amount),
+                unit_amount=round_money(a.amount, cur),
+                amount=round_money(a.amount, cur),
             )
         )
     seconds_worked = sum(h.seconds for h in inputs.hours)
@@ -338,10 +354,15 @@ def build_statement(inputs: StatementInputs) -> StatementDraft:
 
 
 def clipped_seconds(
-    started: datetime, ended: datetime | None, start: datetime, end: datetime, now: datetime
+    started: datetime, ended: datetime | None, start: datetime, end: datetime
 ) -> int:
-    """Seconds of a check-in inside [start, end); an open check-in runs until `now`."""
-    stop = min(ended or now, end)
+    """Seconds of a check-in inside [start, end). A check-in still open counts
+    nothing: its end is not known yet (it closes by itself after a while without
+    activity, see `hdops.services.shifts`), and guessing "until now" is how a
+    forgotten check-in once became a week of paid time."""
+    if ended is None:
+        return 0
+    stop = min(ended, end)
     begin = max(started, start)
     return max(0, int((stop - begin).total_seconds()))
 
@@ -390,7 +411,13 @@ class StatementView:
 
     @property
     def effective_hourly(self) -> Decimal | None:
-        return effective_hourly(self.total, self.active_seconds)
+        return effective_hourly(self.total, self.active_seconds, self.currency)
+
+    @property
+    def hours(self) -> Decimal:
+        """Checked-in hours paid: the sum of the hours lines, as printed on them."""
+        total = sum((line.quantity for line in self.lines if line.kind == "hours"), Decimal(0))
+        return total.quantize(HOUR_STEP)
 
     @property
     def below_floor(self) -> bool:

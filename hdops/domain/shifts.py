@@ -180,6 +180,19 @@ def local_to_utc(day: date, minute: int, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
+def time_after(start: datetime, text: str, tz: ZoneInfo) -> datetime:
+    """The first moment after `start` whose wall-clock time in `tz` is `text`
+    (`HH:MM`): a check-in from 22:10 corrected to "01:30" ended the next night.
+    Always within a day of `start`."""
+    minute = _minute(text, allow_24=False)
+    day = start.astimezone(tz).date()
+    for offset in (0, 1, 2):  # 2: a wall-clock time skipped by a DST change
+        found = local_to_utc(day + timedelta(days=offset), minute, tz)
+        if found > start:
+            return found
+    raise InvalidInput(f"{text!r} is not a time after {start.astimezone(tz):%H:%M}")
+
+
 def occurrence(day: date, rng: TimeRange, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """A shift on `day` in `tz` as (start, end) in UTC."""
     start = local_to_utc(day, rng.start_minute, tz)

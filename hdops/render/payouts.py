@@ -29,6 +29,7 @@ from hdops.chat import (
     Table,
     defang_mentions,
 )
+from hdops.domain.money import format_money, format_rate
 from hdops.domain.payouts import (
     DisputeView,
     IsoWeek,
@@ -36,7 +37,7 @@ from hdops.domain.payouts import (
     StatementView,
     WeekView,
     format_hours,
-    format_money,
+    quantity_text,
 )
 
 MAX_DISPUTE_BUTTONS = 20  # Slack allows 25 elements per actions block, Discord 25 per message
@@ -44,12 +45,20 @@ CHART_MAX_BARS = 30
 
 
 def _money(value: Decimal, currency: str) -> str:
-    return f"{format_money(value)} {currency}"
+    return f"{format_money(value, currency)} {currency}"
 
 
 def _rate(s: StatementView) -> str:
     rate = s.effective_hourly
-    return "-" if rate is None else f"{format_money(rate)}/h"
+    return "-" if rate is None else f"{format_money(rate, s.currency)}/h"
+
+
+def _floor(view: WeekView) -> str:
+    return format_rate(view.floor) if view.floor is not None else "-"
+
+
+def _hours(value: Decimal) -> str:
+    return f"{value:.2f}"
 
 
 def _status_word(view: WeekView) -> str:
@@ -80,7 +89,7 @@ def summary_rows(view: WeekView) -> list[list[str]]:
             [
                 defang_mentions(s.display_name),
                 str(s.tasks),
-                format_hours(s.seconds_worked),
+                _hours(s.hours),
                 _money(s.total, s.currency),
                 _rate(s),
                 flag,
@@ -92,7 +101,7 @@ def summary_rows(view: WeekView) -> list[list[str]]:
             [
                 f"Total {currency}",
                 str(sum(s.tasks for s in mine)),
-                format_hours(sum(s.seconds_worked for s in mine)),
+                _hours(sum((s.hours for s in mine), Decimal(0))),
                 _money(total, currency),
                 "",
                 "",
@@ -120,10 +129,7 @@ def week_summary(view: WeekView, chart_png: bytes | None = None) -> Message:
             f"{defang_mentions(s.display_name)} ({_rate(s)} {s.currency})" for s in low
         )
         parts.append(
-            Paragraph(
-                text=f"⚠ Effective hourly rate below the floor of {format_money(view.floor)}: "
-                f"{names}."
-            )
+            Paragraph(text=f"⚠ Effective hourly rate below the floor of {_floor(view)}: {names}.")
         )
     if view.open_disputes:
         parts.append(
@@ -163,7 +169,7 @@ def week_summary(view: WeekView, chart_png: bytes | None = None) -> Message:
 def approval_needs_confirmation(view: WeekView) -> Message:
     """Ops pressed Approve but some effective rates are below the floor."""
     low = view.below_floor
-    floor = format_money(view.floor) if view.floor is not None else "-"
+    floor = _floor(view)
     text = (
         f"{len(low)} statement(s) for {view.week} have an effective hourly rate below the "
         f"floor of {floor}: "
@@ -185,6 +191,17 @@ def approval_needs_confirmation(view: WeekView) -> Message:
             ),
         ],
     )
+
+
+def approval_changed(view: WeekView, chart_png: bytes | None = None) -> Message:
+    """Ops pressed Approve on statements that changed since they were last shown
+    (e.g. an adjustment nobody has looked at): the current ones, to approve again."""
+    text = (
+        f"Not approved: the statements for {view.week} changed since they were last "
+        "shown. Here they are as they are now; press Approve again to approve them."
+    )
+    summary = week_summary(view, chart_png)
+    return Message(text=text, parts=[Paragraph(text="⚠ " + text), *summary.parts])
 
 
 def approved_reply(view: WeekView) -> Message:
@@ -258,24 +275,22 @@ LINE_COLUMNS = ["#", "Line", "Qty", "Rate", "Amount"]
 
 
 def _qty(line: LineView) -> str:
-    if line.kind == "hours":
-        return f"{line.quantity:.2f} h"
-    if line.kind == "adjustment":
-        return "1"
-    return f"{line.quantity.normalize():f}"
+    text = quantity_text(line.kind, line.quantity)
+    return f"{text} h" if line.kind == "hours" else text
 
 
 def statement_message(s: StatementView, *, disputable: bool = True) -> Message:
     """A contractor's own statement: their lines only, total, effective rate, and a
-    Dispute button per line."""
+    Dispute button per line. Quantity × rate = amount on every line, in the
+    statement's currency (see `hdops.domain.payouts` for how hours are paid)."""
     rows = [
         [
             str(line.position),
             defang_mentions(line.description)
             + (f" (dispute #{line.open_dispute} open)" if line.open_dispute else ""),
             _qty(line),
-            format_money(line.unit_amount),
-            format_money(line.amount),
+            format_rate(line.unit_amount, s.currency),
+            format_money(line.amount, s.currency),
         ]
         for line in s.lines
     ]
@@ -326,7 +341,7 @@ def statement_approved(s: StatementView) -> Message:
 def adjustment_added(week: IsoWeek, amount: Decimal, currency: str, reason: str) -> Message:
     sign = "+" if amount > 0 else ""
     text = (
-        f"Ops added an adjustment of {sign}{format_money(amount)} {currency} to your "
+        f"Ops added an adjustment of {sign}{format_money(amount, currency)} {currency} to your "
         f"{week} statement: {defang_mentions(reason)}"
     )
     return Message(text=text, parts=[Paragraph(text=text)])
@@ -340,7 +355,7 @@ def dispute_form(line: LineView, currency: str) -> Form:
         form_id=actions.encode(actions.F_DISPUTE, line.id),
         title="Dispute a line",
         intro=f"Line {line.position}: {line.description[:200]} — "
-        f"{format_money(line.amount)} {currency}",
+        f"{format_money(line.amount, currency)} {currency}",
         fields=[
             FormField(
                 name="reason",

@@ -6,23 +6,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from hdops.chat import Context, Message, Paragraph, defang_mentions
+from hdops.domain.money import format_rate
 from hdops.domain.people import PersonChange
 from hdops.render.shifts import ShiftView, shift_label
 
 
-def rate_text(value: Decimal | None) -> str:
-    """An hourly rate as typed, to at least the cent: 18.5000 → 18.50, 12.3750 → 12.375
-    (a rate may be finer than a cent; amounts are rounded per line, not rates)."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    whole, _, frac = text.partition(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
-
-
 def _rate(pair: tuple[Decimal | None, str]) -> str:
     rate, currency = pair
-    return "none" if rate is None else f"{rate_text(rate)} {currency}/h"
+    return "none" if rate is None else f"{format_rate(rate, currency)} {currency}/h"
 
 
 def change_line(change: PersonChange) -> str:

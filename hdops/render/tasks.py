@@ -49,6 +49,8 @@ class TaskView:
     project_done: int
     project_total: int
     lease_minutes: int
+    # Left on the lease when the message is (re)sent; None: a new offer, the whole lease.
+    seconds_left: int | None = None
 
 
 def _preview(text: str) -> str:
@@ -95,13 +97,29 @@ def task_message(view: TaskView) -> Message:
         Context(
             text=(
                 f"Your tasks today: {view.done_today} · project {view.project_done}/"
-                f"{view.project_total} items done · held for you {view.lease_minutes} min"
+                f"{view.project_total} items done · {held_text(view)}"
             )
         )
     )
     return Message(
         text=f"New task: {view.project_title} (item {view.item_external_id})", parts=parts
     )
+
+
+def held_text(view: TaskView) -> str:
+    """How long the task stays theirs: the whole lease on a new task, what is really
+    left on one sent again (rounded down to the minute: never more than there is)."""
+    left = view.seconds_left
+    if left is None or left >= view.lease_minutes * 60:
+        return f"held for you {view.lease_minutes} min"
+    if left <= 0:
+        return "its time is up: answer now, or it goes back to the pool"
+    if left < 60:
+        return "held for you less than a minute more"
+    minutes = left // 60
+    if minutes < 120:
+        return f"held for you {minutes} more min"
+    return f"held for you {minutes // 60} h {minutes % 60:02d} min more"
 
 
 def _closed(view: TaskView, status_line: str) -> Message:

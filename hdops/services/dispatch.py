@@ -309,9 +309,11 @@ def build_view(
     item_data: dict[str, Any],
     now: datetime,
     with_counts: bool = True,
+    leased_until: datetime | None = None,
 ) -> render.TaskView:
     """What a task message shows. `with_counts=False` skips the progress figures
-    (closed-task messages do not show them)."""
+    (closed-task messages do not show them). `leased_until`: the lease of a task
+    shown again, so the message says the time really left."""
     settings = project.settings
     fields = [(name, str(item_data.get(name, ""))) for name in settings.fields]
     done_today, total, done = 0, 0, 0
@@ -334,6 +336,7 @@ def build_view(
         project_done=done,
         project_total=total,
         lease_minutes=project.lease_minutes,
+        seconds_left=None if leased_until is None else int((leased_until - now).total_seconds()),
     )
 
 
@@ -372,6 +375,7 @@ def task_view(
         item_data=data,
         now=now,
         with_counts=with_counts,
+        leased_until=assignment.leased_until,
     )
 
 

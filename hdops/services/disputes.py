@@ -145,10 +145,10 @@ def resolve_dispute(
     if accept:
         if amount is None or not amount.strip():
             raise InvalidInput("Give the correction amount (e.g. 4.00 or -2.50).")
-        value = parse_amount(amount, "correction")
         found = q.line_with_statement(session, dispute.line_id)
         assert found is not None
         _, stmt = found
+        value = parse_amount(amount, "correction", stmt.currency)
         person = session.get(Person, dispute.person_id)
         assert person is not None
         week = IsoWeek.parse(dispute.week)

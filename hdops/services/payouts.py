@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from hdops import intents
 from hdops.config import Settings, load_settings
+from hdops.domain.money import money_text, rate_text, round_money
 from hdops.domain.payouts import (
     AdjustmentEntry,
     DisputeView,
@@ -45,8 +46,9 @@ from hdops.domain.payouts import (
     build_statement,
     check_reason,
     clipped_seconds,
+    format_hours,
     parse_amount,
-    round_money,
+    quantity_text,
 )
 from hdops.errors import Conflict, InvalidInput
 from hdops.render import payouts as render
@@ -167,7 +169,7 @@ def _inputs(
             found = q.rate_at(session, span.person_id, span.started_at)
             if found is not None:
                 hourly, cur = found
-        seconds = clipped_seconds(span.started_at, span.ended_at, start, end, now)
+        seconds = clipped_seconds(span.started_at, span.ended_at, start, end)
         if seconds > 0:
             hours[(span.person_id, cur, hourly)] += seconds
     for (person, cur, hourly), seconds in hours.items():
@@ -362,8 +364,10 @@ def draft_week(
         else:
             session.delete(stmt)
             result.removed += 1
-    if row is not None and not created_row and (new_statements or result.changed or result.removed):
-        row.drafted_at = now
+    if row is not None and (new_statements or result.changed or result.removed):
+        row.revision = (row.revision or 0) + 1  # ops have not seen this yet
+        if not created_row:
+            row.drafted_at = now
     session.flush()
     # New statements' lines in one executemany (a first draft writes thousands of them).
     q.insert_lines(
@@ -425,7 +429,7 @@ def week_view(
                 week=week,
                 currency=s.currency,
                 status=s.status,
-                total=round_money(s.total),  # stored with 4 places; always whole cents
+                total=round_money(s.total, s.currency),  # stored with 4 places
                 tasks=s.tasks,
                 seconds_worked=s.seconds_worked,
                 active_seconds=s.active_seconds,
@@ -437,7 +441,7 @@ def week_view(
                         description=line.description,
                         quantity=line.quantity,
                         unit_amount=line.unit_amount,
-                        amount=round_money(line.amount),
+                        amount=round_money(line.amount, s.currency),
                         open_dispute=open_by_line.get(line.id),
                         project=projects.get(line.project_id, "") if line.project_id else "",
                     )
@@ -494,7 +498,18 @@ def show_week(
     and `hdops payouts show` print. A contractor's call drafts only their own."""
     result = draft_week(session, week, now, settings, person_id=person_id)
     _refresh_sent_statements(session, result, week, now, settings)
+    if person_id is None:
+        mark_shown(session, week)
     return week_view(session, week, now, settings, person_id=person_id)
+
+
+def mark_shown(session: Session, week: IsoWeek) -> None:
+    """Ops have just been shown every statement of the week as it is now (the
+    Monday summary, `payouts show`, `/hdops payouts`, a refused approval): from
+    here, approving approves what they saw."""
+    row = q.get_week(session, str(week))
+    if row is not None and row.status != "approved" and row.shown_revision != row.revision:
+        row.shown_revision = row.revision
 
 
 def _refresh_sent_statements(
@@ -550,6 +565,7 @@ def publish_week(
     summary_key = SUMMARY_KEY.format(week=week)
     summary_new = not q.outbox_key_used(session, summary_key)
     if summary_new:
+        mark_shown(session, week)
         intents.to_ops(
             session,
             render.week_summary(view, render.summary_chart(view)),
@@ -582,7 +598,9 @@ def publish_week(
 
 @dataclass(frozen=True)
 class Approval:
-    status: str  # approved | already | needs_confirmation
+    # approved | already | needs_confirmation (below the floor: --force) |
+    # changed (not what ops were last shown: `view` shows it now, approve again)
+    status: str
     view: WeekView
 
 
@@ -596,9 +614,12 @@ def approve_week(
     force: bool = False,
 ) -> Approval:
     """Lock the week's pay. Refused while the week is running, while disputes are
-    open, or when the statements changed since they were last shown (they are
-    refreshed, and ops approve what they have seen). Effective rates below
-    `HDOPS_MIN_HOURLY` need `force` (ops are warned first)."""
+    open, while a check-in that overlaps the week is still open (its hours are not
+    known yet), or when the statements changed since ops were last shown them
+    (an adjustment, a late answer, a corrected check-in): then the result is
+    `changed` with the refreshed view, which counts as shown, so approving again
+    approves what ops have now seen. Effective rates below `HDOPS_MIN_HOURLY`
+    need `force` (ops are warned first)."""
     _require_ops(session, actor, "approve payouts")
     key = str(week)
     row = q.lock_week_row(session, key)
@@ -616,10 +637,29 @@ def approve_week(
             f"{week} has {len(open_disputes)} open dispute(s) ({ids}); accept or decline "
             "them before approving."
         )
+    still_open = q.open_time_spans_before(session, week.end(settings.ops_tz))
+    if still_open:
+        names = q.people(session, [span.person_id for span in still_open])
+        who = ", ".join(
+            f"{names[span.person_id].display_name} (since "
+            f"{span.started_at.astimezone(settings.ops_zone):%a %Y-%m-%d %H:%M})"
+            for span in still_open
+            if span.person_id in names
+        )
+        raise Conflict(
+            f"{week} can't be approved yet: still checked in: {who}. Their hours are known "
+            "once the check-in closes (at checkout, the shift's end, or by itself after "
+            f"{settings.checkin_idle_minutes} min without activity)."
+        )
     result = draft_week(session, week, now, settings)
-    if result.any_change:
-        _refresh_sent_statements(session, result, week, now, settings)
-        raise_changed(week, result)
+    _refresh_sent_statements(session, result, week, now, settings)
+    row = q.get_week(session, key)
+    if row is not None and row.revision != row.shown_revision:
+        mark_shown(session, week)
+        changed = week_view(session, week, now, settings)
+        if q.outbox_key_used(session, SUMMARY_KEY.format(week=week)):  # keep it current
+            intents.edit(session, SUMMARY_REF.format(week=week), render.week_summary(changed), now)
+        return Approval("changed", changed)
     view = week_view(session, week, now, settings)
     if not view.statements:
         raise Conflict(f"{week} has no statements to approve.")
@@ -637,7 +677,7 @@ def approve_week(
     row.approved_at = now
     row.approved_by = actor.person_id
     session.flush()
-    totals = {c: f"{t:.2f}" for c, t in view.totals.items()}
+    totals = {c: money_text(t, c) for c, t in view.totals.items()}
     audit.record(
         session,
         "payout.approve",
@@ -663,20 +703,6 @@ def approve_week(
     return Approval("approved", approved)
 
 
-def raise_changed(week: IsoWeek, result: DraftResult) -> None:
-    what = []
-    if result.created:
-        what.append(f"{len(result.created)} new")
-    if result.changed:
-        what.append(f"{len(result.changed)} updated")
-    if result.removed:
-        what.append(f"{result.removed} removed")
-    raise Conflict(
-        f"The statements for {week} changed since they were last drafted ({', '.join(what)}); "
-        f"they are up to date now — review them (payouts --week {week}) and approve again."
-    )
-
-
 # --------------------------------------------------------------------------- adjustments
 
 
@@ -697,11 +723,11 @@ def add_adjustment(
     """Ops book a bonus or correction for a person in a week that is not approved."""
     _require_ops(session, actor, "add payout adjustments")
     person = get_person(session, person_ref)
-    value = parse_amount(amount)
-    reason = check_reason(reason)
     cur = (currency or (person.profile.currency if person.profile else None) or "USD").upper()
     if len(cur) != 3 or not cur.isalpha():
         raise InvalidInput(f"currency must be a 3-letter ISO code such as USD, not {cur!r}")
+    value = parse_amount(amount, currency=cur)
+    reason = check_reason(reason)
     if week_is_approved(session, week):
         raise Conflict(
             f"{week} is approved and can no longer change; book the correction in a later "
@@ -779,10 +805,10 @@ def export_rows(view: WeekView) -> list[list[str]]:
                     line.kind,
                     neutralize_csv_cell(line.project),
                     neutralize_csv_cell(line.description),
-                    f"{line.quantity.normalize():f}",
-                    f"{line.unit_amount.normalize():f}",
-                    f"{line.amount:.2f}",
-                    f"{s.total:.2f}",
+                    quantity_text(line.kind, line.quantity),
+                    rate_text(line.unit_amount, s.currency),
+                    money_text(line.amount, s.currency),
+                    money_text(s.total, s.currency),
                 ]
             )
     return rows
@@ -829,10 +855,10 @@ def view_json(view: WeekView) -> dict[str, Any]:
             "currency": s.currency,
             "status": s.status,
             "tasks": s.tasks,
-            "hours": f"{Decimal(s.seconds_worked) / 3600:.2f}",
-            "active_hours": f"{Decimal(s.active_seconds) / 3600:.2f}",
-            "total": f"{s.total:.2f}",
-            "effective_hourly": None if rate is None else f"{rate:.2f}",
+            "hours": f"{s.hours:f}",
+            "active_hours": format_hours(s.active_seconds),
+            "total": money_text(s.total, s.currency),
+            "effective_hourly": None if rate is None else money_text(rate, s.currency),
             "below_floor": s.below_floor,
             "lines": [
                 {
@@ -840,9 +866,9 @@ def view_json(view: WeekView) -> dict[str, Any]:
                     "position": line.position,
                     "kind": line.kind,
                     "description": line.description,
-                    "quantity": f"{line.quantity.normalize():f}",
-                    "unit_amount": f"{line.unit_amount.normalize():f}",
-                    "amount": f"{line.amount:.2f}",
+                    "quantity": quantity_text(line.kind, line.quantity),
+                    "unit_amount": rate_text(line.unit_amount, s.currency),
+                    "amount": money_text(line.amount, s.currency),
                     "open_dispute": line.open_dispute,
                 }
                 for line in s.lines
@@ -858,8 +884,8 @@ def view_json(view: WeekView) -> dict[str, Any]:
         "ended": view.ended,
         "approved_at": view.approved_at.isoformat() if view.approved_at else None,
         "approved_by": view.approved_by,
-        "floor": None if view.floor is None else f"{view.floor:.2f}",
-        "totals": {c: f"{t:.2f}" for c, t in view.totals.items()},
+        "floor": None if view.floor is None else rate_text(view.floor),
+        "totals": {c: money_text(t, c) for c, t in view.totals.items()},
         "statements": [statement(s) for s in view.statements],
         "disputes": [
             {

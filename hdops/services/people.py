@@ -49,6 +49,7 @@ class PersonView:
     skills: tuple[str, ...]
     hourly_rate: Decimal | None
     status: str | None
+    currency: str = "USD"
 
 
 def check_tz(tz: str) -> str:
@@ -104,6 +105,7 @@ def view(person: Person) -> PersonView:
         skills=tuple(profile.skills) if profile else (),
         hourly_rate=profile.hourly_rate if profile else None,
         status=profile.status if profile else None,
+        currency=profile.currency if profile else "USD",
     )
 
 

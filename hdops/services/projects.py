@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hdops.clock import utcnow
 from hdops.domain.instructions import summarize_change
+from hdops.domain.money import rate_text
 from hdops.domain.projects import ProjectSpec, parse_project_spec
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
@@ -280,5 +281,8 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "instruction_version": version.version,
         "overlap": project.overlap,
         "priority": project.priority,
-        "pay": {"per_task": str(project.pay_per_task), "currency": project.currency},
+        "pay": {
+            "per_task": rate_text(project.pay_per_task, project.currency),
+            "currency": project.currency,
+        },
     }

@@ -9,6 +9,10 @@ it affects in the same transaction (outbox), bumps the shift's `revision` and
 marks the transaction so the scheduler re-syncs right after commit. Scheduled
 actions (`run_shift_job`) record a marker in the same transaction as their
 effect, so each happens once however often the job runs.
+
+
+Check-ins (paid time) are in `hdops.services.checkins`; the shift-end job here
+closes one still open 30 minutes after its shift (`_close`).
 """
 
 from __future__ import annotations
@@ -38,12 +42,11 @@ from hdops.services.scheduling import NO_SHOW_AFTER, marker, note_shifts_changed
 from hdops.store import dispatch as dispatch_q
 from hdops.store import outbox
 from hdops.store import shifts as q
-from hdops.store.orm import Availability, ContractorProfile, Person, Shift, TimeEntry
+from hdops.store.orm import Availability, ContractorProfile, Person, Shift
 
 log = logging.getLogger(__name__)
 
 SHIFT_ROLES = ("contractor", "researcher")
-EARLY_CHECKIN = timedelta(minutes=30)  # a check-in this early counts for the shift
 NO_SHOW_LOOKBACK = timedelta(hours=1)  # a check-in this long before the start counts
 MAX_WARNINGS = 3
 
@@ -94,7 +97,8 @@ def get_shift(session: Session, shift_id: int | str) -> Shift:
     return shift
 
 
-def _profile(person: Person) -> ContractorProfile:
+def contractor_profile(person: Person) -> ContractorProfile:
+    """The person's contractor profile, created (active, no skills) if missing."""
     if person.profile is None:
         person.profile = ContractorProfile(
             skills=[], hourly_rate=None, currency="USD", status="active"
@@ -456,52 +460,6 @@ def ics_feed(session: Session, person: Person, now: datetime) -> bytes:
     )
 
 
-# --------------------------------------------------------------------------- time tracking
-
-
-@dataclass(frozen=True)
-class CheckIn:
-    entry: TimeEntry
-    shift: ShiftView | None
-    already: bool
-
-
-def check_in(session: Session, person: Person, now: datetime) -> CheckIn:
-    """Start paid time (and task pushes); linked to the shift in progress, or one
-    starting within 30 minutes."""
-    require_active(person, "check in", yourself=True)
-    entry = q.open_entry(session, person.id)
-    if entry is not None:
-        return CheckIn(entry, None, True)
-    shift = q.current_shift(session, person.id, now, early=now + EARLY_CHECKIN)
-    profile = _profile(person)
-    entry = TimeEntry(
-        person_id=person.id,
-        shift_id=shift.id if shift else None,
-        started_at=now,
-        auto_closed=False,
-        hourly_rate=profile.hourly_rate,
-        currency=profile.currency,
-    )
-    session.add(entry)
-    profile.available = True
-    session.flush()
-    dispatch.offer_next(session, person, now)
-    audit.record(session, "time.checkin", person.name, actor_id=person.id, at=now)
-    return CheckIn(entry, view(session, shift) if shift else None, False)
-
-
-def check_out(session: Session, person: Person, now: datetime) -> TimeEntry | None:
-    """Stop paid time and task pushes. None if they were not checked in."""
-    entry = q.open_entry(session, person.id)
-    if entry is None:
-        return None
-    entry.ended_at = max(now, entry.started_at)
-    _profile(person).available = False
-    audit.record(session, "time.checkout", person.name, actor_id=person.id, at=now)
-    return entry
-
-
 # --------------------------------------------------------------------------- availability
 
 
@@ -642,7 +600,7 @@ def _start(session: Session, shift: Shift, key: str, settings: Settings, now: da
             dedupe_key=key,
         )
         return
-    profile = _profile(person)
+    profile = contractor_profile(person)
     profile.available = True
     had_task = dispatch_q.open_task(session, person.id) is not None
     assignment = dispatch.assign_next_task(session, person, now, only_new=True)
@@ -702,7 +660,9 @@ def _close(session: Session, shift: Shift, key: str, settings: Settings, now: da
         _tell(
             session,
             person.id,
-            render.auto_closed_for_contractor(v, zone_of(person, settings), entry.ended_at),
+            render.auto_closed_for_contractor(
+                entry.id, v, zone_of(person, settings), entry.ended_at
+            ),
             now,
         )
         audit.record(session, "time.auto_close", person.name, at=now, shift=shift.id)

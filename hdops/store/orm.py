@@ -412,6 +412,9 @@ class TimeEntry(Base):
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     auto_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last time the person did anything in hdops while checked in (see
+    # `hdops.services.shifts.close_idle_check_ins`); None: not since check-in.
+    last_active_at: Mapped[datetime | None]
     # Hourly rate at check-in time, so a later rate change rewrites nothing.
     hourly_rate: Mapped[Decimal | None]
     currency: Mapped[str] = mapped_column(String(3), default="USD")
@@ -449,6 +452,10 @@ class PayoutWeek(Base):
     drafted_at: Mapped[datetime]
     approved_at: Mapped[datetime | None]
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    # Goes up whenever the drafted statements change; `shown_revision` is the one
+    # ops were last shown. Approve needs them equal: ops approve what they saw.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    shown_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PayoutStatement(Base):

@@ -167,7 +167,8 @@ def _rejected_ids_since(session: Session, since: datetime) -> list[int]:
 def time_spans(
     session: Session, start: datetime, end: datetime, person_id: int | None = None
 ) -> list[TimeSpan]:
-    """Check-ins that overlap [start, end) (open ones included)."""
+    """Check-ins that overlap [start, end) (open ones included; they count nothing
+    until they close, see `hdops.domain.payouts.clipped_seconds`)."""
     stmt = (
         select(
             TimeEntry.person_id,
@@ -184,6 +185,23 @@ def time_spans(
     )
     if person_id is not None:
         stmt = stmt.where(TimeEntry.person_id == person_id)
+    return [TimeSpan(*row) for row in session.execute(stmt)]
+
+
+def open_time_spans_before(session: Session, end: datetime) -> list[TimeSpan]:
+    """Check-ins still open that started before `end`: hours a week ending at `end`
+    may still gain once they close."""
+    stmt = (
+        select(
+            TimeEntry.person_id,
+            TimeEntry.started_at,
+            TimeEntry.ended_at,
+            TimeEntry.hourly_rate,
+            TimeEntry.currency,
+        )
+        .where(TimeEntry.ended_at.is_(None), TimeEntry.started_at < end)
+        .order_by(TimeEntry.started_at, TimeEntry.person_id)
+    )
     return [TimeSpan(*row) for row in session.execute(stmt)]
 
 

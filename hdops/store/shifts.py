@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hdops.store.orm import Availability, Identity, ProcessedEvent, Shift, TimeEntry
+from hdops.store.prepared import Prepared, Tx
 
 LIVE = ("scheduled", "no_show")  # statuses of a shift that still happens
 
@@ -136,6 +137,70 @@ def open_entry(session: Session, person_id: int) -> TimeEntry | None:
         select(TimeEntry)
         .where(TimeEntry.person_id == person_id, TimeEntry.ended_at.is_(None))
         .order_by(TimeEntry.started_at.desc())
+        .limit(1)
+    ).first()
+
+
+# Runs for every event a person sends (`hdops.core.Core`), so it is prepared, and it
+# writes at most once a minute per check-in: rapid clicks change nothing here.
+NOTE_ACTIVITY = Prepared(
+    update(TimeEntry)
+    .where(
+        TimeEntry.person_id == bindparam("person_id"),
+        TimeEntry.ended_at.is_(None),
+        or_(
+            TimeEntry.last_active_at.is_(None),
+            TimeEntry.last_active_at < bindparam("stale_before"),
+        ),
+    )
+    .values(last_active_at=bindparam("now"))
+)
+
+
+def note_activity(tx: Tx, person_id: int, now: datetime, stale_before: datetime) -> None:
+    """The person did something: their open check-in (if any) was active `now`."""
+    tx.execute(NOTE_ACTIVITY, {"person_id": person_id, "now": now, "stale_before": stale_before})
+
+
+def idle_entries(session: Session, idle_before: datetime) -> list[TimeEntry]:
+    """Open check-ins whose last activity (or start) is before `idle_before`. On
+    PostgreSQL they are locked, skipping any a person's event is noting activity on
+    right now: that one is not idle, and waiting for it could only close it wrongly."""
+    last = func.coalesce(TimeEntry.last_active_at, TimeEntry.started_at)
+    stmt = (
+        select(TimeEntry)
+        .where(TimeEntry.ended_at.is_(None), last < idle_before)
+        .order_by(TimeEntry.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def latest_auto_closed(session: Session, person_id: int) -> TimeEntry | None:
+    """The person's most recent check-in that hdops closed by itself."""
+    return session.scalars(
+        select(TimeEntry)
+        .where(
+            TimeEntry.person_id == person_id,
+            TimeEntry.auto_closed.is_(True),
+            TimeEntry.ended_at.is_not(None),
+        )
+        .order_by(TimeEntry.started_at.desc(), TimeEntry.id.desc())
+        .limit(1)
+    ).first()
+
+
+def next_entry(session: Session, person_id: int, entry: TimeEntry) -> TimeEntry | None:
+    """The person's first check-in that started after `entry`."""
+    return session.scalars(
+        select(TimeEntry)
+        .where(
+            TimeEntry.person_id == person_id,
+            TimeEntry.id != entry.id,
+            TimeEntry.started_at >= entry.started_at,
+        )
+        .order_by(TimeEntry.started_at, TimeEntry.id)
         .limit(1)
     ).first()
 

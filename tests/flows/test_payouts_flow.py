@@ -68,7 +68,7 @@ async def test_monday_job_posts_summary_and_private_statements(harness: Harness)
 
     alice_dm = h.chat.inbox("alice")[-1].text
     assert "Your statement 2026-W10" in alice_dm and "38.20 USD" in alice_dm
-    assert "2.00 h checked in × 18.5/h" in alice_dm
+    assert "2.00 h checked in × 18.50/h" in alice_dm
     assert "bob" not in alice_dm and "0.40 USD" not in alice_dm.replace("38.20 USD", "")
     bob_dm = h.chat.inbox("bob")[-1].text
     assert "rejected answer" in bob_dm and "reason: ignored B" in bob_dm
@@ -173,6 +173,17 @@ async def test_dispute_thread_relays_both_ways_and_blocks_approval(harness: Harn
         assert adj.week == "2026-W10" and adj.amount == Decimal("0.40")
         assert s.scalars(select(Dispute.status)).one() == "accepted"
 
+    # the summary otto looks at predates the correction: Approve shows the week as it
+    # is now instead, and approving that approves what he has seen
+    fresh = h.chat.press("otto", summary.id, "Approve").message
+    assert fresh is not None and "changed since they were last shown" in fresh.plain()
+    assert "0.80 USD" in fresh.plain() and [b.label for b in fresh.buttons()] == ["Approve"]
+    with h.store.unit_of_work() as s:
+        assert (
+            s.scalars(select(AuditEntry).where(AuditEntry.action == "payout.approve")).all() == []
+        )
+    await h.flush()
+    assert "39.00 USD" in h.chat.messages[summary.id].text  # the channel's copy is current
     approved = h.chat.press("otto", summary.id, "Approve")
     assert (
         approved.message is not None and "Approved payouts for 2026-W10" in approved.message.plain()

@@ -72,7 +72,7 @@ def test_totals_equal_sum_of_lines_to_the_cent(
 ) -> None:
     """Over generated answers (rates with 4 places, two currencies, some rejected),
     check-ins at generated hourly rates and adjustments: every line is rounded
-    half-up to the cent from exact inputs, every total is the exact sum of its
+    half-up to the cent from the quantity and rate it shows, every total is the exact sum of its
     lines, currencies are never mixed, and nothing is a float."""
     n = next(_weeks)
     week = IsoWeek(2030, 1).shift(n)
@@ -114,9 +114,11 @@ def test_totals_equal_sum_of_lines_to_the_cent(
         for seconds, rate in hours:
             by_rate[rate] = by_rate.get(rate, 0) + seconds
         for rate, seconds in by_rate.items():
-            expected["USD"] = expected.get("USD", Decimal(0)) + (
-                rate * seconds / Decimal(3600)
-            ).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+            # paid in hundredths of an hour, as the line shows them
+            shown = (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+            expected["USD"] = expected.get("USD", Decimal(0)) + (rate * shown).quantize(
+                Decimal("0.01"), rounding="ROUND_HALF_UP"
+            )
         for amount in adjustments:
             expected["EUR"] = expected.get("EUR", Decimal(0)) + amount
         payouts.draft_week(s, week, start + timedelta(days=8), UTC_SETTINGS)

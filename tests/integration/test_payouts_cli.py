@@ -83,6 +83,12 @@ def test_show_adjust_approve_export(
     refused = hdops("payouts", "export", "--week", week, "--out", str(out), ok=False)
     assert refused.exit_code == 1 and "not approved" in refused.stderr
 
+    # nobody has seen the statements since the adjustment: approve shows them instead
+    unseen = hdops("payouts", "approve", "--week", week, "--json", ok=False)
+    assert unseen.exit_code == 3 and "changed since they were last shown" in unseen.stderr
+    shown = json.loads(unseen.stdout)
+    assert shown["result"] == "changed" and shown["totals"] == {"USD": "0.50"}
+    assert shown["status"] == "draft"
     approved = json.loads(hdops("payouts", "approve", "--week", week, "--json").stdout)
     assert approved["result"] == "approved" and approved["totals"] == {"USD": "0.50"}
     again = json.loads(hdops("payouts", "approve", "--week", week, "--json").stdout)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hdops.domain.money import round_money
 from hdops.domain.payouts import (
     AdjustmentEntry,
     HoursGroup,
@@ -19,9 +20,9 @@ from hdops.domain.payouts import (
     build_statement,
     clipped_seconds,
     effective_hourly,
+    paid_hours,
     parse_amount,
     parse_week,
-    round_money,
 )
 from hdops.errors import InvalidInput
 
@@ -88,7 +89,8 @@ def test_line_rounding_is_half_up_once_per_line() -> None:
             TaskGroup(2, "q", Decimal("0.0050"), 1),  # 0.005 -> 0.01
         ],
         rejected=[RejectedGroup(1, "p", Decimal("0.4050"), "copied", ("it-1", "it-2"))],
-        hours=[HoursGroup(Decimal("18.50"), 1), HoursGroup(None, 600)],  # 0.00514 -> 0.01
+        # 1 s is 0.00 h (paid in hundredths of an hour), so 0.00; 600 s is 0.17 h
+        hours=[HoursGroup(Decimal("18.50"), 1), HoursGroup(None, 600)],
         adjustments=[AdjustmentEntry(7, Decimal("-2.50"), "duplicate")],
         task_seconds=120,
     )
@@ -98,11 +100,15 @@ def test_line_rounding_is_half_up_once_per_line() -> None:
         Decimal("0.00"),
         Decimal("0.01"),
         Decimal("0.00"),  # rejected: shown, not paid
-        Decimal("0.01"),
+        Decimal("0.00"),
         Decimal("0.00"),  # checked in without an hourly rate
         Decimal("-2.50"),
     ]
-    assert s.total == Decimal("-1.26")
+    assert [line.quantity for line in s.lines if line.kind == "hours"] == [
+        Decimal("0.00"),
+        Decimal("0.17"),
+    ]
+    assert s.total == Decimal("-1.27")
     assert s.tasks == 5 and s.seconds_worked == 601 and s.active_seconds == 601
     rejected = s.lines[3]
     assert rejected.kind == "rejected" and "reason: copied" in rejected.description
@@ -115,8 +121,11 @@ def test_effective_hourly_and_clipping() -> None:
     assert effective_hourly(Decimal("10.00"), 0) is None
     start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC)
     before = datetime(2026, 3, 1, 23, tzinfo=UTC)
-    assert clipped_seconds(before, datetime(2026, 3, 2, 1, tzinfo=UTC), start, end, end) == 3600
-    assert clipped_seconds(datetime(2026, 3, 8, 23, tzinfo=UTC), None, start, end, end) == 3600
+    assert clipped_seconds(before, datetime(2026, 3, 2, 1, tzinfo=UTC), start, end) == 3600
+    late = datetime(2026, 3, 8, 23, tzinfo=UTC)
+    assert clipped_seconds(late, datetime(2026, 3, 9, 1, tzinfo=UTC), start, end) == 3600
+    # a check-in still open counts nothing (issue 10, point 1)
+    assert clipped_seconds(late, None, start, end) == 0
 
 
 @given(
@@ -163,6 +172,6 @@ def test_total_is_exactly_the_sum_of_rounded_lines(
         assert type(line.amount) is Decimal and type(line.quantity) is Decimal
         assert line.amount == round_money(line.amount)
     expected = sum((round_money(r * n) for (_, r), n in merged.items()), Decimal(0))
-    expected += sum((round_money(r * s / 3600) for r, s in rates.items()), Decimal(0))
+    expected += sum((round_money(r * paid_hours(s)) for r, s in rates.items()), Decimal(0))
     expected += sum(adjustments, Decimal(0))
     assert s.total == expected
