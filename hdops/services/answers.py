@@ -59,8 +59,17 @@ def own_assignment(session: Session, person: Person, assignment_id: int) -> Assi
     if assignment is None:
         raise NotFound("That task no longer exists.")
     if assignment.person_id != person.id:
-        raise PermissionDenied("That task belongs to someone else.")
+        raise not_yours(person.id, assignment_id)
     return assignment
+
+
+def not_yours(person_id: int, assignment_id: int) -> PermissionDenied:
+    """The refusal of an action on someone else's task (audited by the core)."""
+    return PermissionDenied(
+        "That task belongs to someone else.",
+        actor_id=person_id,
+        subject=f"assignment:{assignment_id}",
+    )
 
 
 def submit_answer(
@@ -90,7 +99,7 @@ def submit_answer(
     if a.duplicate_of is not None:
         return AnswerResult("duplicate", a.duplicate_of)
     if a.person_id != person.id:
-        raise PermissionDenied("That task belongs to someone else.")
+        raise not_yours(person.id, assignment_id)
     if a.status == "answered":
         # A redelivery that waited on the row lock above: its twin is committed now.
         existing = qa.answer_by_key(tx, idempotency_key)

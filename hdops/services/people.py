@@ -191,7 +191,7 @@ def require_role(session: Session, person: Person, *roles: Role, action: str = "
     held = roles_of(session, person.id)
     if not held & set(roles):
         need = " or ".join(roles)
-        raise PermissionDenied(f"Only {need} can {action}.")
+        raise PermissionDenied(f"Only {need} can {action}.", actor_id=person.id, subject=action)
 
 
 def grant_role(session: Session, person_ref: str, role: str, actor_id: int | None = None) -> bool:
