@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out
+from hdops.render import roles as role_render
 from hdops.services import people as svc
 
 person_app = typer.Typer(help="People and their platform identities.", no_args_is_help=True)
@@ -149,8 +150,7 @@ def grant_cmd(person: str = PERSON_ARG, role: str = ROLE_ARG) -> None:
             changed = svc.grant_role(session, person, role)
     finally:
         store.dispose()
-    msg = f"{name} is now {role}" if changed else f"{name} already has role {role}"
-    out.print(msg, markup=False)
+    out.print(role_render.role_granted(name, role, changed), markup=False)
 
 
 @role_app.command("revoke")
@@ -164,8 +164,7 @@ def revoke_cmd(person: str = PERSON_ARG, role: str = ROLE_ARG) -> None:
             changed = svc.revoke_role(session, person, role)
     finally:
         store.dispose()
-    msg = f"{name} is no longer {role}" if changed else f"{name} did not have role {role}"
-    out.print(msg, markup=False)
+    out.print(role_render.role_revoked(name, role, changed), markup=False)
 
 
 @handle_errors

@@ -129,6 +129,7 @@ FEATURE_MODULES = (
     "hdops.commands.shifts",
     "hdops.commands.payouts",
     "hdops.commands.quality",
+    "hdops.commands.roles",
 )
 _loaded = False
 
