@@ -81,7 +81,7 @@ def question_sent(clarification_id: int) -> Message:
 def resolved_for_contractor(clarification_id: int, by: str) -> Message:
     text = (
         f"Your question #{clarification_id} was resolved by {defang_mentions(by)}. "
-        "You can answer this item now."
+        "You can answer this item now: here, or when it comes back as your next task."
     )
     return Message(text=text, parts=[Paragraph(text=text)])
 

@@ -25,6 +25,7 @@ from hdops.services import audit, dispatch
 from hdops.services.people import require_role
 from hdops.store import answers as qa
 from hdops.store import dispatch as q
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import Answer, Assignment, Item, Person, Project
 from hdops.store.prepared import Tx
 
@@ -233,10 +234,10 @@ def skip_task(
         choices = ", ".join(render.SKIP_REASONS.values())
         raise InvalidInput(f"Choose a reason: {choices}.", [f"reason: choose one of {choices}"])
     assignment = own_assignment(session, person, assignment_id)
-    if assignment.status not in ("offered", "waiting", "expired"):
+    if assignment.status not in (*LIVE_ASSIGNMENT_STATUSES, "expired"):
         raise Conflict("This task is already closed.")
     view = dispatch.task_view(session, assignment, now, with_counts=False)
-    was_holding = assignment.status in ("offered", "waiting")
+    was_holding = assignment.status in LIVE_ASSIGNMENT_STATUSES
     assignment.status = "skipped"
     assignment.skip_reason = reason
     assignment.skip_note = (note or "").strip()[:1000] or None

@@ -243,13 +243,17 @@ def assign_next(
     only_new: bool = False,
 ) -> Offer | None:
     """Offer the contractor their next task, or return their open one (None instead
-    with `only_new`). None if there is nothing for them."""
+    with `only_new`). An item held for them whose question was resolved comes
+    before any new item. None if there is nothing for them."""
     if profile_status != "active":
         return None
     q.lock_contractor(tx, person_id)
-    current = q.open_task_id(tx, person_id)
-    if current is not None:
-        return None if only_new else Offer(current)
+    held = q.open_or_ready(tx, person_id)
+    if held is not None:
+        assignment_id, status, project_id, item_id = held
+        if status == "offered":
+            return None if only_new else Offer(assignment_id)
+        return _offer_again(tx, assignment_id, project_id, item_id, now)
     for project in _eligible_projects(tx, skills):
         state = _qualification_state(tx, project, person_id)
         if state == "failed" or not _under_cap(tx, project, person_id):
@@ -269,6 +273,23 @@ def assign_next(
         )
         return Offer(assignment_id, project, item_id, item_view)
     return None
+
+
+def _offer_again(tx: Tx, assignment_id: int, project_id: int, item_id: int, now: datetime) -> Offer:
+    """Offer a `ready` item again: a fresh lease, the current instructions (its new
+    message shows them), and the time since its question was resolved (spent on
+    other work) not counted as time spent on it."""
+    project = project_info(tx, project_id)
+    resolved = q.last_resolved_at(tx, assignment_id)
+    idle = int((now - resolved).total_seconds()) if resolved is not None else 0
+    q.offer_again(
+        tx,
+        assignment_id,
+        leased_until=now + timedelta(minutes=project.lease_minutes),
+        version_id=project.version.id,
+        paused=max(0, idle),
+    )
+    return Offer(assignment_id, project, item_id)
 
 
 def offer_next_id(

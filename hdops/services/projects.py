@@ -16,6 +16,7 @@ from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.services import audit
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import (
     Answer,
     Assignment,
@@ -202,7 +203,7 @@ def notify_instruction_change(session: Session, change: InstructionChange, now: 
             session.scalars(
                 select(Assignment.person_id).where(
                     Assignment.project_id == project.id,
-                    Assignment.status.in_(("offered", "waiting")),
+                    Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
                 )
             )
         )

@@ -24,12 +24,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, insert, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from hdops.store.orm import (
     Answer,
     Assignment,
+    Clarification,
     ContractorProfile,
     InstructionVersion,
     Item,
@@ -109,10 +112,37 @@ OPEN_TASK = (
     .limit(1)
 )
 
-OPEN_TASK_ID = Prepared(
-    select(Assignment.id)
-    .where(Assignment.person_id == bindparam("person_id"), Assignment.status == "offered")
+# The contractor's open task, else an item held for them whose question was
+# resolved (`ready`, in an active project): (id, status, project, item). "offered"
+# sorts before "ready", so an open task wins.
+OPEN_OR_READY = Prepared(
+    select(Assignment.id, Assignment.status, Assignment.project_id, Assignment.item_id)
+    .join(Project, Project.id == Assignment.project_id)
+    .where(
+        Assignment.person_id == bindparam("person_id"),
+        Assignment.status.in_([literal_column("'offered'"), literal_column("'ready'")]),
+        (Assignment.status == "offered") | (Project.status == "active"),
+    )
+    .order_by(Assignment.status, Assignment.id)
     .limit(1)
+)
+
+OFFER_AGAIN = Prepared(
+    update(Assignment)
+    .where(Assignment.id == bindparam("assignment_id"), Assignment.status == "ready")
+    .values(
+        status="offered",
+        leased_until=bindparam("leased_until"),
+        instruction_version_id=bindparam("version_id"),
+        paused_seconds=Assignment.paused_seconds + bindparam("paused"),
+    )
+    .returning(Assignment.paused_seconds)
+)
+
+LAST_RESOLVED = Prepared(
+    select(func.max(Clarification.resolved_at)).where(
+        Clarification.assignment_id == bindparam("assignment_id")
+    )
 )
 
 MY_MIX = Prepared(
@@ -241,9 +271,11 @@ EXPIRED = (
     .limit(bindparam("limit"))
 )
 
+# Items held for their contractor (a question open, or resolved and not yet
+# offered again) past their hold.
 EXPIRED_WAITING = (
     select(Assignment)
-    .where(Assignment.status == "waiting", Assignment.leased_until < bindparam("now"))
+    .where(Assignment.status.in_(("waiting", "ready")), Assignment.leased_until < bindparam("now"))
     .order_by(Assignment.id)
     .limit(bindparam("limit"))
 )
@@ -260,8 +292,39 @@ def open_task(session: Session, person_id: int) -> Assignment | None:
     return session.scalars(OPEN_TASK, {"person_id": person_id}).first()
 
 
-def open_task_id(db: Session | Tx, person_id: int) -> int | None:
-    found: int | None = as_tx(db).scalar(OPEN_TASK_ID, {"person_id": person_id})
+def open_or_ready(db: Session | Tx, person_id: int) -> tuple[int, str, int, int] | None:
+    """(assignment, status, project, item) of the contractor's open task, else of an
+    item ready to be offered to them again; None if neither."""
+    row = as_tx(db).first(OPEN_OR_READY, {"person_id": person_id})
+    return (row[0], row[1], row[2], row[3]) if row is not None else None
+
+
+def offer_again(
+    tx: Tx, assignment_id: int, *, leased_until: datetime, version_id: int, paused: int
+) -> None:
+    """A `ready` item becomes its contractor's open task again, with a fresh lease,
+    the version its new message shows, and `paused` more seconds not counted as work.
+    An ORM copy of the row in the session is told too."""
+    row = tx.first(
+        OFFER_AGAIN,
+        {
+            "assignment_id": assignment_id,
+            "leased_until": leased_until,
+            "version_id": version_id,
+            "paused": paused,
+        },
+    )
+    loaded = tx.session.identity_map.get(identity_key(Assignment, assignment_id))
+    if loaded is not None and row is not None:
+        set_committed_value(loaded, "status", "offered")
+        set_committed_value(loaded, "leased_until", leased_until)
+        set_committed_value(loaded, "instruction_version_id", version_id)
+        set_committed_value(loaded, "paused_seconds", row[0])
+
+
+def last_resolved_at(db: Session | Tx, assignment_id: int) -> datetime | None:
+    """When the last question about this assignment was resolved (None: never)."""
+    found: datetime | None = as_tx(db).scalar(LAST_RESOLVED, {"assignment_id": assignment_id})
     return found
 
 

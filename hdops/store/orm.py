@@ -282,6 +282,7 @@ class Assignment(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     # offered | answered | skipped | expired | waiting (question open about it)
+    # | ready (question resolved: offered to its contractor again before new items)
     status: Mapped[str] = mapped_column(String(16))
     offered_at: Mapped[datetime]
     leased_until: Mapped[datetime]
