@@ -129,6 +129,9 @@ def faq_added(project_title: str, version: int, question: str, answer: str) -> M
             Heading(text=f"New FAQ entry — {project_title}"),
             FieldPart(label="Q", value=defang_mentions(question)),
             FieldPart(label="A", value=defang_mentions(answer)),
-            Context(text=f"Now part of the instructions (v{version})."),
+            Context(
+                text=f"Now part of the instructions (v{version}); your answers in this "
+                f"project record v{version} from now on."
+            ),
         ],
     )

@@ -249,6 +249,9 @@ def instructions_changed_message(title: str, version: int, summary: str) -> Mess
         parts=[
             Heading(text=f"Instructions updated: {title} (v{version})"),
             Paragraph(text=summary or "See the updated instructions."),
-            Context(text="Answers from now on record this version."),
+            Context(
+                text=f"Your answers record v{version} from now on, including the task "
+                "you have open."
+            ),
         ],
     )

@@ -112,12 +112,15 @@ def submit_answer(
     answer = task_type.validate_answer(project.settings, raw_answer)
 
     claimed = False
-    if a.status == "expired" and not a.is_gold:
-        if not q.claim_slot(tx, a.item_id):
+    version_id = a.instruction_version_id  # what its message (or a later notice) showed
+    if a.status == "expired":
+        if not a.is_gold and not q.claim_slot(tx, a.item_id):
             # Late and the item is full: tell them politely and move on.
             dispatch.offer_next_id(tx, person.id, a.profile_status, a.skills, now)
             return AnswerResult("late_full")
-        claimed = True
+        claimed = not a.is_gold
+        # Since it ran out they may have seen newer instructions on another task.
+        version_id = qa.latest_shown_version(tx, project.id, person.id)
 
     gold_correct = (
         task_type.is_correct(project.settings, answer, a.gold) if a.gold is not None else None
@@ -131,7 +134,7 @@ def submit_answer(
             project_id=project.id,
             person_id=person.id,
             answer=answer,
-            instruction_version_id=a.instruction_version_id,
+            instruction_version_id=version_id,
             seconds_spent=seconds,
             answered_at=now,
             idempotency_key=idempotency_key,
@@ -156,7 +159,7 @@ def submit_answer(
     view = dispatch.build_view(
         tx,
         project,
-        dispatch.version_for(tx, project, a.instruction_version_id),
+        dispatch.version_for(tx, project, version_id),
         assignment_id=assignment_id,
         person_id=person.id,
         item_external_id=a.item_external_id,

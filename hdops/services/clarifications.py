@@ -328,8 +328,10 @@ def add_to_faq(
     if clar.status == "open":
         resolve(session, actor, clar.id, now)
     message = render.faq_added(project.title, change.version, question, answer)
-    for person_id in active_contractors(session, project.id, now):
+    told = active_contractors(session, project.id, now)
+    for person_id in told:
         intents.dm(session, person_id, message, now)
+    project_service.shown_to(session, change, told)
     return change.version
 
 

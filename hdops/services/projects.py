@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ class InstructionChange:
     project_id: int
     version: int
     summary: str
+    version_id: int
 
 
 def get_project(session: Session, name: str) -> Project:
@@ -160,7 +162,7 @@ def add_instruction_version(
         session, "instructions.version", project.name, actor_id=actor_id, version=new.version
     )
     session.flush()
-    return InstructionChange(project.id, new.version, summary)
+    return InstructionChange(project.id, new.version, summary, new.id)
 
 
 def update_project(
@@ -211,7 +213,18 @@ def notify_instruction_change(session: Session, change: InstructionChange, now: 
     message = instructions_changed_message(project.title, change.version, change.summary)
     for person_id in people:
         intents.dm(session, person_id, message, now)
+    shown_to(session, change, people)
     return len(people)
+
+
+def shown_to(session: Session, change: InstructionChange, person_ids: Sequence[int]) -> None:
+    """`person_ids` are being shown the new version (a notice in the same transaction):
+    from now on their answers in the project record it, including answers to tasks
+    they hold or that ran out under an older version (SPEC §2: an answer records the
+    latest version its contractor had been shown when answering)."""
+    from hdops.store import dispatch as dispatch_store
+
+    dispatch_store.show_version(session, change.project_id, person_ids, change.version_id)
 
 
 def _sync_item_targets(session: Session, project: Project) -> None:

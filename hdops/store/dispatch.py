@@ -21,6 +21,7 @@ remained). Gold items are only read (they have no slots), so they are not locked
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import (
     Answer,
     Assignment,
@@ -427,6 +429,24 @@ def insert_assignment(
         },
     )
     return new_id
+
+
+def show_version(
+    session: Session, project_id: int, person_ids: Sequence[int], version_id: int
+) -> None:
+    """These contractors were shown instruction version `version_id` of the project:
+    their assignments there that can still be answered (held, or run out) record it."""
+    if not person_ids:
+        return
+    session.execute(
+        update(Assignment)
+        .where(
+            Assignment.project_id == project_id,
+            Assignment.person_id.in_(list(person_ids)),
+            Assignment.status.in_((*LIVE_ASSIGNMENT_STATUSES, "expired")),
+        )
+        .values(instruction_version_id=version_id)
+    )
 
 
 def done_since(tx: Tx, person_id: int, since: datetime) -> int:
