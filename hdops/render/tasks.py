@@ -146,10 +146,6 @@ def expired_message(view: TaskView) -> Message:
     )
 
 
-def no_task_message(reason: str) -> Message:
-    return Message(text=reason, parts=[Paragraph(text=reason)])
-
-
 def text_answer_form(assignment_id: int, settings: TaskSettings, task_type: str) -> Form:
     fields = list(get_task_type(task_type).answer_form_fields(settings))
     fields += rationale_fields(settings)

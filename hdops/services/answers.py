@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from hdops import intents
 from hdops.chat import Message, Paragraph
+from hdops.domain.no_task import Blocked
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hdops.render import no_task as no_task_render
 from hdops.render import tasks as render
 from hdops.services import audit, dispatch
 from hdops.services.people import require_role
@@ -152,8 +154,7 @@ def submit_answer(
         return AnswerResult("duplicate")
     qa.close_assignment(tx, assignment_id, "answered", now)
     count, target = q.bump_answer_count(tx, a.item_id, 1)
-    if gold_correct is False:
-        _tell_if_disqualified(tx, person.id, project, now)
+    failed = _newly_failed(tx, person.id, project, gold_correct, now)
     if not a.is_gold and count >= target and target < project.max_overlap:
         _extend_overlap_on_disagreement(tx, project, a.item_id)
     view = dispatch.build_view(
@@ -172,7 +173,13 @@ def submit_answer(
     )
     nxt = None
     if a.available:
-        nxt = dispatch.offer_next_id(tx, person.id, a.profile_status, a.skills, now)
+        # Just fallen under the bar: if that leaves them without work, the push says
+        # why (this project among the reasons), even if the reasons look unchanged.
+        nxt = dispatch.offer_next_id(
+            tx, person.id, a.profile_status, a.skills, now, tell_anyway=failed is not None
+        )
+    if failed is not None and (nxt is not None or not a.available):
+        intents.dm(tx, person.id, no_task_render.disqualified(failed), now)
     return AnswerResult("recorded", answer_id, nxt)
 
 
@@ -191,37 +198,33 @@ def _extend_overlap_on_disagreement(tx: Tx, project: dispatch.ProjectInfo, item_
         qa.extend_target(tx, item_id)
 
 
-def _tell_if_disqualified(
-    tx: Tx, person_id: int, project: dispatch.ProjectInfo, now: datetime
-) -> None:
-    """A gold answer can drop a contractor below the project's bar: tell them once,
-    at the moment it happens, instead of their tasks silently drying up."""
+def _newly_failed(
+    tx: Tx, person_id: int, project: dispatch.ProjectInfo, correct: bool | None, now: datetime
+) -> Blocked | None:
+    """If this answer was to a gold item (`correct` is not None) and just put the
+    contractor under the project's bar — at the end of screening, even on a right
+    answer (3 of 5 is under 80 %), or by falling below it later — the reason, for
+    telling them. Audited once, when it happens."""
     qual = project.spec.qualification
-    if qual is None or qual.min_gold_answered == 0:
-        return
-    answered, correct = q.gold_record(tx, project.id, person_id)
-    if answered < qual.min_gold_answered:
-        return
-    accuracy = correct / answered
-    was = (correct - 1) / (answered - 1) if answered > qual.min_gold_answered else None
-    if accuracy >= qual.min_gold_accuracy:
-        return
-    if was is not None and was < qual.min_gold_accuracy:
-        return  # already below the bar before this answer: already told
-    text = (
-        f"Your accuracy on check items in {project.title} is {accuracy:.0%} "
-        f"(needed: {qual.min_gold_accuracy:.0%}), so you won't get more tasks from this "
-        "project for now. Ops can tell you more."
-    )
-    intents.dm(tx, person_id, Message(text=text, parts=[Paragraph(text=text)]), now)
+    if correct is None or qual is None:
+        return None
+    standing = dispatch.qualification(tx, project, person_id)
+    if standing.state != "failed":
+        return None
+    answered, right = standing.answered - 1, standing.correct - (1 if correct else 0)
+    if answered >= qual.min_gold_answered and (
+        answered == 0 or right / answered < qual.min_gold_accuracy
+    ):
+        return None  # already under the bar before this answer: already told
     audit.record(
         tx.session,
         "qualification.failed",
         project.name,
         actor_id=person_id,
         at=now,
-        accuracy=round(accuracy, 3),
+        accuracy=round(standing.correct / standing.answered, 3),
     )
+    return dispatch.failed_reason(project, standing)
 
 
 def skip_task(

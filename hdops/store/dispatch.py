@@ -200,6 +200,37 @@ ACTIVE_PROJECTS = Prepared(
     .order_by(Project.priority.desc(), Project.id)
 )
 
+# Paused projects, in the same order: only read when a contractor gets no task, to
+# tell them why (see `hdops.services.dispatch.assign_next`).
+PAUSED_PROJECTS = Prepared(
+    select(Project.id, Project.updated_at)
+    .where(Project.status == "paused")
+    .order_by(Project.priority.desc(), Project.id)
+)
+
+# Items of a project that still need answers and that this contractor has not had:
+# if none has an open slot, other contractors hold them.
+UNFINISHED_NOT_MINE = Prepared(
+    select(func.count(Item.id)).where(
+        Item.project_id == bindparam("project_id"),
+        Item.is_gold.is_(False),
+        Item.answer_count < Item.target,
+        ~_assigned_to_me,
+    )
+)
+
+NO_TASK_TOLD = Prepared(
+    select(ContractorProfile.no_task_told).where(
+        ContractorProfile.person_id == bindparam("person_id")
+    )
+)
+
+SET_NO_TASK_TOLD = Prepared(
+    update(ContractorProfile)
+    .where(ContractorProfile.person_id == bindparam("person_id"))
+    .values(no_task_told=bindparam("key"))
+)
+
 PROJECT_UPDATED_AT = Prepared(
     select(Project.updated_at).where(Project.id == bindparam("project_id"))
 )
@@ -380,6 +411,30 @@ def share_counts(db: Session | Tx, project_id: int, person_id: int) -> tuple[int
 def active_projects(tx: Tx) -> list[tuple[int, datetime]]:
     """(id, updated_at) of the active projects, highest priority first."""
     return [(r[0], r[1]) for r in tx.rows(ACTIVE_PROJECTS)]
+
+
+def paused_projects(tx: Tx) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of the paused projects, highest priority first."""
+    return [(r[0], r[1]) for r in tx.rows(PAUSED_PROJECTS)]
+
+
+def unfinished_not_mine(tx: Tx, project_id: int, person_id: int) -> int:
+    """How many items of the project still need answers that the person has not had."""
+    params = {"project_id": project_id, "person_id": person_id}
+    return int(tx.scalar(UNFINISHED_NOT_MINE, params) or 0)
+
+
+def no_task_told(tx: Tx, person_id: int) -> str | None:
+    """The fingerprint of the no-task reasons the contractor was last told."""
+    found: str | None = tx.scalar(NO_TASK_TOLD, {"person_id": person_id})
+    return found
+
+
+def set_no_task_told(tx: Tx, person_id: int, key: str) -> None:
+    tx.execute(SET_NO_TASK_TOLD, {"person_id": person_id, "key": key})
+    loaded = tx.session.identity_map.get(identity_key(ContractorProfile, person_id))
+    if loaded is not None:
+        set_committed_value(loaded, "no_task_told", key)
 
 
 def project_updated_at(tx: Tx, project_id: int) -> datetime | None:
