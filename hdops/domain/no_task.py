@@ -42,10 +42,12 @@ class Blocked:
 @dataclass(frozen=True)
 class NoTask:
     """Nothing to offer: why, per project (`blocked`), or because their contractor
-    profile is not active (`profile_status`). No projects at all: both empty."""
+    profile is not active (`profile_status`), or because they are not taking tasks
+    (`unavailable`: paused, or their shift ended). No projects at all: all empty."""
 
     blocked: tuple[Blocked, ...] = ()
     profile_status: str | None = None
+    unavailable: bool = False
 
     @property
     def key(self) -> str:
@@ -54,6 +56,8 @@ class NoTask:
         accuracy or share that moves a little does not message them again."""
         if self.profile_status is not None:
             text = f"profile:{self.profile_status}"
+        elif self.unavailable:
+            text = "unavailable"
         else:
             text = ",".join(f"{b.project_id}:{b.kind}" for b in self.blocked) or "none"
         return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -56,6 +56,12 @@ def why_no_task(no_task: NoTask, *, resumed: bool = False) -> Message:
             "offered to you. Ops can change that."
         )
         return Message(text=text, parts=[Paragraph(text=text)])
+    if no_task.unavailable:
+        text = (
+            "No new task comes now: you are not taking tasks (you paused, or your shift "
+            "ended). /hdops next gets you one, /hdops resume turns them back on."
+        )
+        return Message(text=text, parts=[Paragraph(text=text)])
     if not no_task.blocked:
         text = (
             f"{lead}There are no projects with work right now. You'll get a task when there is one."

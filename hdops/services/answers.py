@@ -178,6 +178,8 @@ def submit_answer(
         nxt = dispatch.offer_next_id(
             tx, person.id, a.profile_status, a.skills, now, tell_anyway=failed is not None
         )
+    elif a.profile_status == "active":
+        dispatch.tell_not_taking_tasks(tx, person.id, now)
     if failed is not None and (nxt is not None or not a.available):
         intents.dm(tx, person.id, no_task_render.disqualified(failed), now)
     return AnswerResult("recorded", answer_id, nxt)
@@ -262,6 +264,8 @@ def skip_task(
     )
     if person.profile is not None and person.profile.available:
         return dispatch.offer_next(session, person, now)
+    if person.profile is not None and person.profile.status == "active":
+        dispatch.tell_not_taking_tasks(Tx(session), person.id, now)
     return None
 
 

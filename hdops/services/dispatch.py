@@ -392,6 +392,14 @@ def tell_why(
     return True
 
 
+def tell_not_taking_tasks(tx: Tx, person_id: int, now: datetime) -> None:
+    """A contractor who is not taking tasks (paused, or off shift) just closed their
+    task and gets no next one: say why, once (`tell_why`), unless they still have a
+    task open."""
+    if q.open_or_ready(tx, person_id) is None:
+        tell_why(tx, person_id, NoTask(unavailable=True), now)
+
+
 def _offer(
     tx: Tx, person_id: int, profile_status: str | None, skills: Sequence[str] | None, now: datetime
 ) -> int | NoTask | None:

@@ -154,3 +154,27 @@ async def test_pushes_say_why_once_per_change_of_reasons(harness: Harness) -> No
     with h.store.unit_of_work() as s:
         alice = s.scalars(select(Person).where(Person.name == "alice")).one()
         assert alice.profile is not None and alice.profile.no_task_told is not None
+
+
+async def test_a_paused_contractor_who_finishes_her_task_hears_why_nothing_follows(
+    harness: Harness,
+) -> None:
+    h = harness
+    with h.store.unit_of_work() as s:
+        add_items(s, make_project(s, overlap=1), 4)
+        contractor(s, "alice")
+    for _ in range(2):
+        h.chat.command("alice", "next")
+        await h.flush()
+        h.chat.command("alice", "pause")  # (or her shift ended)
+        h.chat.press("alice", h.chat.open_tasks("alice")[0].id, "Tie")
+        await h.flush()
+        assert h.chat.open_tasks("alice") == []
+    told = [m.text for m in h.chat.inbox("alice") if "not taking tasks" in m.text]
+    assert told == [
+        "No new task comes now: you are not taking tasks (you paused, or your shift ended). "
+        "/hdops next gets you one, /hdops resume turns them back on."
+    ]  # once, not after every such answer
+    h.chat.command("alice", "next")
+    await h.flush()
+    assert len(h.chat.open_tasks("alice")) == 1
