@@ -6,6 +6,8 @@ from hdops.chat import Heading, Message, Paragraph
 from hdops.domain.no_task import Blocked, NoTask
 
 HEADING = "No task for you right now"
+# Reasons that last until ops act (the reason says so); the others may pass by themselves.
+LASTING = frozenset({"skills", "failed"})
 
 
 def _skills(missing: tuple[str, ...]) -> str:
@@ -35,7 +37,7 @@ def reason(b: Blocked) -> str:
         )
     if b.kind == "share":
         return (
-            f"you have given {b.share_cap:.0%} of its answers, the most one person may; "
+            f"you have given the most of its answers one person may ({b.share_cap:.0%}); "
             "more once others catch up."
         )
     if b.kind == "held":
@@ -68,12 +70,11 @@ def why_no_task(no_task: NoTask, *, resumed: bool = False) -> Message:
         )
         return Message(text=text, parts=[Paragraph(text=text)])
     lines = [f"• {b.project_title}: {reason(b)}" for b in no_task.blocked]
-    footer = "You'll get a task as soon as there is one for you."
     heading = f"{lead}{HEADING}"
-    return Message(
-        text=f"{heading}: " + " ".join(lines),
-        parts=[Heading(text=heading), Paragraph(text="\n".join(lines)), Paragraph(text=footer)],
-    )
+    parts = [Heading(text=heading), Paragraph(text="\n".join(lines))]
+    if any(b.kind not in LASTING for b in no_task.blocked):  # work may come by itself
+        parts.append(Paragraph(text="You'll get a task as soon as there is one for you."))
+    return Message(text=f"{heading}: " + " ".join(lines), parts=parts)
 
 
 def disqualified(b: Blocked) -> Message:

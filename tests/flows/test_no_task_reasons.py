@@ -57,6 +57,7 @@ async def test_screening_that_ends_under_the_bar_on_a_right_answer_is_explained(
     assert h.chat.open_tasks("alice") == []
     why = "Helpfulness comparisons: your accuracy on check items is 60% (3 of 5 right; 80% needed)"
     assert [why in text for text in _told(h, "alice")] == [True]  # told at once, once
+    assert "You'll get a task" not in _told(h, "alice")[0]  # not by itself: ops must act
     h.chat.command("alice", "next")
     assert why in _said(h, "alice")
 
@@ -90,7 +91,7 @@ async def test_next_names_every_projects_reason(harness: Harness) -> None:
         "• Done pairs: no items left that you have not done.",
         "• Held pairs: the items it has left are with other contractors right now; any that "
         "come back will be offered.",
-        "• Capped pairs: you have given 25% of its answers, the most one person may; more "
+        "• Capped pairs: you have given the most of its answers one person may (25%); more "
         "once others catch up.",
         "• Code review: needs the skill coding, which is not on your profile (ops can add it).",
         "• Paused pairs: paused by ops for now.",
