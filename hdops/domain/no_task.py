@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
-# Per project, in the order dispatch checks them:
+# Per project (active projects in the order dispatch tries them, then paused ones):
 #   paused     ops paused the project
 #   skills     it needs skills the contractor's profile lacks
 #   failed     their gold accuracy is under the project's bar

@@ -7,6 +7,12 @@ mixed in at exactly `gold_share` of their stream, the `max_share` cap, then one
 indexed query for an open item they have not seen, claimed with a conditional
 decrement (see `hdops.store.dispatch`).
 
+When nothing can be offered, what kept each project from offering a task is
+collected on the way (`hdops.domain.no_task`): `/hdops next` replies with it and a
+push tells it once per change (`tell_why`), so nobody is cut off without a word.
+An item held for a contractor whose question was resolved (`ready`) is offered to
+them again before any new item.
+
 Offering the next task is part of every answer, so this runs on the hot path:
 it works on ids and cached project snapshots (`ProjectInfo`) through the
 transaction's `Tx`, never loading ORM objects; the `Session` functions at the
