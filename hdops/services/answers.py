@@ -214,9 +214,7 @@ def _newly_failed(
     if standing.state != "failed":
         return None
     answered, right = standing.answered - 1, standing.correct - (1 if correct else 0)
-    if answered >= qual.min_gold_answered and (
-        answered == 0 or right / answered < qual.min_gold_accuracy
-    ):
+    if answered >= max(1, qual.min_gold_answered) and right / answered < qual.min_gold_accuracy:
         return None  # already under the bar before this answer: already told
     audit.record(
         tx.session,

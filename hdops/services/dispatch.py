@@ -199,7 +199,9 @@ def qualification(tx: Tx, project: ProjectInfo, person_id: int) -> Standing:
     answered, correct = q.gold_record(tx, project.id, person_id)
     if answered < qual.min_gold_answered:
         return Standing("screening", answered, correct)
-    accuracy = correct / answered if answered else 0.0
+    if answered == 0:  # no screening asked for, and no record yet to hold against them
+        return Standing("ok")
+    accuracy = correct / answered
     return Standing("ok" if accuracy >= qual.min_gold_accuracy else "failed", answered, correct)
 
 

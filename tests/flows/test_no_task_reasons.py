@@ -179,3 +179,23 @@ async def test_a_paused_contractor_who_finishes_her_task_hears_why_nothing_follo
     h.chat.command("alice", "next")
     await h.flush()
     assert len(h.chat.open_tasks("alice")) == 1
+
+
+async def test_a_bar_without_screening_holds_nothing_against_a_newcomer(harness: Harness) -> None:
+    """min_gold_accuracy alone: no gold answered yet is not 0 % accuracy. The first
+    wrong check item then puts alice under the bar, and she is told so."""
+    h = harness
+    with h.store.unit_of_work() as s:
+        p = make_project(s, qualification={"min_gold_accuracy": 0.8}, gold_share=0.5)
+        add_items(s, p, 4)
+        add_items(s, p, 4, gold={"choice": "a"}, prefix="gold")
+        contractor(s, "alice")
+    h.chat.command("alice", "next")
+    await h.flush()
+    task = h.chat.open_tasks("alice")[0]
+    assert "gold-" in task.text  # (half her stream is check items: the first is one)
+    h.chat.press("alice", task.id, "B is better")
+    await h.flush()
+    assert h.chat.open_tasks("alice") == []
+    told = _told(h, "alice")
+    assert len(told) == 1 and "0% (0 of 1 right; 80% needed)" in told[0]
