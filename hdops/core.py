@@ -31,7 +31,7 @@ from hdops.render import relay as relay_render
 from hdops.render import shifts as shift_render
 from hdops.render import tasks as task_render
 from hdops.render.clarifications import faq_form
-from hdops.services import answers, checkins, clarifications, dispatch, disputes
+from hdops.services import answers, audit, checkins, clarifications, dispatch, disputes
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
@@ -106,6 +106,9 @@ class Core:
                 errors = _field_errors(exc.problems) if exc.problems else {"_": exc.message}
                 return Reply(form_errors=errors)
             return Reply.say(exc.message)
+        except PermissionDenied as exc:
+            self._audit_refusal(exc)
+            return Reply.say(exc.message)
         except HdopsError as exc:
             return Reply.say(exc.message)
         if handoff is not None:
@@ -115,6 +118,22 @@ class Core:
         else:
             self.on_commit()
         return reply
+
+    def _audit_refusal(self, exc: PermissionDenied) -> None:
+        """Keep a refused action (a role it needs, or someone else's task, shift or
+        statement: a forged or misrouted button) in the audit log. Written in its own
+        transaction: the refused one was rolled back, so nothing else changed."""
+        if exc.actor_id is None:
+            return
+        with self.store.unit_of_work() as session:
+            audit.record(
+                session,
+                "access.denied",
+                exc.subject,
+                actor_id=exc.actor_id,
+                at=self.clock.now(),
+                reason=exc.message,
+            )
 
     # ------------------------------------------------------------------ entry points
 

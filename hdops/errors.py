@@ -23,7 +23,15 @@ class NotFound(HdopsError):
 
 
 class PermissionDenied(HdopsError):
-    """The caller lacks the role needed for an action."""
+    """The caller lacks the role needed for an action, or what they acted on is not
+    theirs (a forged or misrouted button). `actor_id` and `subject` (what was refused,
+    e.g. `assignment:12`) let the front door keep the refusal in the audit log after
+    the refused transaction is rolled back."""
+
+    def __init__(self, message: str, *, actor_id: int | None = None, subject: str = "") -> None:
+        super().__init__(message)
+        self.actor_id = actor_id
+        self.subject = subject
 
 
 class Conflict(HdopsError):

@@ -56,6 +56,7 @@ from hdops.services.items import import_items
 from hdops.services.people import add_person
 from hdops.services.projects import create_project
 from hdops.store.db import Store
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.migrate import upgrade
 from hdops.store.orm import Assignment, Clarification, Item
 
@@ -494,7 +495,7 @@ class Simulation:
             )
             held = session.scalar(
                 select(func.count(Assignment.id)).where(
-                    Assignment.status.in_(("offered", "waiting"))
+                    Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES)
                 )
             )
         return not unfinished and not open_questions and not held

@@ -16,6 +16,7 @@ from rich.table import Table
 from hdops.cli.common import echo_json, handle_errors, open_store, out, settings
 from hdops.clock import utcnow
 from hdops.domain.money import format_rate, rate_text
+from hdops.render import roles as role_render
 from hdops.render.people import change_line
 from hdops.render.shifts import when
 from hdops.services import audit, deactivation
@@ -302,8 +303,7 @@ def grant_cmd(person: str = PERSON_ARG, role: str = ROLE_ARG) -> None:
             changed = svc.grant_role(session, person, role)
     finally:
         store.dispose()
-    msg = f"{name} is now {role}" if changed else f"{name} already has role {role}"
-    out.print(msg, markup=False)
+    out.print(role_render.role_granted(name, role, changed), markup=False)
 
 
 @role_app.command("revoke")
@@ -317,8 +317,7 @@ def revoke_cmd(person: str = PERSON_ARG, role: str = ROLE_ARG) -> None:
             changed = svc.revoke_role(session, person, role)
     finally:
         store.dispose()
-    msg = f"{name} is no longer {role}" if changed else f"{name} did not have role {role}"
-    out.print(msg, markup=False)
+    out.print(role_render.role_revoked(name, role, changed), markup=False)
 
 
 @handle_errors

@@ -114,7 +114,10 @@ def run_command(
     held = roles_of(session, person.id)
     if spec.roles and not held & set(spec.roles):
         need = " or ".join(spec.roles)
-        raise PermissionDenied(f"Only {need} can use /hdops {' '.join(spec.words)}.")
+        words = " ".join(spec.words)
+        raise PermissionDenied(
+            f"Only {need} can use /hdops {words}.", actor_id=person.id, subject=f"/hdops {words}"
+        )
     inv = Invocation(session, person, args, text, now, settings, platform, held)
     return spec.handler(inv)
 
@@ -127,6 +130,7 @@ FEATURE_MODULES = (
     "hdops.commands.payouts",
     "hdops.commands.clarifications",
     "hdops.commands.quality",
+    "hdops.commands.roles",
 )
 _loaded = False
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from hdops.chat import Heading, Message, Paragraph, Reply
 from hdops.commands import Invocation, command, commands
+from hdops.domain.no_task import NoTask
 from hdops.errors import InvalidInput
+from hdops.render import no_task as no_task_render
 from hdops.services import clarifications, dispatch
 from hdops.services.people import require_active, set_timezone
 from hdops.store import dispatch as q
@@ -28,9 +30,9 @@ def next_task(inv: Invocation) -> Reply:
     if current is not None:
         dispatch.show_task(inv.session, current, inv.now)
         return Reply.say("You already have an open task — I've sent it to you again.")
-    assignment = dispatch.offer_next(inv.session, inv.person, inv.now)
-    if assignment is None:
-        return Reply.say("No task for you right now. You'll get one as soon as there is work.")
+    outcome = dispatch.offer_or_explain(inv.session, inv.person, inv.now)
+    if isinstance(outcome, NoTask):
+        return Reply(message=no_task_render.why_no_task(outcome))
     return Reply.say("Your next task is in your direct messages.")
 
 
@@ -51,9 +53,9 @@ def resume(inv: Invocation) -> Reply:
     require_active(inv.person, "get tasks", yourself=True)
     profile = _profile(inv)
     profile.available = True
-    assignment = dispatch.offer_next(inv.session, inv.person, inv.now)
-    if assignment is None and q.open_task(inv.session, inv.person.id) is None:
-        return Reply.say("Resumed. There's no task right now; you'll get one when there is.")
+    outcome = dispatch.offer_or_explain(inv.session, inv.person, inv.now)
+    if isinstance(outcome, NoTask):
+        return Reply(message=no_task_render.why_no_task(outcome, resumed=True))
     return Reply.say("Resumed. Your task is in your direct messages.")
 
 

@@ -88,7 +88,7 @@ def question_sent(clarification_id: int) -> Message:
 def resolved_for_contractor(clarification_id: int, by: str) -> Message:
     text = (
         f"Your question #{clarification_id} was resolved by {defang_mentions(by)}. "
-        "You can answer this item now."
+        "You can answer this item now: here, or when it comes back as your next task."
     )
     return Message(text=text, parts=[Paragraph(text=text)])
 
@@ -136,7 +136,10 @@ def faq_added(project_title: str, version: int, question: str, answer: str) -> M
             Heading(text=f"New FAQ entry — {project_title}"),
             FieldPart(label="Q", value=defang_mentions(question)),
             FieldPart(label="A", value=defang_mentions(answer)),
-            Context(text=f"Now part of the instructions (v{version})."),
+            Context(
+                text=f"Now part of the instructions (v{version}); your answers in this "
+                f"project record v{version} from now on."
+            ),
         ],
     )
 

@@ -176,10 +176,6 @@ def withdrawn_message(view: TaskView) -> Message:
     )
 
 
-def no_task_message(reason: str) -> Message:
-    return Message(text=reason, parts=[Paragraph(text=reason)])
-
-
 def text_answer_form(assignment_id: int, settings: TaskSettings, task_type: str) -> Form:
     fields = list(get_task_type(task_type).answer_form_fields(settings))
     fields += rationale_fields(settings)
@@ -279,6 +275,9 @@ def instructions_changed_message(title: str, version: int, summary: str) -> Mess
         parts=[
             Heading(text=f"Instructions updated: {title} (v{version})"),
             Paragraph(text=summary or "See the updated instructions."),
-            Context(text="Answers from now on record this version."),
+            Context(
+                text=f"Your answers record v{version} from now on, including the task "
+                "you have open."
+            ),
         ],
     )

@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 
 from hdops import intents
 from hdops.chat import Message, Paragraph
+from hdops.domain.no_task import Blocked
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hdops.render import no_task as no_task_render
 from hdops.render import tasks as render
 from hdops.services import audit, dispatch
 from hdops.services.people import INACTIVE, require_role
 from hdops.store import answers as qa
 from hdops.store import dispatch as q
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import Answer, Assignment, Item, Person, Project
 from hdops.store.prepared import Tx
 
@@ -59,8 +62,17 @@ def own_assignment(session: Session, person: Person, assignment_id: int) -> Assi
     if assignment is None:
         raise NotFound("That task no longer exists.")
     if assignment.person_id != person.id:
-        raise PermissionDenied("That task belongs to someone else.")
+        raise not_yours(person.id, assignment_id)
     return assignment
+
+
+def not_yours(person_id: int, assignment_id: int) -> PermissionDenied:
+    """The refusal of an action on someone else's task (audited by the core)."""
+    return PermissionDenied(
+        "That task belongs to someone else.",
+        actor_id=person_id,
+        subject=f"assignment:{assignment_id}",
+    )
 
 
 def submit_answer(
@@ -90,7 +102,7 @@ def submit_answer(
     if a.duplicate_of is not None:
         return AnswerResult("duplicate", a.duplicate_of)
     if a.person_id != person.id:
-        raise PermissionDenied("That task belongs to someone else.")
+        raise not_yours(person.id, assignment_id)
     if a.profile_status == INACTIVE:
         raise PermissionDenied("You're no longer working with hdops, so answers can't be taken.")
     if a.status == "answered":
@@ -104,12 +116,15 @@ def submit_answer(
     answer = task_type.validate_answer(project.settings, raw_answer)
 
     claimed = False
-    if a.status == "expired" and not a.is_gold:
-        if not q.claim_slot(tx, a.item_id):
+    version_id = a.instruction_version_id  # what its message (or a later notice) showed
+    if a.status == "expired":
+        if not a.is_gold and not q.claim_slot(tx, a.item_id):
             # Late and the item is full: tell them politely and move on.
             dispatch.offer_next_id(tx, person.id, a.profile_status, a.skills, now)
             return AnswerResult("late_full")
-        claimed = True
+        claimed = not a.is_gold
+        # Since it ran out they may have seen newer instructions on another task.
+        version_id = qa.latest_shown_version(tx, project.id, person.id)
 
     gold_correct = (
         task_type.is_correct(project.settings, answer, a.gold) if a.gold is not None else None
@@ -123,7 +138,7 @@ def submit_answer(
             project_id=project.id,
             person_id=person.id,
             answer=answer,
-            instruction_version_id=a.instruction_version_id,
+            instruction_version_id=version_id,
             seconds_spent=seconds,
             answered_at=now,
             idempotency_key=idempotency_key,
@@ -141,14 +156,13 @@ def submit_answer(
         return AnswerResult("duplicate")
     qa.close_assignment(tx, assignment_id, "answered", now)
     count, target = q.bump_answer_count(tx, a.item_id, 1)
-    if gold_correct is False:
-        _tell_if_disqualified(tx, person.id, project, now)
+    failed = _newly_failed(tx, person.id, project, gold_correct, now)
     if not a.is_gold and count >= target and target < project.max_overlap:
         _extend_overlap_on_disagreement(tx, project, a.item_id)
     view = dispatch.build_view(
         tx,
         project,
-        dispatch.version_for(tx, project, a.instruction_version_id),
+        dispatch.version_for(tx, project, version_id),
         assignment_id=assignment_id,
         person_id=person.id,
         item_external_id=a.item_external_id,
@@ -161,7 +175,15 @@ def submit_answer(
     )
     nxt = None
     if a.available:
-        nxt = dispatch.offer_next_id(tx, person.id, a.profile_status, a.skills, now)
+        # Just fallen under the bar: if that leaves them without work, the push says
+        # why (this project among the reasons), even if the reasons look unchanged.
+        nxt = dispatch.offer_next_id(
+            tx, person.id, a.profile_status, a.skills, now, tell_anyway=failed is not None
+        )
+    elif a.profile_status == "active":
+        dispatch.tell_not_taking_tasks(tx, person.id, now)
+    if failed is not None and (nxt is not None or not a.available):
+        intents.dm(tx, person.id, no_task_render.disqualified(failed), now)
     return AnswerResult("recorded", answer_id, nxt)
 
 
@@ -180,37 +202,31 @@ def _extend_overlap_on_disagreement(tx: Tx, project: dispatch.ProjectInfo, item_
         qa.extend_target(tx, item_id)
 
 
-def _tell_if_disqualified(
-    tx: Tx, person_id: int, project: dispatch.ProjectInfo, now: datetime
-) -> None:
-    """A gold answer can drop a contractor below the project's bar: tell them once,
-    at the moment it happens, instead of their tasks silently drying up."""
+def _newly_failed(
+    tx: Tx, person_id: int, project: dispatch.ProjectInfo, correct: bool | None, now: datetime
+) -> Blocked | None:
+    """If this answer was to a gold item (`correct` is not None) and just put the
+    contractor under the project's bar — at the end of screening, even on a right
+    answer (3 of 5 is under 80 %), or by falling below it later — the reason, for
+    telling them. Audited once, when it happens."""
     qual = project.spec.qualification
-    if qual is None or qual.min_gold_answered == 0:
-        return
-    answered, correct = q.gold_record(tx, project.id, person_id)
-    if answered < qual.min_gold_answered:
-        return
-    accuracy = correct / answered
-    was = (correct - 1) / (answered - 1) if answered > qual.min_gold_answered else None
-    if accuracy >= qual.min_gold_accuracy:
-        return
-    if was is not None and was < qual.min_gold_accuracy:
-        return  # already below the bar before this answer: already told
-    text = (
-        f"Your accuracy on check items in {project.title} is {accuracy:.0%} "
-        f"(needed: {qual.min_gold_accuracy:.0%}), so you won't get more tasks from this "
-        "project for now. Ops can tell you more."
-    )
-    intents.dm(tx, person_id, Message(text=text, parts=[Paragraph(text=text)]), now)
+    if correct is None or qual is None:
+        return None
+    standing = dispatch.qualification(tx, project, person_id)
+    if standing.state != "failed":
+        return None
+    answered, right = standing.answered - 1, standing.correct - (1 if correct else 0)
+    if answered >= max(1, qual.min_gold_answered) and right / answered < qual.min_gold_accuracy:
+        return None  # already under the bar before this answer: already told
     audit.record(
         tx.session,
         "qualification.failed",
         project.name,
         actor_id=person_id,
         at=now,
-        accuracy=round(accuracy, 3),
+        accuracy=round(standing.correct / standing.answered, 3),
     )
+    return dispatch.failed_reason(project, standing)
 
 
 def skip_task(
@@ -226,10 +242,10 @@ def skip_task(
         choices = ", ".join(render.SKIP_REASONS.values())
         raise InvalidInput(f"Choose a reason: {choices}.", [f"reason: choose one of {choices}"])
     assignment = own_assignment(session, person, assignment_id)
-    if assignment.status not in ("offered", "waiting", "expired"):
+    if assignment.status not in (*LIVE_ASSIGNMENT_STATUSES, "expired"):
         raise Conflict("This task is already closed.")
     view = dispatch.task_view(session, assignment, now, with_counts=False)
-    was_holding = assignment.status in ("offered", "waiting")
+    was_holding = assignment.status in LIVE_ASSIGNMENT_STATUSES
     assignment.status = "skipped"
     assignment.skip_reason = reason
     assignment.skip_note = (note or "").strip()[:1000] or None
@@ -248,6 +264,8 @@ def skip_task(
     )
     if person.profile is not None and person.profile.available:
         return dispatch.offer_next(session, person, now)
+    if person.profile is not None and person.profile.status == "active":
+        dispatch.tell_not_taking_tasks(Tx(session), person.id, now)
     return None
 
 

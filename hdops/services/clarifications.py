@@ -22,6 +22,7 @@ from hdops.services.answers import own_assignment
 from hdops.services.people import require_role
 from hdops.services.relay import relay_to_thread
 from hdops.store import clarifications as clar_q
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import (
     Assignment,
     Clarification,
@@ -107,7 +108,7 @@ def open_clarification(
 ) -> Clarification:
     question = _clean(question, "question")
     assignment = own_assignment(session, person, assignment_id)
-    if assignment.status not in ("offered", "waiting", "expired"):
+    if assignment.status not in (*LIVE_ASSIGNMENT_STATUSES, "expired"):
         raise Conflict("This task is closed; ask about your current task instead.")
     project = session.get(Project, assignment.project_id)
     assert project is not None
@@ -125,7 +126,7 @@ def open_clarification(
     session.add(clar)
     session.flush()
     _record_message(session, clar, person, "to_researchers", question, now)
-    if assignment.status == "offered":
+    if assignment.status in ("offered", "ready"):
         # The item waits for them and stops counting against their speed.
         assignment.status = "waiting"
         assignment.leased_until = now + dispatch.WAITING_HOLD
@@ -224,21 +225,21 @@ def get_clarification(session: Session, clarification_id: int) -> Clarification:
 
 
 def resolve(session: Session, actor: Person, clarification_id: int, now: datetime) -> bool:
-    """Close a question; the contractor is told and the held item's lease restarts.
-    Returns False if it was already resolved (a double click changes nothing)."""
+    """Close a question; the contractor is told. The item held for them is theirs
+    again (`_ready_again`). Returns False if it was already resolved (a double click
+    changes nothing)."""
     require_role(session, actor, "researcher", "ops", action="resolve questions")
     clar = get_clarification(session, clarification_id)
     if clar.status == "resolved":
         return False
-    clar.status = "resolved"
-    clar.resolved_at = now
-    clar.resolved_by = actor.id
     project = session.get(Project, clar.project_id)
     assert project is not None
     assignment = session.get(Assignment, clar.assignment_id) if clar.assignment_id else None
     if assignment is not None and assignment.status == "waiting":
-        assignment.paused_seconds += int((now - clar.opened_at).total_seconds())
-        assignment.leased_until = now + timedelta(minutes=project.lease_minutes)
+        _ready_again(session, assignment, clar, project, now)
+    clar.status = "resolved"
+    clar.resolved_at = now
+    clar.resolved_by = actor.id
     intents.edit(
         session,
         f"clar:{clar.id}",
@@ -253,7 +254,46 @@ def resolve(session: Session, actor: Person, clarification_id: int, now: datetim
             now,
         )
     audit.record(session, "clarification.resolve", f"clar:{clar.id}", actor_id=actor.id, at=now)
+    asker = session.get(Person, clar.person_id)
+    if (
+        assignment is not None
+        and assignment.status == "ready"
+        and asker is not None
+        and asker.profile is not None
+        and asker.profile.available
+    ):
+        dispatch.offer_next(session, asker, now)  # free now: it is their next task at once
     return True
+
+
+def _ready_again(
+    session: Session, assignment: Assignment, clar: Clarification, project: Project, now: datetime
+) -> None:
+    """`clar` about this held item is being resolved. The time it was open is not
+    time spent on the item (counted from when it opened, or from when an earlier
+    question about the item was resolved if that came later, so overlapping
+    questions are not counted twice). Once no question about it is open it is
+    `ready`: offered to its contractor again before any new item (see
+    `dispatch.assign_next`), held until they have finished the task they have open
+    (if any) plus a lease, then back to the pool."""
+    others = session.scalars(
+        select(Clarification).where(
+            Clarification.assignment_id == assignment.id, Clarification.id != clar.id
+        )
+    ).all()
+    resolved = [o.resolved_at for o in others if o.resolved_at is not None]
+    since = max([clar.opened_at, *resolved])
+    assignment.paused_seconds += max(0, int((now - since).total_seconds()))
+    if any(o.status == "open" for o in others):
+        return
+    assignment.status = "ready"
+    busy_until = session.scalar(
+        select(Assignment.leased_until).where(
+            Assignment.person_id == assignment.person_id, Assignment.status == "offered"
+        )
+    )
+    start = max(now, busy_until) if busy_until is not None else now
+    assignment.leased_until = start + timedelta(minutes=project.lease_minutes)
 
 
 def last_researcher_reply(session: Session, clarification_id: int) -> str:
@@ -290,8 +330,10 @@ def add_to_faq(
     if clar.status == "open":
         resolve(session, actor, clar.id, now)
     message = render.faq_added(project.title, change.version, question, answer)
-    for person_id in active_contractors(session, project.id, now):
+    told = active_contractors(session, project.id, now)
+    for person_id in told:
         intents.dm(session, person_id, message, now)
+    project_service.shown_to(session, change, told)
     return change.version
 
 
@@ -301,7 +343,7 @@ def active_contractors(session: Session, project_id: int, now: datetime) -> list
         select(Assignment.person_id)
         .where(
             Assignment.project_id == project_id,
-            (Assignment.status.in_(("offered", "waiting")))
+            (Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES))
             | (Assignment.offered_at >= now - RECENT_ACTIVITY),
         )
         .distinct()

@@ -7,6 +7,12 @@ mixed in at exactly `gold_share` of their stream, the `max_share` cap, then one
 indexed query for an open item they have not seen, claimed with a conditional
 decrement (see `hdops.store.dispatch`).
 
+When nothing can be offered, what kept each project from offering a task is
+collected on the way (`hdops.domain.no_task`): `/hdops next` replies with it and a
+push tells it once per change (`tell_why`), so nobody is cut off without a word.
+An item held for a contractor whose question was resolved (`ready`) is offered to
+them again before any new item.
+
 Offering the next task is part of every answer, so this runs on the hot path:
 it works on ids and cached project snapshots (`ProjectInfo`) through the
 transaction's `Tx`, never loading ORM objects; the `Session` functions at the
@@ -28,10 +34,12 @@ from sqlalchemy.orm import Session, object_session
 
 from hdops import intents
 from hdops.chat import Message
+from hdops.domain.no_task import Blocked, NoTask
 from hdops.domain.projects import ProjectSpec, parse_project_spec
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
 from hdops.errors import NotFound
+from hdops.render import no_task as no_task_render
 from hdops.render import tasks as render
 from hdops.store import dispatch as q
 from hdops.store.orm import (
@@ -175,22 +183,27 @@ def version_for(tx: Tx, project: ProjectInfo, version_id: int) -> VersionInfo:
 # --------------------------------------------------------------------------- choosing
 
 
-def _qualification_state(tx: Tx, project: ProjectInfo, person_id: int) -> str:
-    """'ok', 'screening' (only gold until enough answered) or 'failed'."""
+@dataclass(frozen=True)
+class Standing:
+    """A contractor's qualification in a project: 'ok', 'screening' (only gold until
+    enough gold is answered) or 'failed' (under the bar), with their gold record."""
+
+    state: str
+    answered: int = 0
+    correct: int = 0
+
+
+def qualification(tx: Tx, project: ProjectInfo, person_id: int) -> Standing:
     qual = project.spec.qualification
     if qual is None or (qual.min_gold_answered == 0 and qual.min_gold_accuracy == 0):
-        return "ok"
+        return Standing("ok")
     answered, correct = q.gold_record(tx, project.id, person_id)
     if answered < qual.min_gold_answered:
-        return "screening"
-    accuracy = correct / answered if answered else 0.0
-    return "ok" if accuracy >= qual.min_gold_accuracy else "failed"
-
-
-def _eligible_projects(tx: Tx, skills: Sequence[str] | None) -> list[ProjectInfo]:
-    have = set(skills or [])
-    projects = (project_info(tx, pid, updated_at) for pid, updated_at in q.active_projects(tx))
-    return [p for p in projects if p.skills <= have]
+        return Standing("screening", answered, correct)
+    if answered == 0:  # no screening asked for, and no record yet to hold against them
+        return Standing("ok")
+    accuracy = correct / answered
+    return Standing("ok" if accuracy >= qual.min_gold_accuracy else "failed", answered, correct)
 
 
 def _under_cap(tx: Tx, project: ProjectInfo, person_id: int) -> bool:
@@ -242,21 +255,41 @@ def assign_next(
     now: datetime,
     *,
     only_new: bool = False,
-) -> Offer | None:
+) -> Offer | NoTask | None:
     """Offer the contractor their next task, or return their open one (None instead
-    with `only_new`). None if there is nothing for them."""
+    with `only_new`). An item held for them whose question was resolved comes
+    before any new item. If there is nothing for them, `NoTask` says why, per
+    project: the reasons are collected on the way, so they are exactly what kept
+    each project from offering a task."""
     if profile_status != "active":
-        return None
+        return NoTask(profile_status=profile_status or "missing")
     q.lock_contractor(tx, person_id)
-    current = q.open_task_id(tx, person_id)
-    if current is not None:
-        return None if only_new else Offer(current)
-    for project in _eligible_projects(tx, skills):
-        state = _qualification_state(tx, project, person_id)
-        if state == "failed" or not _under_cap(tx, project, person_id):
+    held = q.open_or_ready(tx, person_id)
+    if held is not None:
+        assignment_id, status, project_id, item_id = held
+        if status == "offered":
+            return None if only_new else Offer(assignment_id)
+        return _offer_again(tx, assignment_id, project_id, item_id, now)
+    have = frozenset(skills or ())
+    blocked: list[Blocked] = []
+    for pid, updated_at in q.active_projects(tx):
+        project = project_info(tx, pid, updated_at)
+        if not project.skills <= have:
+            missing = tuple(sorted(project.skills - have))
+            blocked.append(Blocked(pid, project.title, "skills", missing_skills=missing))
             continue
-        picked = _pick_item(tx, project, person_id, screening=state == "screening")
+        standing = qualification(tx, project, person_id)
+        if standing.state == "failed":
+            blocked.append(failed_reason(project, standing))
+            continue
+        if not _under_cap(tx, project, person_id):
+            cap = project.max_share or 0.0
+            blocked.append(Blocked(pid, project.title, "share", share_cap=cap))
+            continue
+        screening = standing.state == "screening"
+        picked = _pick_item(tx, project, person_id, screening=screening)
         if picked is None:
+            blocked.append(_nothing_left(project, standing))
             continue
         item_id, item_view = picked
         assignment_id = q.insert_assignment(
@@ -269,15 +302,122 @@ def assign_next(
             instruction_version_id=project.version.id,
         )
         return Offer(assignment_id, project, item_id, item_view)
-    return None
+    return _no_task(tx, person_id, have, blocked)
+
+
+def failed_reason(project: ProjectInfo, standing: Standing) -> Blocked:
+    """The reason a project gives a contractor under its bar no more tasks."""
+    qual = project.spec.qualification
+    return Blocked(
+        project.id,
+        project.title,
+        "failed",
+        gold_answered=standing.answered,
+        gold_correct=standing.correct,
+        accuracy_needed=qual.min_gold_accuracy if qual is not None else 0.0,
+    )
+
+
+def _nothing_left(project: ProjectInfo, standing: Standing) -> Blocked:
+    if standing.state == "screening":
+        qual = project.spec.qualification
+        needed = qual.min_gold_answered if qual is not None else 0
+        return Blocked(
+            project.id,
+            project.title,
+            "no_gold",
+            gold_answered=standing.answered,
+            gold_needed=needed,
+        )
+    return Blocked(project.id, project.title, "no_items")
+
+
+def _no_task(tx: Tx, person_id: int, have: frozenset[str], blocked: list[Blocked]) -> NoTask:
+    """The contractor gets nothing: finish the reasons. Paused projects are listed
+    too (those whose skills they have: they may get work when it resumes), and
+    "nothing left" becomes `held` (others hold what is left) or `done`. Costs a few
+    queries, paid only on this path."""
+    reasons: list[Blocked] = []
+    for b in blocked:
+        if b.kind == "no_items":
+            held = q.unfinished_not_mine(tx, b.project_id, person_id) > 0
+            b = Blocked(b.project_id, b.project_title, "held" if held else "done")
+        reasons.append(b)
+    for pid, updated_at in q.paused_projects(tx):
+        project = project_info(tx, pid, updated_at)
+        if project.skills <= have:
+            reasons.append(Blocked(pid, project.title, "paused"))
+    return NoTask(tuple(reasons))
+
+
+def _offer_again(tx: Tx, assignment_id: int, project_id: int, item_id: int, now: datetime) -> Offer:
+    """Offer a `ready` item again: a fresh lease, the current instructions (its new
+    message shows them), and the time since its question was resolved (spent on
+    other work) not counted as time spent on it."""
+    project = project_info(tx, project_id)
+    resolved = q.last_resolved_at(tx, assignment_id)
+    idle = int((now - resolved).total_seconds()) if resolved is not None else 0
+    q.offer_again(
+        tx,
+        assignment_id,
+        leased_until=now + timedelta(minutes=project.lease_minutes),
+        version_id=project.version.id,
+        paused=max(0, idle),
+    )
+    return Offer(assignment_id, project, item_id)
 
 
 def offer_next_id(
-    tx: Tx, person_id: int, profile_status: str | None, skills: Sequence[str] | None, now: datetime
+    tx: Tx,
+    person_id: int,
+    profile_status: str | None,
+    skills: Sequence[str] | None,
+    now: datetime,
+    *,
+    tell_anyway: bool = False,
 ) -> int | None:
-    """Assign and show the next task if the person has none open; the new task's id."""
+    """A push: assign and show the next task if the person has none open; the new
+    task's id. If there is none for them they are told why, once per change of the
+    reasons (`tell_why`); `tell_anyway` tells them even if the reasons are unchanged."""
+    outcome = _offer(tx, person_id, profile_status, skills, now)
+    if isinstance(outcome, NoTask):
+        tell_why(tx, person_id, outcome, now, anyway=tell_anyway)
+        return None
+    return outcome
+
+
+def tell_why(
+    tx: Tx, person_id: int, no_task: NoTask, now: datetime, *, anyway: bool = False
+) -> bool:
+    """DM the reasons there is no task, unless (and `anyway` is off) they are the ones
+    this contractor was last told — by a push or in reply to `/hdops next` — so the
+    periodic push does not repeat itself. Getting a task in between does not reset
+    it: someone held back by `max_share` after every answer hears it once."""
+    key = no_task.key
+    if not anyway and q.no_task_told(tx, person_id) == key:
+        return False
+    intents.dm(tx, person_id, no_task_render.why_no_task(no_task), now)
+    q.set_no_task_told(tx, person_id, key)
+    return True
+
+
+def tell_not_taking_tasks(tx: Tx, person_id: int, now: datetime) -> None:
+    """A contractor who is not taking tasks (paused, or off shift) just closed their
+    task and gets no next one: say why, once (`tell_why`), unless they still have a
+    task open."""
+    if q.open_or_ready(tx, person_id) is None:
+        tell_why(tx, person_id, NoTask(unavailable=True), now)
+
+
+def _offer(
+    tx: Tx, person_id: int, profile_status: str | None, skills: Sequence[str] | None, now: datetime
+) -> int | NoTask | None:
+    """Assign and show the next task if the person has none open: its id, why there is
+    none, or None if they have one open."""
     offer = assign_next(tx, person_id, profile_status, skills, now, only_new=True)
-    if offer is None or offer.project is None:
+    if offer is None or isinstance(offer, NoTask):
+        return offer
+    if offer.project is None:
         return None
     external_id, data = offer.item_view or q.item_view(tx, offer.item_id)
     view = build_view(
@@ -391,23 +531,41 @@ def show_task(session: Session, assignment: Assignment, now: datetime) -> None:
 def assign_next_task(
     session: Session, person: Person, now: datetime, *, only_new: bool = False
 ) -> Assignment | None:
-    """`assign_next` for a loaded person, returning the assignment as an ORM object."""
+    """`assign_next` for a loaded person, returning the assignment as an ORM object
+    (None if there is none for them: nobody is told why here)."""
     profile = person.profile
     if profile is None:
         return None
     offer = assign_next(
         Tx(session), person.id, profile.status, profile.skills, now, only_new=only_new
     )
-    return session.get(Assignment, offer.assignment_id) if offer is not None else None
+    if offer is None or isinstance(offer, NoTask):
+        return None
+    return session.get(Assignment, offer.assignment_id)
 
 
 def offer_next(session: Session, person: Person, now: datetime) -> Assignment | None:
-    """Assign and show the next task if the person has none open; returns the new one."""
+    """A push (see `offer_next_id`) for a loaded person; returns the new task."""
     profile = person.profile
     if profile is None:
         return None
     new_id = offer_next_id(Tx(session), person.id, profile.status, profile.skills, now)
     return session.get(Assignment, new_id) if new_id is not None else None
+
+
+def offer_or_explain(session: Session, person: Person, now: datetime) -> Assignment | NoTask | None:
+    """`/hdops next` and `resume`: assign and show the next task (None if they have
+    one open), or return why there is none for the reply — which counts as telling
+    them, so the next push does not say it again."""
+    profile = person.profile
+    if profile is None:
+        return NoTask(profile_status="missing")
+    tx = Tx(session)
+    outcome = _offer(tx, person.id, profile.status, profile.skills, now)
+    if isinstance(outcome, NoTask):
+        q.set_no_task_told(tx, person.id, outcome.key)
+        return outcome
+    return session.get(Assignment, outcome) if outcome is not None else None
 
 
 def expire_leases(session: Session, now: datetime) -> int:

@@ -39,7 +39,11 @@ def _own_line(session: Session, person: Person, line_id: int) -> tuple[PayoutLin
         raise NotFound("That statement line no longer exists.")
     line, stmt = found
     if stmt.person_id != person.id:
-        raise PermissionDenied("You can only dispute lines of your own statement.")
+        raise PermissionDenied(
+            "You can only dispute lines of your own statement.",
+            actor_id=person.id,
+            subject=f"payout-line:{line_id}",
+        )
     return line, stmt
 
 
@@ -234,7 +238,11 @@ def relay_from_contractor(
     text = relay_text(text, files)
     dispute = get_dispute(session, dispute_id)
     if author.id != dispute.person_id:
-        raise PermissionDenied("Only the person who opened the dispute can reply here.")
+        raise PermissionDenied(
+            "Only the person who opened the dispute can reply here.",
+            actor_id=author.id,
+            subject=f"dispute:{dispute.id}",
+        )
     relay_to_thread(
         session,
         OPS_THREAD.format(id=dispute.id),

@@ -127,7 +127,10 @@ def _bounds(week: IsoWeek, settings: Settings) -> tuple[datetime, datetime]:
 
 
 def week_is_approved(session: Session, week: IsoWeek) -> bool:
-    row = q.get_week(session, str(week))
+    """Whether the week is approved. Callers are about to book something into it, so
+    its row is locked (on PostgreSQL) and it cannot become approved before they commit:
+    an approval in flight makes them wait, then they see it approved."""
+    row = q.lock_week_row(session, str(week))
     return row is not None and row.status == "approved"
 
 
@@ -313,10 +316,13 @@ def draft_week(
     """Create or refresh the draft statements of `week` (everyone's, or one person's).
 
     Idempotent: a second call with nothing new changes nothing. An approved week is
-    never touched (and the store would refuse it anyway)."""
+    never touched (and the store would refuse it anyway). The week's row is locked
+    first, like `approve_week` does: a draft that starts while the week is being
+    approved waits, then finds it approved (otherwise it could rewrite statements
+    between the approval's last look and its commit)."""
     result = DraftResult(week)
     key = str(week)
-    row = q.get_week(session, key)
+    row = q.lock_week_row(session, key)
     if row is not None and row.status == "approved":
         return result
     _book_late_rejections(session, week, now, settings, person_id)

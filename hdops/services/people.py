@@ -400,7 +400,7 @@ def require_role(session: Session, person: Person, *roles: Role, action: str = "
     held = roles_of(session, person.id)
     if not held & set(roles):
         need = " or ".join(roles)
-        raise PermissionDenied(f"Only {need} can {action}.")
+        raise PermissionDenied(f"Only {need} can {action}.", actor_id=person.id, subject=action)
 
 
 def grant_role(session: Session, person_ref: str, role: str, actor_id: int | None = None) -> bool:
@@ -417,14 +417,23 @@ def grant_role(session: Session, person_ref: str, role: str, actor_id: int | Non
 
 
 def revoke_role(session: Session, person_ref: str, role: str, actor_id: int | None = None) -> bool:
+    """Take a role away; returns False if the person did not hold it. The last admin
+    keeps theirs (nobody could grant roles in chat any more): grant it to someone
+    else first."""
     person = get_person(session, person_ref)
     role = check_role(role)
     grant = session.get(RoleGrant, (person.id, role))
     if grant is None:
         return False
+    if role == "admin" and _admins(session) == [person.id]:
+        raise Conflict(f"{person.name} is the last admin; grant admin to someone else first.")
     session.delete(grant)
     audit.record(session, "role.revoke", person.name, actor_id=actor_id, role=role)
     return True
+
+
+def _admins(session: Session) -> list[int]:
+    return list(session.scalars(select(RoleGrant.person_id).where(RoleGrant.role == "admin")))
 
 
 def set_timezone(session: Session, person: Person, tz: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.services import audit
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import (
     Answer,
     Assignment,
@@ -37,6 +39,7 @@ class InstructionChange:
     project_id: int
     version: int
     summary: str
+    version_id: int
 
 
 def get_project(session: Session, name: str) -> Project:
@@ -160,7 +163,7 @@ def add_instruction_version(
         session, "instructions.version", project.name, actor_id=actor_id, version=new.version
     )
     session.flush()
-    return InstructionChange(project.id, new.version, summary)
+    return InstructionChange(project.id, new.version, summary, new.id)
 
 
 def update_project(
@@ -203,7 +206,7 @@ def notify_instruction_change(session: Session, change: InstructionChange, now: 
             session.scalars(
                 select(Assignment.person_id).where(
                     Assignment.project_id == project.id,
-                    Assignment.status.in_(("offered", "waiting")),
+                    Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
                 )
             )
         )
@@ -211,7 +214,18 @@ def notify_instruction_change(session: Session, change: InstructionChange, now: 
     message = instructions_changed_message(project.title, change.version, change.summary)
     for person_id in people:
         intents.dm(session, person_id, message, now)
+    shown_to(session, change, people)
     return len(people)
+
+
+def shown_to(session: Session, change: InstructionChange, person_ids: Sequence[int]) -> None:
+    """`person_ids` are being shown the new version (a notice in the same transaction):
+    from now on their answers in the project record it, including answers to tasks
+    they hold or that ran out under an older version (SPEC §2: an answer records the
+    latest version its contractor had been shown when answering)."""
+    from hdops.store import dispatch as dispatch_store
+
+    dispatch_store.show_version(session, change.project_id, person_ids, change.version_id)
 
 
 def _sync_item_targets(session: Session, project: Project) -> None:

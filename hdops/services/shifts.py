@@ -327,7 +327,11 @@ def request_swap(
     shift = get_shift(session, shift_id)
     is_ops = "ops" in roles_of(session, actor.id)
     if shift.person_id != actor.id and not is_ops:
-        raise PermissionDenied("You can only offer your own shifts for a swap.")
+        raise PermissionDenied(
+            "You can only offer your own shifts for a swap.",
+            actor_id=actor.id,
+            subject=f"shift:{shift.id}",
+        )
     if shift.status != "scheduled" or shift.starts_at <= now:
         raise Conflict(f"Shift #{shift.id} can't be swapped: only future scheduled shifts can.")
     if other.id == shift.person_id:
@@ -365,7 +369,11 @@ def answer_swap(
 ) -> str:
     """The asked person pressed Accept or Decline. Returns the private reply."""
     if person_arg is None or person_arg != str(actor.id):
-        raise PermissionDenied("This swap request is for someone else.")
+        raise PermissionDenied(
+            "This swap request is for someone else.",
+            actor_id=actor.id,
+            subject=f"shift:{shift_id}",
+        )
     shift = get_shift(session, shift_id)
     if shift.swap_to != actor.id:
         return "This swap request is no longer open."
@@ -441,7 +449,11 @@ def list_shifts(
     zone = zone_of(viewer, settings)
     if not everyone:
         if person is not None and viewer is not None and person.id != viewer.id:
-            raise PermissionDenied("You can only see your own shifts.")
+            raise PermissionDenied(
+                "You can only see your own shifts.",
+                actor_id=viewer.id,
+                subject=f"shifts-of:{person.name}",
+            )
         person = viewer
     monday = rules.parse_week(week, now.astimezone(zone).date())
     start = rules.local_to_utc(monday, 0, zone)

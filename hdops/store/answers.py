@@ -15,7 +15,14 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from hdops.store.orm import Answer, Assignment, ContractorProfile, Item, Project
+from hdops.store.orm import (
+    Answer,
+    Assignment,
+    ContractorProfile,
+    InstructionVersion,
+    Item,
+    Project,
+)
 from hdops.store.prepared import Prepared, Tx
 
 ANSWER_BY_KEY = Prepared(
@@ -92,6 +99,21 @@ EXTEND_TARGET = Prepared(
 )
 
 
+# The newest instruction version a contractor was shown in a project: each of their
+# assignments records the version its message showed, moved on by the notices of
+# later versions (see `hdops.services.projects.shown_to`).
+LATEST_SHOWN_VERSION = Prepared(
+    select(InstructionVersion.id)
+    .join(Assignment, Assignment.instruction_version_id == InstructionVersion.id)
+    .where(
+        Assignment.project_id == bindparam("project_id"),
+        Assignment.person_id == bindparam("person_id"),
+    )
+    .order_by(InstructionVersion.version.desc())
+    .limit(1)
+)
+
+
 class AnswerContext(NamedTuple):
     """The assignment being answered, its item, and its contractor's profile: the
     row of `ASSIGNMENT_FOR_ANSWER` as it comes (a tuple, built without copying)."""
@@ -112,6 +134,11 @@ class AnswerContext(NamedTuple):
     profile_status: str | None  # None: no contractor profile
     available: bool | None  # None: no contractor profile
     skills: list[str] | None
+
+
+def latest_shown_version(tx: Tx, project_id: int, person_id: int) -> int:
+    found: int = tx.scalar(LATEST_SHOWN_VERSION, {"project_id": project_id, "person_id": person_id})
+    return found
 
 
 def answer_by_key(tx: Tx, idempotency_key: str) -> int | None:

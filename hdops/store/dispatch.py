@@ -21,15 +21,20 @@ remained). Gold items are only read (they have no slots), so they are not locked
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, insert, select, update
+from sqlalchemy import bindparam, case, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import (
     Answer,
     Assignment,
+    Clarification,
     ContractorProfile,
     InstructionVersion,
     Item,
@@ -109,10 +114,37 @@ OPEN_TASK = (
     .limit(1)
 )
 
-OPEN_TASK_ID = Prepared(
-    select(Assignment.id)
-    .where(Assignment.person_id == bindparam("person_id"), Assignment.status == "offered")
+# The contractor's open task, else an item held for them whose question was
+# resolved (`ready`, in an active project): (id, status, project, item). "offered"
+# sorts before "ready", so an open task wins.
+OPEN_OR_READY = Prepared(
+    select(Assignment.id, Assignment.status, Assignment.project_id, Assignment.item_id)
+    .join(Project, Project.id == Assignment.project_id)
+    .where(
+        Assignment.person_id == bindparam("person_id"),
+        Assignment.status.in_([literal_column("'offered'"), literal_column("'ready'")]),
+        (Assignment.status == "offered") | (Project.status == "active"),
+    )
+    .order_by(Assignment.status, Assignment.id)
     .limit(1)
+)
+
+OFFER_AGAIN = Prepared(
+    update(Assignment)
+    .where(Assignment.id == bindparam("assignment_id"), Assignment.status == "ready")
+    .values(
+        status="offered",
+        leased_until=bindparam("leased_until"),
+        instruction_version_id=bindparam("version_id"),
+        paused_seconds=Assignment.paused_seconds + bindparam("paused"),
+    )
+    .returning(Assignment.paused_seconds)
+)
+
+LAST_RESOLVED = Prepared(
+    select(func.max(Clarification.resolved_at)).where(
+        Clarification.assignment_id == bindparam("assignment_id")
+    )
 )
 
 MY_MIX = Prepared(
@@ -166,6 +198,37 @@ ACTIVE_PROJECTS = Prepared(
     select(Project.id, Project.updated_at)
     .where(Project.status == "active")
     .order_by(Project.priority.desc(), Project.id)
+)
+
+# Paused projects, in the same order: only read when a contractor gets no task, to
+# tell them why (see `hdops.services.dispatch.assign_next`).
+PAUSED_PROJECTS = Prepared(
+    select(Project.id, Project.updated_at)
+    .where(Project.status == "paused")
+    .order_by(Project.priority.desc(), Project.id)
+)
+
+# Items of a project that still need answers and that this contractor has not had:
+# if none has an open slot, other contractors hold them.
+UNFINISHED_NOT_MINE = Prepared(
+    select(func.count(Item.id)).where(
+        Item.project_id == bindparam("project_id"),
+        Item.is_gold.is_(False),
+        Item.answer_count < Item.target,
+        ~_assigned_to_me,
+    )
+)
+
+NO_TASK_TOLD = Prepared(
+    select(ContractorProfile.no_task_told).where(
+        ContractorProfile.person_id == bindparam("person_id")
+    )
+)
+
+SET_NO_TASK_TOLD = Prepared(
+    update(ContractorProfile)
+    .where(ContractorProfile.person_id == bindparam("person_id"))
+    .values(no_task_told=bindparam("key"))
 )
 
 PROJECT_UPDATED_AT = Prepared(
@@ -241,9 +304,11 @@ EXPIRED = (
     .limit(bindparam("limit"))
 )
 
+# Items held for their contractor (a question open, or resolved and not yet
+# offered again) past their hold.
 EXPIRED_WAITING = (
     select(Assignment)
-    .where(Assignment.status == "waiting", Assignment.leased_until < bindparam("now"))
+    .where(Assignment.status.in_(("waiting", "ready")), Assignment.leased_until < bindparam("now"))
     .order_by(Assignment.id)
     .limit(bindparam("limit"))
 )
@@ -260,8 +325,39 @@ def open_task(session: Session, person_id: int) -> Assignment | None:
     return session.scalars(OPEN_TASK, {"person_id": person_id}).first()
 
 
-def open_task_id(db: Session | Tx, person_id: int) -> int | None:
-    found: int | None = as_tx(db).scalar(OPEN_TASK_ID, {"person_id": person_id})
+def open_or_ready(db: Session | Tx, person_id: int) -> tuple[int, str, int, int] | None:
+    """(assignment, status, project, item) of the contractor's open task, else of an
+    item ready to be offered to them again; None if neither."""
+    row = as_tx(db).first(OPEN_OR_READY, {"person_id": person_id})
+    return (row[0], row[1], row[2], row[3]) if row is not None else None
+
+
+def offer_again(
+    tx: Tx, assignment_id: int, *, leased_until: datetime, version_id: int, paused: int
+) -> None:
+    """A `ready` item becomes its contractor's open task again, with a fresh lease,
+    the version its new message shows, and `paused` more seconds not counted as work.
+    An ORM copy of the row in the session is told too."""
+    row = tx.first(
+        OFFER_AGAIN,
+        {
+            "assignment_id": assignment_id,
+            "leased_until": leased_until,
+            "version_id": version_id,
+            "paused": paused,
+        },
+    )
+    loaded = tx.session.identity_map.get(identity_key(Assignment, assignment_id))
+    if loaded is not None and row is not None:
+        set_committed_value(loaded, "status", "offered")
+        set_committed_value(loaded, "leased_until", leased_until)
+        set_committed_value(loaded, "instruction_version_id", version_id)
+        set_committed_value(loaded, "paused_seconds", row[0])
+
+
+def last_resolved_at(db: Session | Tx, assignment_id: int) -> datetime | None:
+    """When the last question about this assignment was resolved (None: never)."""
+    found: datetime | None = as_tx(db).scalar(LAST_RESOLVED, {"assignment_id": assignment_id})
     return found
 
 
@@ -317,6 +413,30 @@ def active_projects(tx: Tx) -> list[tuple[int, datetime]]:
     return [(r[0], r[1]) for r in tx.rows(ACTIVE_PROJECTS)]
 
 
+def paused_projects(tx: Tx) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of the paused projects, highest priority first."""
+    return [(r[0], r[1]) for r in tx.rows(PAUSED_PROJECTS)]
+
+
+def unfinished_not_mine(tx: Tx, project_id: int, person_id: int) -> int:
+    """How many items of the project still need answers that the person has not had."""
+    params = {"project_id": project_id, "person_id": person_id}
+    return int(tx.scalar(UNFINISHED_NOT_MINE, params) or 0)
+
+
+def no_task_told(tx: Tx, person_id: int) -> str | None:
+    """The fingerprint of the no-task reasons the contractor was last told."""
+    found: str | None = tx.scalar(NO_TASK_TOLD, {"person_id": person_id})
+    return found
+
+
+def set_no_task_told(tx: Tx, person_id: int, key: str) -> None:
+    tx.execute(SET_NO_TASK_TOLD, {"person_id": person_id, "key": key})
+    loaded = tx.session.identity_map.get(identity_key(ContractorProfile, person_id))
+    if loaded is not None:
+        set_committed_value(loaded, "no_task_told", key)
+
+
 def project_updated_at(tx: Tx, project_id: int) -> datetime | None:
     found: datetime | None = tx.scalar(PROJECT_UPDATED_AT, {"project_id": project_id})
     return found
@@ -364,6 +484,24 @@ def insert_assignment(
         },
     )
     return new_id
+
+
+def show_version(
+    session: Session, project_id: int, person_ids: Sequence[int], version_id: int
+) -> None:
+    """These contractors were shown instruction version `version_id` of the project:
+    their assignments there that can still be answered (held, or run out) record it."""
+    if not person_ids:
+        return
+    session.execute(
+        update(Assignment)
+        .where(
+            Assignment.project_id == project_id,
+            Assignment.person_id.in_(list(person_ids)),
+            Assignment.status.in_((*LIVE_ASSIGNMENT_STATUSES, "expired")),
+        )
+        .values(instruction_version_id=version_id)
+    )
 
 
 def done_since(tx: Tx, person_id: int, since: datetime) -> int:

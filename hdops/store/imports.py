@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, exists, insert, null, select, update
 from sqlalchemy.orm import Session
 
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import Answer, Assignment, Batch, Item
 
 # Keeps each IN (...) under the 999 host parameters of old SQLite builds and
@@ -69,7 +70,7 @@ def find_existing(
     counts as answered once it has an answer or is held by a contractor right now
     (changing its text under an open task would make that answer meaningless)."""
     answered = exists().where(Answer.item_id == Item.id) | exists().where(
-        Assignment.item_id == Item.id, Assignment.status.in_(("offered", "waiting"))
+        Assignment.item_id == Item.id, Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES)
     )
     found: dict[str, ExistingItem] = {}
     for chunk in _chunks(external_ids, LOOKUP_CHUNK):

@@ -13,7 +13,10 @@ from sqlalchemy.sql.selectable import ScalarSelect
 
 from hdops.store.orm import Assignment, Item
 
-LIVE_ASSIGNMENT_STATUSES = ("offered", "waiting")
+# Assignments that hold a slot of their item for their contractor: offered (their
+# open task), waiting (a question about it is open) and ready (the question was
+# resolved; it is offered to them again before any new item).
+LIVE_ASSIGNMENT_STATUSES = ("offered", "waiting", "ready")
 
 
 def live_offers_subquery() -> ScalarSelect[int]:

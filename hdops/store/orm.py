@@ -143,6 +143,9 @@ class ContractorProfile(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # True while the contractor wants tasks pushed (on shift or after `next`).
     available: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Fingerprint of the reasons they were last given for having no task
+    # (`hdops.domain.no_task.NoTask.key`): pushes tell them again only on a change.
+    no_task_told: Mapped[str | None] = mapped_column(String(64))
 
     person: Mapped[Person] = relationship(back_populates="profile")
 
@@ -282,6 +285,7 @@ class Assignment(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
     # offered | answered | skipped | expired | waiting (question open about it)
+    # | ready (question resolved: offered to its contractor again before new items)
     status: Mapped[str] = mapped_column(String(16))
     offered_at: Mapped[datetime]
     leased_until: Mapped[datetime]
@@ -326,7 +330,10 @@ class Answer(Base):
 
 class Clarification(Base):
     __tablename__ = "clarifications"
-    __table_args__ = (Index("ix_clarifications_status_opened", "status", "opened_at"),)
+    __table_args__ = (
+        Index("ix_clarifications_status_opened", "status", "opened_at"),
+        Index("ix_clarifications_assignment", "assignment_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))

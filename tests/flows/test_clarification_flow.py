@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from hdops.chat import Mention
-from hdops.store.orm import Assignment, Clarification, InstructionVersion
+from hdops.store.orm import Answer, Assignment, Clarification, InstructionVersion
 from tests.flows.conftest import Harness
 from tests.helpers import add_items, contractor, make_project, ops, researcher
 
@@ -112,7 +112,8 @@ async def test_add_to_faq_makes_a_new_version_shown_with_instructions(harness: H
     shown = h.chat.press("alice", current.id, "Instructions").message
     assert shown is not None and "Are ties allowed?" in shown.plain()
     assert "v2" in shown.plain()
-    # the task offered before the FAQ records v1; the next one, offered after, v2
+    # the task offered before the FAQ was answered after its notice showed v2, so both
+    # answers record v2 (an answer records the latest version its contractor was shown)
     h.chat.press("alice", current.id, "Tie")
     await h.flush()
     following = h.chat.open_tasks("alice")[-1]
@@ -130,7 +131,7 @@ async def test_add_to_faq_makes_a_new_version_shown_with_instructions(harness: H
             .scalars()
             .all()
         )
-        assert recorded == [1, 2]
+        assert recorded == [2, 2]
 
 
 async def test_escalation_mentions_researchers_then_tells_ops(harness: Harness) -> None:
@@ -245,3 +246,82 @@ async def test_files_and_edits_are_relayed_deletes_explained(harness: Harness) -
     assert stranger.message is None  # not told to register just for deleting
     elsewhere = h.core.thread_deleted("console:rita", "console", "clarifications", "m99999")
     assert elsewhere.message is None
+
+
+def _heading(task_text: str) -> str:
+    """The first line of a task message: project and item."""
+    return task_text.splitlines()[0]
+
+
+async def _alice_asks_about_her_first_task(h: Harness, items: int) -> tuple[str, str]:
+    """alice asks about her first task (it waits) and gets her second; rita's post."""
+    with h.store.unit_of_work() as s:
+        p = make_project(s, overlap=1)
+        add_items(s, p, items)
+        contractor(s, "alice")
+        researcher(s, "rita")
+    h.chat.command("alice", "next")
+    await h.flush()
+    asked = h.chat.open_tasks("alice")[0]
+    h.chat.command("alice", "ask Is a tie allowed here?")
+    await h.flush()
+    return asked.id, h.chat.channel("clarifications")[-1].id
+
+
+async def test_after_resolve_next_offers_the_waiting_item_again(harness: Harness) -> None:
+    """The issue's transcript: alice's other work runs out, rita resolves, alice is
+    told she can answer the item now, and /hdops next gives it to her."""
+    h = harness
+    asked_id, post_id = await _alice_asks_about_her_first_task(h, items=2)
+    asked_item = _heading(h.chat.messages[asked_id].text)
+    second = next(m for m in h.chat.open_tasks("alice") if m.id != asked_id)
+    h.chat.press("alice", second.id, "A is better")
+    await h.flush()
+    h.chat.command("alice", "pause")  # she steps away while the question is open
+
+    h.chat.press("rita", post_id, "Resolve")
+    await h.flush()
+    assert "You can answer this item now" in h.chat.thread(asked_id)[-1].text
+    h.chat.command("alice", "next")
+    await h.flush()
+    assert "No task" not in (h.chat.last_notice("alice") or "")
+    again = h.chat.inbox("alice")[-1]
+    assert again.id != asked_id and _heading(again.text) == asked_item  # offered anew
+    with h.store.unit_of_work() as s:
+        held = s.scalars(select(Assignment).order_by(Assignment.id)).first()
+        assert held is not None and held.status == "offered"
+        assert held.leased_until == h.clock.now() + timedelta(minutes=20)  # a fresh lease
+    h.clock.advance(timedelta(seconds=30))
+    h.chat.press("alice", asked_id, "Tie")  # the old message keeps working
+    await h.flush()
+    assert "Recorded: Tie" in h.chat.messages[again.id].text  # shown on the newest copy
+    reply = h.chat.press("alice", asked_id, "A is better")
+    assert reply.message is not None and "already recorded" in reply.message.plain()
+    with h.store.unit_of_work() as s:
+        assert s.scalars(select(Answer.seconds_spent).order_by(Answer.id)).all()[-1] == 30
+
+
+async def test_a_resolved_item_comes_before_new_work(harness: Harness) -> None:
+    """alice is busy with another task when her question is resolved: the waiting
+    item is held for her and is her next task, before any new item."""
+    h = harness
+    asked_id, post_id = await _alice_asks_about_her_first_task(h, items=5)
+    asked_item = _heading(h.chat.messages[asked_id].text)
+    h.chat.press("rita", post_id, "Resolve")
+    await h.flush()
+    current = [m for m in h.chat.open_tasks("alice") if m.id != asked_id]
+    assert len(current) == 1  # still just the task she was working on
+    h.clock.advance(timedelta(minutes=15))
+    h.chat.press("alice", current[0].id, "B is better")
+    await h.flush()
+    nxt = h.chat.open_tasks("alice")[-1]
+    assert _heading(nxt.text) == asked_item and nxt.id != asked_id
+    h.clock.advance(timedelta(seconds=40))
+    h.chat.press("alice", nxt.id, "Tie")
+    await h.flush()
+    with h.store.unit_of_work() as s:
+        last = s.scalars(select(Answer).order_by(Answer.id.desc())).first()
+        clar = s.scalars(select(Clarification)).one()
+        assert last is not None and last.assignment_id == clar.assignment_id
+        # time spent: none before the question, none while she did the other task, 40 s now
+        assert last.seconds_spent == 40

@@ -1,7 +1,19 @@
 """Two (or more) dispatchers at once never over-fill an item or double-assign.
 
-On PostgreSQL the dispatchers are separate processes, each with its own engine;
-on SQLite they are threads in one process (one writer process per SQLite file).
+What each database run proves, by name:
+
+- `..._postgres`: dispatchers in separate processes really run at once, so the
+  conditional claim (`open_slots > 0` in the UPDATE), `SKIP LOCKED` and the
+  contractor's row lock are what keep the counts right.
+- `..._sqlite`: dispatchers in threads, each with its own `Store` (so the
+  in-process writer gate does not serialise them): only SQLite's `BEGIN
+  IMMEDIATE` does; with a deferred `BEGIN` they would read, then fail to upgrade
+  to a write lock ("database is locked"), and this test fails.
+- `test_a_claim_never_takes_a_slot_that_filled_after_it_was_read` forces the
+  interleaving both databases can otherwise only hit by luck: the candidate was
+  read while it had a free slot, another dispatcher took that slot, then the
+  claim runs. The conditional claim must refuse it (without the condition the
+  item goes to -1 open slots and is over-filled).
 """
 
 from __future__ import annotations
@@ -10,10 +22,12 @@ import multiprocessing as mp
 import threading
 from collections import Counter
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
 from hdops.store.db import Store
 from hdops.store.orm import Assignment, Item, Person
+from hdops.store.prepared import Tx
 from tests.conftest import ON_POSTGRES
 from tests.helpers import T0, add_items, contractor, make_project
 
@@ -50,7 +64,8 @@ def _work(url: str, names: list[str], rounds: int) -> None:
         store.dispose()
 
 
-def test_concurrent_dispatch_never_overfills(store: Store, db_url: str) -> None:
+def _contractors(store: Store) -> list[list[str]]:
+    """24 contractors for 75 slots (25 items, overlap 3), split into worker groups."""
     names = [f"c{w}_{i}" for w in range(WORKERS) for i in range(CONTRACTORS_PER_WORKER)]
     with store.unit_of_work() as s:
         project = make_project(s, overlap=3)
@@ -59,31 +74,43 @@ def test_concurrent_dispatch_never_overfills(store: Store, db_url: str) -> None:
             p = contractor(s, name)
             assert p.profile is not None
             p.profile.available = False  # drive them by hand, no auto-next
-    groups = [names[w::WORKERS] for w in range(WORKERS)]
-    if ON_POSTGRES:
-        ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_work, args=(db_url, g, ROUNDS)) for g in groups]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join(120)
-            assert p.exitcode == 0
-    else:
-        errors: list[BaseException] = []
+    return [names[w::WORKERS] for w in range(WORKERS)]
 
-        def run(group: list[str]) -> None:
-            try:
-                _work(db_url, group, ROUNDS)
-            except BaseException as exc:  # surfaced below
-                errors.append(exc)
 
-        threads = [threading.Thread(target=run, args=(g,)) for g in groups]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not errors, errors
+@pytest.mark.postgres_only
+def test_concurrent_dispatch_never_overfills_postgres(store: Store, db_url: str) -> None:
+    groups = _contractors(store)
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_work, args=(db_url, g, ROUNDS)) for g in groups]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    _assert_filled_exactly(store)
 
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's writer lock; PostgreSQL runs the process test")
+def test_concurrent_dispatch_never_overfills_sqlite(store: Store, db_url: str) -> None:
+    groups = _contractors(store)
+    errors: list[BaseException] = []
+
+    def run(group: list[str]) -> None:
+        try:
+            _work(db_url, group, ROUNDS)  # its own Store: its own writer gate
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(g,)) for g in groups]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    _assert_filled_exactly(store)
+
+
+def _assert_filled_exactly(store: Store) -> None:
     with store.unit_of_work() as s:
         rows = s.execute(select(Item.id, Item.target, Item.answer_count, Item.open_slots)).all()
         for _, target, answered, open_slots in rows:
@@ -134,3 +161,36 @@ def test_everyone_asking_at_once_gets_a_task_while_work_remains(store: Store) ->
         t.join(60)
     assert not errors, errors
     assert sorted(n for n, ok in got.items() if not ok) == []
+
+
+def test_a_claim_never_takes_a_slot_that_filled_after_it_was_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """alice's dispatcher read item 1 as free; before it claims, another dispatcher
+    takes item 1's last slot. The claim must see that and move on to item 2."""
+    from hdops.services import dispatch
+    from hdops.store import dispatch as q
+
+    with store.unit_of_work() as s:
+        project = make_project(s, overlap=1)
+        first, second = add_items(s, project, 2)
+        first_id, second_id = first.id, second.id
+        contractor(s, "alice")
+    read_while_free = [first_id, second_id]  # what the candidate query saw
+
+    def stale_candidates(tx: Tx, *args: object, **kwargs: object) -> list[int]:
+        # Between this read and the claim, the other dispatcher's claim lands. (It is
+        # written here through the same transaction: SQLite would make a second
+        # writer wait for this one, and the claim's own check is what is under test.)
+        tx.session.execute(update(Item).where(Item.id == first_id).values(open_slots=0))
+        return list(read_while_free)
+
+    monkeypatch.setattr(q, "candidate_items", stale_candidates)
+    with store.unit_of_work() as s:
+        alice = s.scalars(select(Person).where(Person.name == "alice")).one()
+        got = dispatch.assign_next_task(s, alice, T0)
+        assert got is not None
+        assert got.item_id == second_id
+    with store.unit_of_work() as s:
+        slots = {i: n for i, n in s.execute(select(Item.id, Item.open_slots))}
+        assert slots == {first_id: 0, second_id: 0}  # never -1: the first is not over-filled

@@ -41,8 +41,9 @@ from hdops.chat import (
     Paragraph,
     Select,
 )
+from hdops.domain.no_task import Blocked, NoTask
 from hdops.domain.tasks.registry import parse_task_settings
-from hdops.render import clarifications, relay, tasks
+from hdops.render import clarifications, no_task, relay, tasks
 
 # --------------------------------------------------------------------------- limit checks
 
@@ -260,7 +261,16 @@ MESSAGES: dict[str, Message] = {
     ),
     "skipped": tasks.skipped_message(TASK_VIEWS["text"], "unclear"),
     "expired": tasks.expired_message(TASK_VIEWS["text"]),
-    "no-task": tasks.no_task_message("Nothing to do right now."),
+    "no-task": no_task.why_no_task(
+        NoTask(
+            (
+                Blocked(1, "Helpfulness <!here>", "failed", gold_answered=5, gold_correct=3),
+                Blocked(2, "Triage", "skills", missing_skills=("medical", "legal")),
+                Blocked(3, "Pairs", "paused"),
+            )
+        )
+    ),
+    "no-task-inactive": no_task.why_no_task(NoTask(profile_status="inactive"), resumed=True),
     "full-text": tasks.full_text_message(TASK_VIEWS["pairwise"], 1),
     "instructions": tasks.instructions_message(
         "Helpfulness", 3, LONG * 3, [("Is a tie ok?", "Yes <!here>"), ("Q2", "A2")]
