@@ -19,7 +19,7 @@ from tests.conftest import ON_POSTGRES, TEST_URL
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "slack_latency.py"
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(150)
 def test_slack_latency_benchmark_quick() -> None:
     cmd = [sys.executable, str(BENCH), "--quick", "--db", "postgres" if ON_POSTGRES else "sqlite"]
     if ON_POSTGRES:
@@ -29,11 +29,11 @@ def test_slack_latency_benchmark_quick() -> None:
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        out, _ = proc.communicate(timeout=60)
+        out, _ = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, _ = proc.communicate()
-        pytest.fail("the benchmark ran over 60 s:\n" + out.decode(errors="replace"))
+        pytest.fail("the benchmark ran over 120 s:\n" + out.decode(errors="replace"))
     text = out.decode(errors="replace")
     assert proc.returncode == 0, text
     summary = text.split("\nsummary", 1)[1]

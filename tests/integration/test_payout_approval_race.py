@@ -101,16 +101,19 @@ def _race_an_approval(
 
 
 def _alice_with_a_drafted_week(store: Store) -> tuple[int, Decimal]:
-    """alice's W10: three answers and a check-in never closed (Sunday 20:00, counted
-    to the week's end); drafted, as ops see it. Returns the check-in and the total."""
+    """alice's W10: three answers and a check-in from Sunday 20:00 to the week's end
+    (4 h); drafted, as ops see it. Returns the check-in and the total."""
     with store.unit_of_work() as s:
         project = make_project(s)
         alice = contractor(s, "alice", hourly_rate="20.00")
         ops(s, "otto")
         for i, item in enumerate(add_items(s, project, 3)):
             answer(s, alice, item, MON + timedelta(days=2, hours=i))
-        entry = check_in(s, alice, MON + timedelta(days=6, hours=20), None, "20.00")
+        entry = check_in(
+            s, alice, MON + timedelta(days=6, hours=20), MON + timedelta(days=7), "20.00"
+        )
         payouts.draft_week(s, W10, MONDAY_RUN, UTC_SETTINGS)
+        payouts.mark_shown(s, W10)  # ops looked at it (`hdops payouts show`)
         entry_id = entry.id
     with store.read() as s:
         seen = s.scalars(select(PayoutStatement.total)).one()
@@ -134,7 +137,7 @@ def test_approve_racing_the_monday_draft_approves_what_ops_saw_postgres(
 ) -> None:
     entry_id, seen = _alice_with_a_drafted_week(store)
 
-    def correct_the_check_out() -> None:  # alice's forgotten check-out: 21:00, 1 h not 4
+    def correct_the_check_out() -> None:  # alice's check-out corrected: 21:00, 1 h not 4
         with store.unit_of_work() as s:
             fixed = s.get(TimeEntry, entry_id)
             assert fixed is not None
