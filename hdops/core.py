@@ -86,7 +86,7 @@ class Core:
         try:
             with self.store.unit_of_work() as session:
                 if handoff is not None:
-                    handed = intents.collect_handoff(session)
+                    handed = intents.collect_handoff(session, handoff)
                 if event_id is not None and not outbox.first_delivery(session, event_id, now):
                     log.info("duplicate event %s ignored", event_id)
                     return Reply.nothing()
@@ -97,6 +97,8 @@ class Core:
                 person = people_service.person_by_identity(session, key.platform, key.external_id)
                 if person is None:
                     return _unknown(identity) if if_unknown is None else if_unknown
+                if person.last_platform != key.platform:
+                    person.last_platform = key.platform  # their messages now go here
                 # Anything a person does keeps their check-in from closing as idle.
                 checkins.note_activity(session, person.id, now)
                 reply = fn(session, person)

@@ -73,6 +73,7 @@ class Handed:
     lane: str
     created_at: datetime
     dedupe_key: str | None
+    platform: str | None
 
 
 class HandoffTarget(Protocol):
@@ -80,22 +81,50 @@ class HandoffTarget(Protocol):
 
     def ready(self) -> bool: ...
 
+    def takes(self, platform: str | None) -> bool:
+        """Whether this process sends messages addressed to `platform` (None: to no
+        platform in particular)."""
+        ...
+
     def accept(self, handed: Sequence[Handed]) -> None: ...
 
 
-def collect_handoff(session: Session) -> list[Handed]:
-    """From now on, intents this session enqueues are born claimed (not due before
-    the claim period ends) and listed here for the caller to hand over after
-    commit. Without a hand-off they are due at once and the loop claims them."""
-    handed: list[Handed] = []
-    session.info[HANDOFF] = handed
-    return handed
+@dataclass
+class _Collector:
+    target: HandoffTarget
+    handed: list[Handed]
+
+
+def collect_handoff(session: Session, target: HandoffTarget) -> list[Handed]:
+    """From now on, the intents this session enqueues for `target` are born claimed
+    (not due before the claim period ends) and listed here for the caller to hand
+    over after commit. Intents for platforms `target` does not serve, and all
+    intents without a hand-off, are due at once for whichever process claims them."""
+    collector = _Collector(target, [])
+    session.info[HANDOFF] = collector
+    return collector.handed
+
+
+def address(db: Session | Tx, target: Target) -> str | None:
+    """The platform a message is addressed to, fixed when it is written: a person's
+    last used platform; the platform of the message replied to or edited. Channel
+    posts and ops notices are not addressed (None): the process serving their
+    channels sends them."""
+    if target.person is not None:
+        return outbox.address_person(db, target.person)
+    key = target.edit or target.thread_of
+    if key is not None:
+        return outbox.address_ref(db, key)
+    return None
 
 
 def _put(db: Session | Tx, intent: Intent, now: datetime, dedupe_key: str | None) -> None:
     session = db.session if isinstance(db, Tx) else db
-    handed: list[Handed] | None = session.info.get(HANDOFF)
-    lane = intent.target.lane
+    collector: _Collector | None = session.info.get(HANDOFF)
+    platform = address(db, intent.target)
+    # Order only matters within one platform's conversation.
+    lane = intent.target.lane if platform is None else f"{platform}:{intent.target.lane}"[:200]
+    born_claimed = collector is not None and collector.target.takes(platform)
     # Serialised once, straight to JSON text: a dict from `model_dump` would be
     # dumped again by the JSON column, twice the work on every answer.
     row_id = outbox.enqueue(
@@ -105,10 +134,12 @@ def _put(db: Session | Tx, intent: Intent, now: datetime, dedupe_key: str | None
         now,
         dedupe_key=dedupe_key,
         lane=lane,
-        not_before=None if handed is None else now + timedelta(seconds=outbox.CLAIM_SECONDS),
+        not_before=now + timedelta(seconds=outbox.CLAIM_SECONDS) if born_claimed else None,
+        platform=platform,
+        ref_key=intent.ref,
     )
-    if handed is not None and row_id is not None:
-        handed.append(Handed(row_id, intent, lane, now, dedupe_key))
+    if born_claimed and collector is not None and row_id is not None:
+        collector.handed.append(Handed(row_id, intent, lane, now, dedupe_key, platform))
 
 
 def dm(

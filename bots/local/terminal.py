@@ -174,7 +174,13 @@ class Terminal:
         with store.unit_of_work() as session:
             first = next_message_number(outbox.ref_message_ids(session, PLATFORM))
         self.chat = LocalChat(self.core, _ids=itertools.count(first))
-        self.deliverer = Deliverer(store, {PLATFORM: self.chat}, cfg, clock)
+        # Beside a Slack or Discord bot (their tokens are configured), ops notices
+        # and project channel posts are theirs to send; alone, the terminal is the
+        # only chat there is and shows them in its own channels.
+        alone = cfg.slack_bot_token is None and cfg.discord_bot_token is None
+        self.deliverer = Deliverer(
+            store, {PLATFORM: self.chat}, cfg, clock, claims_unaddressed=alone
+        )
         self.events: list[str] = []  # message ids, once per send or edit, in order
         self.chat.listeners.append(lambda msg, _kind: self.events.append(msg.id))
         self.viewers: dict[str, Viewer] = {}

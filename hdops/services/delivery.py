@@ -62,7 +62,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-PLATFORM_PREFERENCE = ("slack", "discord", "console")
 BATCH = 100
 CONCURRENCY = 16
 MAX_INLINE_WAIT = 3.0  # seconds a lane may sleep for pacing before handing a row back
@@ -127,6 +126,7 @@ class Deliverer:
         *,
         pacer: Pacer | None = None,
         concurrency: int = CONCURRENCY,
+        claims_unaddressed: bool = True,
         on_sent: Callable[[Delivered], None] | None = None,
     ) -> None:
         """`on_sent` is called on the event loop for every message sent; it must be
@@ -138,6 +138,10 @@ class Deliverer:
         self.clock = clock or SystemClock()
         self.pacer = pacer or Pacer()
         self.concurrency = concurrency
+        # Whether this process also sends messages addressed to no platform in
+        # particular (ops notices, project channels). A terminal chat beside the
+        # bots must not: the bots' channels are the real ones.
+        self.claims_unaddressed = claims_unaddressed
         self.stats: Counter[str] = Counter()  # sent, deferred, throttled, failed, …
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="hdops-outbox")
         self._lanes: dict[str, deque[Job]] = {}
@@ -216,6 +220,7 @@ class Deliverer:
         returns how many were sent. (Tests, the demo and the terminal use this.)"""
         self._bind()
         before = self.stats["sent"]
+        await self._db(self._expire_stale, self.clock.now())
         while await self._pump(limit):
             await self._settle()
         await self._settle()
@@ -269,7 +274,16 @@ class Deliverer:
         deadline = now + timedelta(seconds=outbox.CLAIM_SECONDS)
         with self.store.unit_of_work() as session:
             rows = [
-                r for r in outbox.claim_due(session, now, deadline, limit) if r.id not in snap.known
+                r
+                for r in outbox.claim_due(
+                    session,
+                    now,
+                    deadline,
+                    limit,
+                    platforms=list(self.ports),
+                    unaddressed=self.claims_unaddressed,
+                )
+                if r.id not in snap.known
             ]
             if not rows:
                 return [], 0
@@ -289,6 +303,10 @@ class Deliverer:
         return jobs, len(rows)
 
     # ------------------------------------------------------------------ hand-off
+
+    def takes(self, platform: str | None) -> bool:
+        """Whether this process sends messages addressed to `platform`."""
+        return self.claims_unaddressed if platform is None else platform in self.ports
 
     def ready(self) -> bool:
         """True while `run_forever` is running: the core may then hand over what it
@@ -325,7 +343,15 @@ class Deliverer:
                 rows = [
                     (
                         Claimed(
-                            h.row_id, h.intent.kind, {}, 0, h.created_at, None, h.lane, h.dedupe_key
+                            h.row_id,
+                            h.intent.kind,
+                            {},
+                            0,
+                            h.created_at,
+                            None,
+                            h.lane,
+                            h.dedupe_key,
+                            h.platform,
                         ),
                         h.intent,
                     )
@@ -389,7 +415,7 @@ class Deliverer:
                 blocked[lane] = until
                 continue
             try:
-                send, after = planner.plan(intent)
+                send, after = planner.plan(intent, row.platform)
             except Unroutable as exc:
                 if self._too_old(row, now):
                     early.append(Failed(row.id, str(exc), attempted=False))
@@ -434,6 +460,27 @@ class Deliverer:
         if ids:
             deadline = self.clock.now() + timedelta(seconds=outbox.CLAIM_SECONDS)
             await self._db(self._extend, ids, deadline)
+        await self._db(self._expire_stale, self.clock.now())
+
+    def _expire_stale(self, now: datetime) -> int:
+        """(Deliverer thread.) Fail rows past their maximum age that no process has
+        sent — also those addressed to a platform nobody serves any more, which no
+        claim of ours would ever see — and tell ops about each, once."""
+        with self.store.unit_of_work() as session:
+            rows = outbox.stale(session, now, self.settings.outbox_max_age)
+            failures: list[tuple[Claimed, Intent, str, bool]] = []
+            outcomes: list[Outcome] = []
+            for row in rows:
+                error = f"nobody delivered it (addressed to {row.platform or 'any platform'})"
+                outcomes.append(Failed(row.id, error, attempted=False))
+                try:
+                    failures.append((row, Intent.model_validate(row.payload), error, True))
+                except ValidationError:
+                    log.error("outbox row %s is not a readable intent", row.id)
+            outbox.record_outcomes(session, outcomes)
+            self._report(session, failures, now)
+        self._count(outcomes)
+        return len(rows)
 
     def _extend(self, ids: list[int], deadline: datetime) -> None:
         with self.store.unit_of_work() as session:
@@ -689,7 +736,7 @@ class Deliverer:
         return out
 
     def _platforms(self) -> list[str]:
-        return [p for p in PLATFORM_PREFERENCE if p in self.ports]
+        return [p for p in outbox.PLATFORM_PREFERENCE if p in self.ports]
 
 
 class _Planner:
@@ -720,11 +767,12 @@ class _Planner:
         for identity in outbox.dm_identities(self.session, people):
             self.identities.setdefault(identity.person_id, {})[identity.platform] = identity
 
-    def plan(self, intent: Intent) -> tuple[Send | None, str | None]:
+    def plan(self, intent: Intent, platform: str | None) -> tuple[Send | None, str | None]:
         """(send, None), or (None, key) when the target message is being sent by an
-        earlier job of this process (its ref key)."""
+        earlier job of this process (its ref key). A row addressed to a platform
+        goes there or nowhere."""
         target = intent.target
-        plan = self._plan(intent)
+        plan = self._plan(intent, [platform] if platform is not None else self.platforms)
         if intent.ref:
             self.batch_refs.add(intent.ref)
         if plan is not None:
@@ -733,12 +781,12 @@ class _Planner:
         assert key is not None
         return None, key
 
-    def _plan(self, intent: Intent) -> Send | None:
+    def _plan(self, intent: Intent, platforms: Sequence[str]) -> Send | None:
         target = intent.target
         key = target.edit or target.thread_of
         if key is not None:
             op: Op = "edit" if target.edit is not None else "thread"
-            for platform in self.platforms:
+            for platform in platforms:
                 found = self.produced.get(key)
                 if isinstance(found, tuple) and found[0] == platform:
                     return Send(platform, op, found[1].channel, found[1].message_id)
@@ -750,7 +798,7 @@ class _Planner:
             raise Unroutable(f"no delivered message {key} yet")
         if target.person is not None:
             identities = self.identities.get(target.person, {})
-            for platform in self.platforms:
+            for platform in platforms:
                 identity = identities.get(platform)
                 if identity is not None:
                     channel = identity.dm_channel or self.dm_channels.get(
@@ -759,7 +807,7 @@ class _Planner:
                     return Send(platform, "dm", channel, identity.external_id)
             raise Unroutable(f"person {target.person} has no identity on a running platform")
         channels = self.ops_channels if target.ops else target.channels
-        for platform in self.platforms:
+        for platform in platforms:
             posted_to = channels.get(platform)
             if posted_to:
                 return Send(platform, "post", posted_to, "")

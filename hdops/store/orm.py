@@ -82,6 +82,9 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(120))
     tz: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # The platform this person used last (slack | discord | console): their direct
+    # messages go there (see `hdops.store.outbox.address_person`).
+    last_platform: Mapped[str | None] = mapped_column(String(16))
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="Identity.id"
@@ -550,6 +553,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_lane", "lane", "status"),
+        Index("ix_outbox_ref_key", "ref_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -560,6 +564,13 @@ class OutboxMessage(Base):
     # Messages of one lane (a person's DMs, one thread, one channel set, edits of
     # one message) are sent in id order; different lanes go concurrently.
     lane: Mapped[str | None] = mapped_column(String(200))
+    # The platform it is addressed to, fixed when it is written: only a process
+    # serving that platform sends it. None: any process with a channel for it
+    # (ops notices, project channels) — see `Deliverer(claims_unaddressed=…)`.
+    platform: Mapped[str | None] = mapped_column(String(16))
+    # The intent's `ref`: where this message will be recorded once sent, so a reply
+    # or an edit written before it is sent knows its platform.
+    ref_key: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]

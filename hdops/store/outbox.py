@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import JSON, Table, and_, bindparam, func, insert, or_, select, update
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hdops.store.orm import Identity, MessageRef, OutboxMessage, ProcessedEvent
+from hdops.store.orm import Identity, MessageRef, OutboxMessage, Person, ProcessedEvent
 from hdops.store.prepared import JSONText, Prepared, Tx, as_tx
 
 CLAIM_SECONDS = 60
@@ -36,7 +36,17 @@ INSERT_INTENT = Prepared(
     insert(OutboxMessage)
     .values(payload=bindparam("payload_json", type_=JSONText()))
     .returning(OutboxMessage.id),
-    columns=["kind", "status", "attempts", "next_attempt_at", "created_at", "dedupe_key", "lane"],
+    columns=[
+        "kind",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "dedupe_key",
+        "lane",
+        "platform",
+        "ref_key",
+    ],
 )
 
 DEDUPE_KEY_USED = Prepared(
@@ -53,6 +63,8 @@ def enqueue(
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     lane: str | None = None,
+    platform: str | None = None,
+    ref_key: str | None = None,
 ) -> int | None:
     """Add an intent; returns its row id. With a `dedupe_key` already used, nothing
     is added (returns None).
@@ -75,9 +87,57 @@ def enqueue(
             "created_at": now,
             "dedupe_key": dedupe_key,
             "lane": lane,
+            "platform": platform,
+            "ref_key": ref_key,
         },
     )
     return new_id
+
+
+# --------------------------------------------------------------------------- addressing
+
+# When a person has several identities and has not used any yet: the first of these.
+PLATFORM_PREFERENCE = ("slack", "discord", "console")
+
+PERSON_PLATFORMS = Prepared(
+    select(Person.last_platform, Identity.platform)
+    .join(Identity, Identity.person_id == Person.id)
+    .where(Person.id == bindparam("pid"))
+)
+REF_PLATFORM = Prepared(
+    select(MessageRef.platform)
+    .where(MessageRef.key == bindparam("key"))
+    .order_by(MessageRef.id.desc())
+    .limit(1)
+)
+UNSENT_REF_PLATFORM = Prepared(
+    select(OutboxMessage.platform)
+    .where(OutboxMessage.ref_key == bindparam("key"))
+    .order_by(OutboxMessage.id.desc())
+    .limit(1)
+)
+
+
+def address_person(db: Session | Tx, person_id: int) -> str | None:
+    """The platform a direct message to this person goes to: the one they used
+    last, if they still have an identity there; else their first identity in
+    `PLATFORM_PREFERENCE`. None if they have no identity at all."""
+    rows = as_tx(db).rows(PERSON_PLATFORMS, {"pid": person_id})
+    platforms = {platform for _, platform in rows}
+    last = rows[0][0] if rows else None
+    if last in platforms:
+        return str(last)
+    return next((p for p in PLATFORM_PREFERENCE if p in platforms), None)
+
+
+def address_ref(db: Session | Tx, key: str) -> str | None:
+    """The platform of the message recorded (or still to be sent) under `key`:
+    replies and edits go where their message is. None if nothing is known yet."""
+    tx = as_tx(db)
+    found = tx.scalar(REF_PLATFORM, {"key": key})
+    if found is None:
+        found = tx.scalar(UNSENT_REF_PLATFORM, {"key": key})
+    return None if found is None else str(found)
 
 
 # --------------------------------------------------------------------------- claiming
@@ -92,6 +152,7 @@ class Claimed(NamedTuple):
     retried_at: datetime | None
     lane: str
     dedupe_key: str | None
+    platform: str | None = None
 
     @property
     def age_from(self) -> datetime:
@@ -100,10 +161,19 @@ class Claimed(NamedTuple):
 
 
 def claim_due(
-    session: Session, now: datetime, deadline: datetime, limit: int = 100
+    session: Session,
+    now: datetime,
+    deadline: datetime,
+    limit: int = 100,
+    *,
+    platforms: Collection[str] | None = None,
+    unaddressed: bool = True,
 ) -> list[Claimed]:
     """Claim up to `limit` due rows in id order: they are not due again before
-    `deadline` unless their outcome is recorded first (or the claim extended)."""
+    `deadline` unless their outcome is recorded first (or the claim extended).
+
+    Only rows addressed to one of `platforms` (all, if None), and rows addressed
+    to no platform in particular if `unaddressed`."""
     table = _OUTBOX
     stmt = (
         select(
@@ -115,11 +185,15 @@ def claim_due(
             table.c.retried_at,
             table.c.lane,
             table.c.dedupe_key,
+            table.c.platform,
         )
         .where(table.c.status == "pending", table.c.next_attempt_at <= now)
         .order_by(table.c.id)
         .limit(limit)
     )
+    if platforms is not None:
+        mine = table.c.platform.in_(list(platforms))
+        stmt = stmt.where(or_(mine, table.c.platform.is_(None)) if unaddressed else mine)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = [
@@ -132,12 +206,59 @@ def claim_due(
             r.retried_at,
             r.lane or "",
             r.dedupe_key,
+            r.platform,
         )
         for r in session.execute(stmt)
     ]
     if rows:
         extend_claims(session, [r.id for r in rows], deadline)
     return rows
+
+
+def stale(session: Session, now: datetime, max_age: timedelta, limit: int = 100) -> list[Claimed]:
+    """Pending rows older than `max_age` that nobody holds right now (whatever
+    platform they are addressed to: maybe no process serves it any more)."""
+    table = _OUTBOX
+    cutoff = now - max_age
+    stmt = (
+        select(
+            table.c.id,
+            table.c.kind,
+            table.c.payload,
+            table.c.attempts,
+            table.c.created_at,
+            table.c.retried_at,
+            table.c.lane,
+            table.c.dedupe_key,
+            table.c.platform,
+        )
+        .where(
+            table.c.status == "pending",
+            table.c.next_attempt_at <= now,
+            or_(
+                and_(table.c.retried_at.is_(None), table.c.created_at <= cutoff),
+                table.c.retried_at <= cutoff,
+            ),
+        )
+        .order_by(table.c.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return [
+        Claimed(
+            r.id,
+            r.kind,
+            r.payload,
+            r.attempts,
+            r.created_at,
+            r.retried_at,
+            r.lane or "",
+            r.dedupe_key,
+            r.platform,
+        )
+        for r in session.execute(stmt)
+    ]
 
 
 def extend_claims(session: Session, ids: Collection[int], deadline: datetime) -> None:

@@ -285,7 +285,8 @@ async def test_a_message_no_running_platform_can_route_waits_then_fails_at_the_m
     await d.deliver_due()
     await d.deliver_due()
     assert rows(store)[0].status == "failed"
-    assert "no identity on a running platform" in texts(port, "C0OPS")[0]
+    [note] = texts(port, "C0OPS")
+    assert "nobody delivered it (addressed to console)" in note
 
 
 async def test_a_failure_report_that_fails_is_not_reported_again(store: Store) -> None:
@@ -304,7 +305,7 @@ async def test_a_failure_report_that_fails_is_not_reported_again(store: Store) -
     assert [(r.lane, r.status) for r in rows(store)] == [
         ("channels:slack=C0X", "failed"),
         ("ops", "failed"),
-        (f"person:{rows(store)[2].payload['target']['person']}", "failed"),
+        (f"slack:person:{rows(store)[2].payload['target']['person']}", "failed"),
     ]
 
 
@@ -434,6 +435,9 @@ async def test_handed_rows_lost_with_their_process_are_sent_when_their_claim_run
 
     class DiesAfterCommit:
         def ready(self) -> bool:
+            return True
+
+        def takes(self, platform: str | None) -> bool:
             return True
 
         def accept(self, handed: Sequence[Any]) -> None:
