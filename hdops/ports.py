@@ -74,13 +74,22 @@ class ChatPort(Protocol):
         ...
 
     async def send_dm(
-        self, user_id: str, message: Message, *, dm_channel: str | None = None
+        self, user_id: str, message: Message, *, dm_channel: str | None = None, key: str = ""
     ) -> SentRef:
-        """DM a user; `dm_channel` is the cached DM channel if known."""
+        """DM a user; `dm_channel` is the cached DM channel if known.
+
+        `key` (here and below) names this outbox message: a port that can should
+        tag what it posts with it, so `find_sent` can find the message again."""
         ...
 
-    async def post_channel(self, channel: str, message: Message) -> SentRef: ...
+    async def post_channel(self, channel: str, message: Message, *, key: str = "") -> SentRef: ...
 
-    async def post_thread(self, parent: SentRef, message: Message) -> SentRef: ...
+    async def post_thread(self, parent: SentRef, message: Message, *, key: str = "") -> SentRef: ...
 
     async def edit(self, ref: SentRef, message: Message) -> None: ...
+
+    async def find_sent(self, send: Send, key: str) -> SentRef | None:
+        """The message posted for outbox message `key` by an earlier holder that died
+        before recording it, if the platform shows one (None: not posted, or the
+        platform cannot tell). Asked only for messages that may have gone out."""
+        ...

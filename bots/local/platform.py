@@ -29,6 +29,7 @@ class LocalMessage:
     message: Message
     thread_of: str | None = None
     edits: int = 0
+    key: str = ""  # the outbox message it was sent for
 
     @property
     def text(self) -> str:
@@ -66,9 +67,14 @@ class LocalChat:
         return ()
 
     def _store(
-        self, channel: str, message: Message, author: str = "bot", thread_of: str | None = None
+        self,
+        channel: str,
+        message: Message,
+        author: str = "bot",
+        thread_of: str | None = None,
+        key: str = "",
     ) -> LocalMessage:
-        msg = LocalMessage(f"m{next(self._ids)}", channel, author, message, thread_of)
+        msg = LocalMessage(f"m{next(self._ids)}", channel, author, message, thread_of, key=key)
         self.messages[msg.id] = msg
         where = f"{channel}" + (f" (thread {thread_of})" if thread_of else "")
         self.transcript.append(f"[{msg.id}] {author} → {where}: {message.plain()}")
@@ -77,20 +83,27 @@ class LocalChat:
         return msg
 
     async def send_dm(
-        self, user_id: str, message: Message, *, dm_channel: str | None = None
+        self, user_id: str, message: Message, *, dm_channel: str | None = None, key: str = ""
     ) -> SentRef:
         if user_id in self.gone_users:
             raise DeliveryError(f"user {user_id} has left", permanent=True)
-        msg = self._store(dm_channel or f"dm-{user_id}", message)
+        msg = self._store(dm_channel or f"dm-{user_id}", message, key=key)
         return SentRef(msg.channel, msg.id)
 
-    async def post_channel(self, channel: str, message: Message) -> SentRef:
-        msg = self._store(channel, message)
+    async def post_channel(self, channel: str, message: Message, *, key: str = "") -> SentRef:
+        msg = self._store(channel, message, key=key)
         return SentRef(msg.channel, msg.id)
 
-    async def post_thread(self, parent: SentRef, message: Message) -> SentRef:
-        msg = self._store(parent.channel, message, thread_of=parent.message_id)
+    async def post_thread(self, parent: SentRef, message: Message, *, key: str = "") -> SentRef:
+        msg = self._store(parent.channel, message, thread_of=parent.message_id, key=key)
         return SentRef(msg.channel, msg.id)
+
+    async def find_sent(self, send: Send, key: str) -> SentRef | None:
+        """What this platform holds in memory (a new process starts empty)."""
+        for msg in self.messages.values():
+            if key and msg.key == key and msg.author == "bot":
+                return SentRef(msg.channel, msg.id)
+        return None
 
     async def edit(self, ref: SentRef, message: Message) -> None:
         msg = self.messages.get(ref.message_id)

@@ -61,6 +61,18 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+METADATA_TYPE = "hdops_outbox_message"
+LOOKBACK = 100  # messages searched for one that an earlier process posted
+
+
+def _tagged(key: str) -> dict[str, Any]:
+    """Message metadata naming the outbox message: invisible to people, readable
+    back with `include_all_metadata` (see `SlackPort.find_sent`)."""
+    if not key:
+        return {}
+    return {"metadata": {"event_type": METADATA_TYPE, "event_payload": {"outbox_message": key}}}
+
+
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
     response = exc.response
     error = str(response.get("error", "unknown_error")) if response is not None else "unknown"
@@ -119,26 +131,59 @@ class SlackPort:
         return str(response["channel"]["id"])
 
     async def send_dm(
-        self, user_id: str, message: Message, *, dm_channel: str | None = None
+        self, user_id: str, message: Message, *, dm_channel: str | None = None, key: str = ""
     ) -> SentRef:
         channel = dm_channel or await self.open_dm(user_id)
-        return await self.post_channel(channel, message)
+        return await self.post_channel(channel, message, key=key)
 
-    async def post_channel(self, channel: str, message: Message) -> SentRef:
-        response = await self._call("chat_postMessage", channel=channel, **message_payload(message))
+    async def post_channel(self, channel: str, message: Message, *, key: str = "") -> SentRef:
+        response = await self._call(
+            "chat_postMessage", channel=channel, **message_payload(message), **_tagged(key)
+        )
         ref = SentRef(str(response["channel"]), str(response["ts"]))
         await self._upload_images(ref, message)
         return ref
 
-    async def post_thread(self, parent: SentRef, message: Message) -> SentRef:
+    async def post_thread(self, parent: SentRef, message: Message, *, key: str = "") -> SentRef:
         response = await self._call(
             "chat_postMessage",
             channel=parent.channel,
             thread_ts=parent.message_id,
             **message_payload(message),
+            **_tagged(key),
         )
         await self._upload_images(parent, message)
         return SentRef(str(response["channel"]), str(response["ts"]))
+
+    async def find_sent(self, send: Send, key: str) -> SentRef | None:
+        """Look for a message tagged with `key` (message metadata) among the last
+        messages of its channel or thread: an earlier process may have posted it and
+        died before recording that. Only asked after such a death, so the Tier 3
+        read is rare."""
+        if not key or send.op == "edit":
+            return None
+        if send.op == "thread":
+            channel = send.channel
+            response = await self._call(
+                "conversations_replies",
+                channel=channel,
+                ts=send.target,
+                limit=LOOKBACK,
+                include_all_metadata=True,
+            )
+        else:
+            channel = send.channel or await self.open_dm(send.target)
+            response = await self._call(
+                "conversations_history", channel=channel, limit=LOOKBACK, include_all_metadata=True
+            )
+        for found in response.get("messages") or []:
+            metadata = found.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_TYPE and (
+                str(payload.get("outbox_message")) == key
+            ):
+                return SentRef(channel, str(found["ts"]))
+        return None
 
     async def _upload_images(self, where: SentRef, message: Message) -> None:
         """Charts travel as files in the message's thread (Slack's upload v2 flow:

@@ -66,7 +66,7 @@ BATCH = 100
 CONCURRENCY = 16
 MAX_INLINE_WAIT = 3.0  # seconds a lane may sleep for pacing before handing a row back
 MAX_THROTTLE_RETRIES = 5  # 429s in a row answered inline before the row goes back
-HEARTBEAT_SECONDS = 20.0  # how often rows still in this process's hands are re-claimed
+HEARTBEAT_SECONDS = 5.0  # how often rows still in this process's hands are re-claimed
 BACKOFF_CAP = timedelta(minutes=5)
 UNROUTABLE_CAP = timedelta(seconds=60)
 WAIT_BEHIND = timedelta(seconds=1)  # a row behind a row held elsewhere looks again after
@@ -533,6 +533,25 @@ class Deliverer:
             if known:
                 send = Send(send.platform, "dm", known, send.target)
         port = self.ports[send.platform]
+        key = str(row.id)
+        if row.maybe_sent and send.op != "edit":  # an edit made twice changes nothing
+            try:
+                found = await port.find_sent(send, key)
+            except DeliveryError as exc:  # cannot tell now: ask again later, never guess
+                return self._backoff(row, f"checking whether it was sent: {exc}", exc.retry_after)
+            if found is not None:
+                self.stats["found_sent"] += 1
+                log.info("outbox row %s was already sent before a restart: not sent again", row.id)
+                return Sent(
+                    row.id,
+                    self.clock.now(),
+                    send.platform,
+                    found.channel,
+                    found.message_id,
+                    ref=intent.ref,
+                    dm_person=intent.target.person if send.op == "dm" else None,
+                    attempted=False,
+                )
         limits = port.rates(send)
         throttles = 0
         while True:
@@ -548,7 +567,7 @@ class Deliverer:
             assert self._sem is not None
             try:
                 async with self._sem:
-                    result = await _execute(port, send, intent)
+                    result = await _execute(port, send, intent, key)
             except DeliveryError as exc:
                 if exc.throttled:
                     self.stats["throttled"] += 1
@@ -818,14 +837,14 @@ def _lane(row: Claimed) -> str:
     return row.lane or f"row:{row.id}"
 
 
-async def _execute(port: ChatPort, send: Send, intent: Intent) -> SentRef | None:
+async def _execute(port: ChatPort, send: Send, intent: Intent, key: str) -> SentRef | None:
     message = intent.message
     if send.op == "dm":
-        return await port.send_dm(send.target, message, dm_channel=send.channel or None)
+        return await port.send_dm(send.target, message, dm_channel=send.channel or None, key=key)
     if send.op == "post":
-        return await port.post_channel(send.channel, message)
+        return await port.post_channel(send.channel, message, key=key)
     if send.op == "thread":
-        return await port.post_thread(SentRef(send.channel, send.target), message)
+        return await port.post_thread(SentRef(send.channel, send.target), message, key=key)
     await port.edit(SentRef(send.channel, send.target), message)
     return None
 

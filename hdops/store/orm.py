@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     inspect,
     select,
 )
@@ -571,6 +572,10 @@ class OutboxMessage(Base):
     # The intent's `ref`: where this message will be recorded once sent, so a reply
     # or an edit written before it is sent knows its platform.
     ref_key: Mapped[str | None] = mapped_column(String(64))
+    # True while a process holds the row (claimed, or handed over at birth); cleared
+    # with its outcome. Claimed again while still True: its holder died, and it
+    # may have been sent (the platform is asked first).
+    sending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]

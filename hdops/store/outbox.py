@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 from hdops.store.orm import Identity, MessageRef, OutboxMessage, Person, ProcessedEvent
 from hdops.store.prepared import JSONText, Prepared, Tx, as_tx
 
-CLAIM_SECONDS = 60
+# A claimed row comes due again this long after its holder stops renewing the claim
+# (the deliverer renews it every few seconds while it works on the row).
+CLAIM_SECONDS = 15
 
 # Core tables for the batch statements (executemany on the session's connection).
 _OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -46,6 +48,7 @@ INSERT_INTENT = Prepared(
         "lane",
         "platform",
         "ref_key",
+        "sending",
     ],
 )
 
@@ -89,6 +92,8 @@ def enqueue(
             "lane": lane,
             "platform": platform,
             "ref_key": ref_key,
+            # Born claimed (`not_before` ahead): held by this process from the start.
+            "sending": not_before is not None and not_before > now,
         },
     )
     return new_id
@@ -153,6 +158,8 @@ class Claimed(NamedTuple):
     lane: str
     dedupe_key: str | None
     platform: str | None = None
+    # Its last holder died holding it: it may have been sent already.
+    maybe_sent: bool = False
 
     @property
     def age_from(self) -> datetime:
@@ -186,6 +193,7 @@ def claim_due(
             table.c.lane,
             table.c.dedupe_key,
             table.c.platform,
+            table.c.sending,
         )
         .where(table.c.status == "pending", table.c.next_attempt_at <= now)
         .order_by(table.c.id)
@@ -207,6 +215,7 @@ def claim_due(
             r.lane or "",
             r.dedupe_key,
             r.platform,
+            bool(r.sending),
         )
         for r in session.execute(stmt)
     ]
@@ -269,7 +278,7 @@ def extend_claims(session: Session, ids: Collection[int], deadline: datetime) ->
     session.execute(
         update(table)
         .where(table.c.id.in_(list(ids)), table.c.status == "pending")
-        .values(next_attempt_at=deadline)
+        .values(next_attempt_at=deadline, sending=True)
     )
 
 
@@ -341,6 +350,7 @@ MARK_SENT = Prepared(
     .where(_THIS_ROW, _PENDING)
     .values(
         status="sent",
+        sending=False,
         sent_at=bindparam("at"),
         result=bindparam("res", type_=JSON(none_as_null=True)),
         last_error=None,
@@ -352,6 +362,7 @@ MARK_DEFERRED = Prepared(
     .where(_THIS_ROW, _PENDING)
     .values(
         next_attempt_at=bindparam("until"),
+        sending=False,
         last_error=bindparam("err"),
         attempts=OutboxMessage.attempts + bindparam("inc"),
     )
@@ -361,6 +372,7 @@ MARK_FAILED = Prepared(
     .where(_THIS_ROW, _PENDING)
     .values(
         status="failed",
+        sending=False,
         last_error=bindparam("err"),
         attempts=OutboxMessage.attempts + bindparam("inc"),
     )
@@ -547,7 +559,9 @@ def retry(session: Session, now: datetime, ids: Collection[int] | None) -> list[
         session.execute(
             update(table)
             .where(table.c.id.in_(chosen), table.c.status == "failed")
-            .values(status="pending", next_attempt_at=now, retried_at=now, attempts=0)
+            .values(
+                status="pending", next_attempt_at=now, retried_at=now, attempts=0, sending=False
+            )
         )
     return chosen
 

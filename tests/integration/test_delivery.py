@@ -48,6 +48,8 @@ class Call:
     channel: str
     text: str
     thread: str | None = None
+    key: str = ""
+    ref: SentRef | None = None
 
 
 @dataclass
@@ -63,6 +65,7 @@ class ScriptedPort:
     calls: list[Call] = field(default_factory=list)
     refused: int = 0
     opens: int = 0
+    lookups: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
     failures: dict[str, list[DeliveryError]] = field(default_factory=lambda: defaultdict(list))
@@ -91,7 +94,9 @@ class ScriptedPort:
         if channel in self.down:
             raise DeliveryError("slack: server error 503")
 
-    async def _call(self, op: str, channel: str, message: Message, thread: str | None) -> SentRef:
+    async def _call(
+        self, op: str, channel: str, message: Message, thread: str | None, key: str = ""
+    ) -> SentRef:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -99,24 +104,29 @@ class ScriptedPort:
                 await asyncio.sleep(self.latency)
             self._admit(channel)
             self._ids += 1
-            self.calls.append(Call(op, channel, message.text, thread))
-            return SentRef(channel, f"m{self._ids}")
+            ref = SentRef(channel, f"m{self._ids}")
+            self.calls.append(Call(op, channel, message.text, thread, key, ref))
+            return ref
         finally:
             self.in_flight -= 1
 
     async def send_dm(
-        self, user_id: str, message: Message, *, dm_channel: str | None = None
-    ) -> Any:
+        self, user_id: str, message: Message, *, dm_channel: str | None = None, key: str = ""
+    ) -> SentRef:
         if dm_channel is None:
             self.opens += 1
             dm_channel = f"D-{user_id}"
-        return await self._call("dm", dm_channel, message, None)
+        return await self._call("dm", dm_channel, message, None, key)
 
-    async def post_channel(self, channel: str, message: Message) -> SentRef:
-        return await self._call("post", channel, message, None)
+    async def post_channel(self, channel: str, message: Message, *, key: str = "") -> SentRef:
+        return await self._call("post", channel, message, None, key)
 
-    async def post_thread(self, parent: SentRef, message: Message) -> SentRef:
-        return await self._call("thread", parent.channel, message, parent.message_id)
+    async def post_thread(self, parent: SentRef, message: Message, *, key: str = "") -> SentRef:
+        return await self._call("thread", parent.channel, message, parent.message_id, key)
+
+    async def find_sent(self, send: Send, key: str) -> SentRef | None:
+        self.lookups += 1
+        return next((c.ref for c in self.calls if c.key == key and c.op != "edit"), None)
 
     async def edit(self, ref: SentRef, message: Message) -> None:
         await self._call("edit", ref.channel, message, ref.message_id)

@@ -4,7 +4,10 @@ A message is addressed to one platform when it is written (the person's last
 used platform for direct messages; the parent's platform for replies and
 edits), and only a process serving that platform sends it: `hdops chat` beside
 `hdops run` no longer takes Slack's messages. `ref_key` lets a reply written
-before its parent is sent find the parent's platform.
+before its parent is sent find the parent's platform. `sending` is set while a
+process holds a row and cleared with its outcome: a row claimed while it is
+still set was held by a process that died, and may have been sent already
+(the platform is asked before it is sent again).
 
 Revision ID: 0007
 Revises: 0006
@@ -26,6 +29,10 @@ def upgrade() -> None:
     # Plain ADD COLUMN (no table copy on SQLite: nothing else about these tables changes).
     op.add_column("outbox", sa.Column("platform", sa.String(length=16), nullable=True))
     op.add_column("outbox", sa.Column("ref_key", sa.String(length=64), nullable=True))
+    op.add_column(
+        "outbox",
+        sa.Column("sending", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.create_index("ix_outbox_ref_key", "outbox", ["ref_key"], unique=False)
     op.add_column("persons", sa.Column("last_platform", sa.String(length=16), nullable=True))
 
@@ -35,5 +42,6 @@ def downgrade() -> None:
         batch_op.drop_column("last_platform")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_ref_key")
+        batch_op.drop_column("sending")
         batch_op.drop_column("ref_key")
         batch_op.drop_column("platform")
