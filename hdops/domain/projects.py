@@ -155,7 +155,13 @@ class _SpecShape(ProjectSpec):
 
 
 def resolve_instructions(value: Any, base_dir: Path | None) -> tuple[str, list[str]]:
-    """`instructions:` is a path relative to the spec file, or inline markdown."""
+    """`instructions:` is a path relative to the spec file, or inline markdown.
+
+    The file must lie inside the spec's folder (after following symlinks): the text
+    is shown to every contractor on the project, so a spec must not be able to
+    publish `../secrets.md` or `/etc/…`. A spec that is not read from a file
+    (`base_dir` None) has no folder, so it may hold only inline text.
+    """
     if value is None:
         return "", []
     if not isinstance(value, str):
@@ -163,18 +169,35 @@ def resolve_instructions(value: Any, base_dir: Path | None) -> tuple[str, list[s
     text = value
     looks_like_path = "\n" not in text and re.search(r"\.(md|markdown|txt)$", text.strip())
     if looks_like_path:
-        path = Path(text.strip())
-        if base_dir is not None and not path.is_absolute():
-            path = base_dir / path
+        name = text.strip()
+        path, problem = _inside(base_dir, name)
+        if path is None:
+            return "", [f"instructions: {problem}"]
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return "", [f"instructions: file not found: {path}"]
+            return "", [f"instructions: file not found: {name}"]
         except (OSError, UnicodeDecodeError) as exc:
-            return "", [f"instructions: cannot read {path}: {exc.__class__.__name__}"]
+            return "", [f"instructions: cannot read {name}: {exc.__class__.__name__}"]
     if len(text) > MAX_INSTRUCTIONS_CHARS:
         return "", [f"instructions: at most {MAX_INSTRUCTIONS_CHARS} characters"]
     return text, []
+
+
+def _inside(base_dir: Path | None, name: str) -> tuple[Path | None, str]:
+    """`base_dir/name` if it resolves to a file inside `base_dir`, else why not."""
+    if base_dir is None:
+        return None, f"{name} is a file path, but this spec was not read from a file"
+    if Path(name).is_absolute():
+        return None, f"{name} must be a path relative to the spec's folder"
+    root = base_dir.resolve()
+    try:
+        path = (root / name).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None, f"cannot read {name}"
+    if not path.is_relative_to(root):
+        return None, f"{name} is outside the spec's folder"
+    return path, ""
 
 
 def parse_project_spec(raw: Any, base_dir: Path | None = None) -> ProjectSpec:
