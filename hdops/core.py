@@ -31,7 +31,7 @@ from hdops.render import relay as relay_render
 from hdops.render import shifts as shift_render
 from hdops.render import tasks as task_render
 from hdops.render.clarifications import faq_form
-from hdops.services import answers, audit, checkins, clarifications, dispatch, disputes
+from hdops.services import answers, audit, checkins, clarifications, dispatch, disputes, scope
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
@@ -314,6 +314,7 @@ class Core:
                 raise NotFound("Those instructions no longer exist.")
             project = session.get(Project, version.project_id)
             assert project is not None
+            scope.require_see(session, person, project, "those instructions")
             current = project_service.current_version(session, project.id)
             return Reply(
                 message=task_render.instructions_message(
@@ -327,8 +328,8 @@ class Core:
             done = clarifications.resolve(session, person, act.id, now)
             return Reply.say("Resolved." if done else "That question was already resolved.")
         if act.verb == actions.FAQ:
-            people_service.require_role(session, person, "researcher", "ops", action="edit the FAQ")
             clar = clarifications.get_clarification(session, act.id)
+            clarifications.require_lead_of(session, person, clar, "edit the FAQ")
             return Reply(
                 form=faq_form(
                     clar.id, clar.question, clarifications.last_researcher_reply(session, clar.id)

@@ -7,6 +7,7 @@ from hdops.commands import Invocation, command
 from hdops.errors import InvalidInput
 from hdops.render import clarifications as render
 from hdops.services import clarifications as service
+from hdops.services import scope
 from hdops.services.projects import get_project
 
 USAGE = "clarifications [PROJECT] [--open]"
@@ -24,7 +25,11 @@ def clarifications(inv: Invocation) -> Reply:
     if len(rest) > 1 or any(a.startswith("--") for a in rest):
         raise InvalidInput(f"Usage: /hdops {USAGE}")
     project = get_project(inv.session, rest[0]) if rest else None
-    rows = service.summaries(inv.session, project, only_open)
+    if project is not None:
+        scope.require_lead(inv.session, inv.person, project, "see its questions")
+    rows = service.summaries(
+        inv.session, project, only_open, within=scope.visible_project_ids(inv.session, inv.person)
+    )
     return Reply(
         message=render.clarification_list(
             rows, inv.now, only_open=only_open, project=project.name if project else None

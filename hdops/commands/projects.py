@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from hdops.chat import FieldPart, Heading, Message, Paragraph, Reply
 from hdops.commands import Invocation, command
 from hdops.errors import InvalidInput
-from hdops.services import dispatch
+from hdops.services import dispatch, scope
 from hdops.services import projects as project_service
 from hdops.store.orm import Answer, Person
 
@@ -26,6 +26,7 @@ def _name(inv: Invocation, usage: str) -> str:
 )
 def status(inv: Invocation) -> Reply:
     project = project_service.get_project(inv.session, _name(inv, "project status NAME"))
+    scope.require_lead(inv.session, inv.person, project, "see its status")
     summary = project_service.project_summary(inv.session, project)
     per_person = inv.session.execute(
         select(Person.display_name, func.count(Answer.id))
@@ -53,6 +54,7 @@ def status(inv: Invocation) -> Reply:
 
 def _set_status(inv: Invocation, status: str, usage: str) -> tuple[str, bool]:
     project = project_service.get_project(inv.session, _name(inv, usage))
+    scope.require_lead(inv.session, inv.person, project, f"{usage.split()[1]} it")
     return project.name, project_service.set_status(inv.session, project, status, inv.person.id)
 
 

@@ -15,11 +15,10 @@ from hdops.domain.clarifications import ClarificationSummary
 from hdops.domain.relay import SharedFile, relay_text
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.render import clarifications as render
-from hdops.services import audit, dispatch
+from hdops.services import audit, dispatch, scope
 from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
 from hdops.services.answers import own_assignment
-from hdops.services.people import require_role
 from hdops.services.relay import relay_to_thread
 from hdops.store import clarifications as clar_q
 from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
@@ -173,7 +172,7 @@ def relay_from_researcher(
     """A reply in the researchers' thread goes to the contractor's task thread
     (split across messages when long; an edit is relayed as a new message)."""
     text = relay_text(text, files)
-    require_role(session, author, "researcher", "ops", action="answer questions")
+    require_lead_of(session, author, clar, "answer its questions")
     _record_message(session, clar, author, "to_contractor", text, now)
     if clar.first_answered_at is None:
         clar.first_answered_at = now
@@ -217,6 +216,14 @@ def latest_for_assignment(session: Session, assignment_id: int) -> Clarification
     ).first()
 
 
+def require_lead_of(session: Session, person: Person, clar: Clarification, action: str) -> Project:
+    """The question's project, if `person` is ops or one of its researchers."""
+    project = session.get(Project, clar.project_id)
+    assert project is not None
+    scope.require_lead(session, person, project, action)
+    return project
+
+
 def get_clarification(session: Session, clarification_id: int) -> Clarification:
     clar = session.get(Clarification, clarification_id)
     if clar is None:
@@ -228,12 +235,10 @@ def resolve(session: Session, actor: Person, clarification_id: int, now: datetim
     """Close a question; the contractor is told. The item held for them is theirs
     again (`_ready_again`). Returns False if it was already resolved (a double click
     changes nothing)."""
-    require_role(session, actor, "researcher", "ops", action="resolve questions")
     clar = get_clarification(session, clarification_id)
+    project = require_lead_of(session, actor, clar, "resolve its questions")
     if clar.status == "resolved":
         return False
-    project = session.get(Project, clar.project_id)
-    assert project is not None
     assignment = session.get(Assignment, clar.assignment_id) if clar.assignment_id else None
     if assignment is not None and assignment.status == "waiting":
         _ready_again(session, assignment, clar, project, now)
@@ -319,11 +324,9 @@ def add_to_faq(
 ) -> int:
     """Append the Q&A to the project's FAQ as a new instruction version, tell the
     contractors active on the project, and resolve the question. Returns the version."""
-    require_role(session, actor, "researcher", "ops", action="edit the FAQ")
-    question, answer = _clean(question, "question"), _clean(answer, "answer")
     clar = get_clarification(session, clarification_id)
-    project = session.get(Project, clar.project_id)
-    assert project is not None
+    project = require_lead_of(session, actor, clar, "edit its FAQ")
+    question, answer = _clean(question, "question"), _clean(answer, "answer")
     change = project_service.add_instruction_version(
         session, project, faq_add=(question, answer, clar.id), actor_id=actor.id, now=now
     )
@@ -402,10 +405,14 @@ def due_escalations(session: Session, now: datetime) -> list[Escalation]:
 
 
 def summaries(
-    session: Session, project: Project | None = None, only_open: bool = False
+    session: Session,
+    project: Project | None = None,
+    only_open: bool = False,
+    within: Sequence[int] | None = None,
 ) -> list[ClarificationSummary]:
-    """Questions with their time to first answer (`hdops clarifications`)."""
-    return clar_q.summaries(session, project.id if project else None, only_open)
+    """Questions with their time to first answer (`hdops clarifications`); `within`
+    limits them to those projects (a researcher's own), None to none."""
+    return clar_q.summaries(session, project.id if project else None, only_open, within)
 
 
 def reply_thread(session: Session, person: Person, clarification_id: int) -> str:
@@ -415,5 +422,5 @@ def reply_thread(session: Session, person: Person, clarification_id: int) -> str
     clar = get_clarification(session, clarification_id)
     if clar.person_id == person.id and clar.assignment_id is not None:
         return f"assignment:{clar.assignment_id}"
-    require_role(session, person, "researcher", "ops", action="answer questions")
+    require_lead_of(session, person, clar, "answer its questions")
     return f"clar:{clar.id}"

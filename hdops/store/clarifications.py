@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
@@ -10,7 +12,10 @@ from hdops.store.orm import Clarification, Person, Project
 
 
 def summaries(
-    session: Session, project_id: int | None = None, only_open: bool = False
+    session: Session,
+    project_id: int | None = None,
+    only_open: bool = False,
+    within: Sequence[int] | None = None,
 ) -> list[ClarificationSummary]:
     """Questions oldest first, with their project's and asker's names."""
     asker = aliased(Person)
@@ -32,4 +37,6 @@ def summaries(
         stmt = stmt.where(Clarification.project_id == project_id)
     if only_open:
         stmt = stmt.where(Clarification.status == "open")
+    if within is not None:
+        stmt = stmt.where(Clarification.project_id.in_(within))
     return [ClarificationSummary(*row) for row in session.execute(stmt)]

@@ -46,3 +46,13 @@ def recompute_open_slots(session: Session, project_id: int) -> None:
         .values(open_slots=Item.target - Item.answer_count - live_offers_subquery())
         .execution_options(synchronize_session=False)
     )
+
+
+def was_given_a_task(session: Session, person_id: int, project_id: int) -> bool:
+    """Whether the person has ever been assigned one of the project's items."""
+    found = session.scalar(
+        select(Assignment.id)
+        .where(Assignment.project_id == project_id, Assignment.person_id == person_id)
+        .limit(1)
+    )
+    return found is not None

@@ -349,7 +349,7 @@ def test_questions_are_listed_and_answered_by_id_in_later_sessions(
     # Alice answers back by the id too, from yet another session; bob may not.
     third = chat("alice", "/reply #1 Thanks, got it", "/as bob", "/reply #1 me too", "/reply m2 hi")
     assert lines_after(third.output, "/reply #1 me too") == [
-        "Only researcher or ops can answer questions."
+        "Only ops or a researcher of helpful-pairs can answer its questions."
     ]
     assert lines_after(third.output, "/reply m2 hi") == ["There is no message m2 here."]
     fourth = chat("rita", "/hdops clarifications", "/reply #7 hello", "/reply #x hi")

@@ -79,7 +79,8 @@ async def test_contractor_cannot_resolve(harness: Harness) -> None:
     await h.flush()
     post = h.chat.channel("clarifications")[-1]
     reply = h.chat.press("alice", post.id, "Resolve")
-    assert reply.message is not None and "Only researcher or ops" in reply.message.plain()
+    assert reply.message is not None
+    assert "Only ops or a researcher of helpful-pairs" in reply.message.plain()
     with h.store.unit_of_work() as s:
         assert s.scalars(select(Clarification.status)).one() == "open"
     assert task_id
