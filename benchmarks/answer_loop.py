@@ -28,6 +28,10 @@ run to run), 50 contractors, 3000 answers, default settings:
     SQLite       1M items  core ~700-780/s p50 1.1-1.2 ms  p99 6-8 ms  (-1%..+2% vs 10k)
     PostgreSQL  10k items  core 170-250/s  p50 3.7-5.6 ms  p99 10-13 ms  raw 400-730/s  2.3-2.95x
 
+    prepared statements compiled through SQLAlchemy's public API only (issue 12;
+    named paramstyle on SQLite), interleaved runs against the previous version:
+    SQLite      10k items  ratio 8.0-9.0x after vs 7.8-9.4x before (same within noise)
+
 Targets: flat from 10k to 1M items - met; p99 under 20 ms on SQLite - met;
 within 3x of the raw baseline - met on PostgreSQL, not on SQLite (7-8x).
 

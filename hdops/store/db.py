@@ -58,6 +58,10 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            # Named parameters (sqlite3 takes both): prepared.py compiles statements
+            # through the public API, which names parameters (PostgreSQL's psycopg
+            # dialect is named already).
+            paramstyle="named",
             **kwargs,
         )
         _configure_sqlite(engine)

@@ -16,19 +16,27 @@ What is kept from SQLAlchemy:
 * the transaction: `Tx(session)` runs on the connection the session already
   holds (on SQLite after its `BEGIN IMMEDIATE`), so everything commits or rolls
   back with the unit of work;
-* errors: driver errors are re-raised as SQLAlchemy's (`IntegrityError`, ...).
+* errors: driver errors are re-raised as SQLAlchemy's (`IntegrityError`, ...);
+* the engine's log: with `sqlalchemy.engine` logging at INFO (`echo=True`), each
+  statement and its parameters are logged there, marked `[prepared]`.
+
+Only SQLAlchemy's public API is used: `compile()`, the compiled `string`,
+`bind_names` and `construct_params` (which gives each parameter's name as the driver wants
+it: both stores use a named paramstyle), the types' `bind_processor` and
+`result_processor`, and the DBAPI connection a `Connection` exposes.
 
 What is not, so callers must mind it:
 * the ORM does not see these writes: `Tx(session)` flushes pending ORM changes
   first, and code that changes rows loaded as ORM objects refreshes them;
 * Python-side column defaults are not applied: an INSERT names every column,
   and compiling one that would rely on such a default raises at first use;
-* SQLAlchemy's statement logging and cursor events do not see these statements.
+* engine and cursor events (`before_cursor_execute`, …) do not see these statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -38,12 +46,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ReturnsRows
+from sqlalchemy.sql.expression import BindParameter, Insert, ReturnsRows
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 Row = tuple[Any, ...]
 _Processor = Callable[[Any], Any]
 _NO_PARAMS: Mapping[str, Any] = {}
+_ENGINE_LOG = logging.getLogger("sqlalchemy.engine.Engine")
 
 
 class JSONText(TypeDecorator[str]):
@@ -63,12 +72,11 @@ class JSONText(TypeDecorator[str]):
 @dataclass(slots=True)
 class _Plan:
     sql: str
-    # In the driver's order: (key in the driver's parameters, name given by the
-    # caller, bind processor). Values the statement carries itself (literals,
-    # `bindparam(..., value)`) are in `defaults`, by name.
+    # (key in the driver's parameters, name given by the caller, bind processor).
+    # Values the statement carries itself (literals, `bindparam(..., value)`) are
+    # in `defaults`, by name.
     binds: tuple[tuple[str, str, _Processor | None], ...]
     defaults: dict[str, Any]
-    positional: bool
     # Result processors by column index, known after the first execution (they
     # depend on the driver's type codes in `cursor.description`); only the
     # columns that have one.
@@ -101,28 +109,54 @@ class Prepared:
         return plan
 
     def _compile(self, dialect: Dialect) -> _Plan:
+        """Compile with the dialect, through SQLAlchemy's public API only: the SQL
+        string, the `binds` table, `construct_params` (which names each parameter
+        as the driver wants it) and each type's `bind_processor`."""
+        if dialect.positional:
+            raise ValueError(
+                "prepared statements need a named paramstyle (create_store_engine sets one)"
+            )
         kw: dict[str, Any] = {"column_keys": self._columns} if self._columns else {}
         compiled = self.statement.compile(dialect=dialect, **kw)
         assert isinstance(compiled, SQLCompiler)
-        prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
-        if prefetch:
-            names = ", ".join(c.name for c in prefetch)
-            raise ValueError(f"a prepared statement must set every column itself ({names})")
-        by_name: dict[str, tuple[str, _Processor | None]] = {}
+        binds = compiled.bind_names  # BindParameter -> its name in the SQL
+        self._refuse_python_defaults(binds)
+        if any(bind.expanding for bind in binds):
+            raise ValueError("expanding IN parameters are not supported here")
+        dummy = {bind.key: 0 for bind in binds}
+        names = list(compiled.construct_params(dummy, escape_names=False))
+        escaped = list(compiled.construct_params(dummy, escape_names=True))
+        driver_key = dict(zip(names, escaped, strict=True))
+        plan_binds: list[tuple[str, str, _Processor | None]] = []
         defaults: dict[str, Any] = {}
-        for bind, name in compiled.bind_names.items():
-            if bind.expanding:
-                raise ValueError("expanding IN parameters are not supported here")
+        for bind, name in binds.items():
             if not bind.required:
                 defaults[bind.key] = bind.effective_value
             impl = bind.type.dialect_impl(dialect)
-            by_name[name] = (bind.key, _memoized(impl, impl.bind_processor(dialect)))
-        escaped = compiled.escaped_bind_names
-        order = list(compiled.positiontup or []) if compiled.positional else list(by_name)
-        binds = tuple(
-            (escaped.get(name, name), *by_name[name]) for name in order if name in by_name
-        )
-        return _Plan(compiled.string, binds, defaults, compiled.positional)
+            processor = _memoized(impl, impl.bind_processor(dialect))
+            plan_binds.append((driver_key[name], bind.key, processor))
+        return _Plan(compiled.string, tuple(plan_binds), defaults)
+
+    def _refuse_python_defaults(self, binds: Iterable[BindParameter[Any]]) -> None:
+        """An INSERT must set every column that has a Python-side default: the driver
+        cursor runs no SQLAlchemy execution context to compute it. (The compiler
+        renders such a column as an unset, optional parameter named for it.)"""
+        if not isinstance(self.statement, Insert):
+            return
+        table = self.statement.table
+        given = set(self._columns)
+        missing = [
+            bind.key
+            for bind in binds
+            if not bind.required
+            and bind.key in table.c
+            and bind.key not in given
+            and table.c[bind.key].default is not None
+        ]
+        if missing:
+            raise ValueError(
+                f"a prepared statement must set every column itself ({', '.join(missing)})"
+            )
 
     def _describe(self, plan: _Plan, dialect: Dialect, description: Sequence[Any]) -> None:
         columns = list(self.statement.exported_columns)
@@ -142,7 +176,7 @@ class Tx:
     Creating one flushes the session's pending ORM changes, so the statements run
     here see them, and begins the session's transaction if needed."""
 
-    __slots__ = ("_dbapi", "_error", "dialect", "engine", "is_postgresql", "session")
+    __slots__ = ("_dbapi", "_echo", "_error", "dialect", "engine", "is_postgresql", "session")
 
     def __init__(self, session: Session) -> None:
         session.flush()
@@ -153,11 +187,14 @@ class Tx:
         self.is_postgresql = self.dialect.name == "postgresql"
         self._dbapi: Any = connection.connection.dbapi_connection
         self._error: type[Exception] = self.dialect.loaded_dbapi.Error
+        self._echo = _ENGINE_LOG.isEnabledFor(logging.INFO)
 
     def rows(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> list[Row]:
         """Run `stmt`; every row it returns (none for a write without RETURNING)."""
         plan = stmt.plan(self.dialect)
         args = _arguments(plan, params)
+        if self._echo:
+            _ENGINE_LOG.info("[prepared] %s %r", plan.sql, args)
         cursor = self._dbapi.cursor()
         try:
             cursor.execute(plan.sql, args)
@@ -198,6 +235,8 @@ class Tx:
         """Run a write without RETURNING; returns the number of rows it matched."""
         plan = stmt.plan(self.dialect)
         args = _arguments(plan, params)
+        if self._echo:
+            _ENGINE_LOG.info("[prepared] %s %r", plan.sql, args)
         cursor = self._dbapi.cursor()
         try:
             cursor.execute(plan.sql, args)
@@ -215,12 +254,10 @@ def as_tx(db: Session | Tx) -> Tx:
     return db if isinstance(db, Tx) else Tx(db)
 
 
-def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+def _arguments(plan: _Plan, params: Mapping[str, Any]) -> dict[str, Any]:
     if plan.defaults:
         params = {**plan.defaults, **params}
     try:
-        if plan.positional:
-            return [params[n] if f is None else f(params[n]) for _, n, f in plan.binds]
         return {k: params[n] if f is None else f(params[n]) for k, n, f in plan.binds}
     except KeyError as missing:
         raise KeyError(f"missing parameter {missing} for: {plan.sql}") from None

@@ -109,7 +109,26 @@ def test_an_insert_that_would_need_a_python_default_is_refused() -> None:
 
     stmt = Prepared(insert(OutboxMessage), columns=["kind", "payload"])  # no status, attempts
     with pytest.raises(ValueError, match="must set every column"):
+        stmt.plan(sqlite.dialect(paramstyle="named"))
+
+
+def test_a_positional_dialect_is_refused_with_the_reason() -> None:
+    from sqlalchemy.dialects import sqlite
+
+    stmt = Prepared(select(OutboxMessage.id).where(OutboxMessage.id == 1))
+    with pytest.raises(ValueError, match="named paramstyle"):
         stmt.plan(sqlite.dialect())
+
+
+def test_prepared_statements_are_in_the_engine_log(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    person_id, assignment_id = _setup(store)
+    with caplog.at_level("INFO", logger="sqlalchemy.engine.Engine"), store.unit_of_work() as s:
+        person = s.get_one(Person, person_id)
+        answers.submit_answer(s, person, assignment_id, {"choice": "b"}, "ev-log", T0)
+    logged = [r.getMessage() for r in caplog.records if "[prepared]" in r.getMessage()]
+    assert any("INSERT INTO answers" in m for m in logged)
 
 
 def test_the_orm_in_the_same_session_sees_the_answer(store: Store) -> None:
