@@ -7,25 +7,14 @@ the composition root lives here: it takes the core's typer app and adds
 
 from __future__ import annotations
 
-import importlib
-
+from bots import run
+from bots.demo import command as demo_command
+from bots.local import terminal
 from hdops.cli.main import app
 
-_ADAPTER_COMMANDS = ("bots.local.terminal", "bots.demo.command", "bots.run")
-
-
-def _register() -> None:
-    for module_name in _ADAPTER_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name or (exc.name and module_name.startswith(exc.name)):
-                continue  # not built yet
-            raise
-        module.register(app)
-
-
-_register()
+terminal.register(app)
+demo_command.register(app)
+run.register(app)
 
 
 def main() -> None:

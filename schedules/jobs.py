@@ -14,8 +14,6 @@ simulated scheduler, tests).
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from typing import Any
 from hdops.clock import Clock, SystemClock
 from hdops.config import Settings
 from hdops.core import Core
-from hdops.services import scheduling
+from hdops.services import payouts, scheduling
 from hdops.services import shifts as shift_service
 from hdops.services.scheduling import JobScheduler
 from hdops.store.db import Store
@@ -171,23 +169,9 @@ def coverage_digest() -> bool:
 
 
 def weekly_payouts() -> Any:
-    """Monday 09:00 (ops timezone): draft last week's statements (issue 6 fills in
-    `hdops.services.payouts.run_weekly_payouts`)."""
+    """Monday 09:00 (ops timezone): draft last week's statements."""
     ctx = current()
-    try:
-        module = importlib.import_module("hdops.services.payouts")
-    except ModuleNotFoundError as exc:
-        if exc.name != "hdops.services.payouts":
-            raise
-        module = None
-    run = getattr(module, "run_weekly_payouts", None)
-    if run is None:
-        log.warning("weekly payouts: payouts not available in this build; nothing done")
-        return None
-    kwargs: dict[str, Any] = {}
-    if "settings" in inspect.signature(run).parameters:
-        kwargs["settings"] = ctx.settings
     with ctx.store.unit_of_work() as session:
-        result = run(session, ctx.clock.now(), **kwargs)
+        result = payouts.run_weekly_payouts(session, ctx.clock.now(), ctx.settings)
     ctx.after_commit()
     return result

@@ -1,4 +1,7 @@
-"""`hdops export PROJECT --format jsonl|csv|parquet --out PATH [--aggregate]` (SPEC §4)."""
+"""`hdops export PROJECT --format jsonl|csv|parquet --out PATH` (SPEC §4).
+
+`--aggregate` (one row per item) comes with the quality reports (issue 14); until
+then the option is not offered at all."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from pathlib import Path
 import typer
 
 from hdops.cli.common import handle_errors, open_store, out
-from hdops.errors import HdopsError
 from hdops.services import export as svc
 
 
@@ -16,12 +18,6 @@ class Format(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     parquet = "parquet"
-
-
-AGGREGATE_NOT_YET = (
-    "--aggregate (one row per item with the aggregated label and agreement) comes with "
-    "the quality reports and is not available yet; export without it for one row per answer"
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -35,15 +31,10 @@ def register(app: typer.Typer) -> None:
             None, "--format", help="Output format (default: from the --out suffix)."
         ),
         out_path: Path = typer.Option(..., "--out", help="File to write.", show_default=False),
-        aggregate: bool = typer.Option(
-            False, "--aggregate", help="One row per item with the aggregated label."
-        ),
     ) -> None:
         """Export PROJECT's answers, one row per answer, raters as stable pseudonyms.
 
         CSV cells that would start a spreadsheet formula are prefixed with '."""
-        if aggregate:
-            raise HdopsError(AGGREGATE_NOT_YET)
         fmt_name = svc.format_for(out_path, fmt.value if fmt is not None else None)
         store = open_store()
         try:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
+from hdops.cli import answers, db, export, items, outbox, payouts, people, projects, shifts
 from hdops.cli.common import OneLineErrors
 
 app = typer.Typer(
@@ -17,36 +16,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# (module, sub-command name or None for commands registered on the root app)
-_FEATURES: list[tuple[str, str | None]] = [
-    ("hdops.cli.db", "db"),
-    ("hdops.cli.projects", "project"),
-    ("hdops.cli.items", "items"),
-    ("hdops.cli.export", None),
-    ("hdops.cli.people", None),
-    ("hdops.cli.answers", None),
-    ("hdops.cli.shifts", None),
-    ("hdops.cli.payouts", None),
-    ("hdops.cli.quality", None),
-    ("hdops.cli.outbox", "outbox"),
-]
-
-
-def _register() -> None:
-    for module_name, group in _FEATURES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # feature not built yet
-            raise
-        if group is None:
-            module.register(app)
-        else:
-            app.add_typer(module.app, name=group)
-
-
-_register()
+app.add_typer(db.app, name="db")
+app.add_typer(projects.app, name="project")
+app.add_typer(items.app, name="items")
+export.register(app)
+people.register(app)
+answers.register(app)
+shifts.register(app)
+payouts.register(app)
+app.add_typer(outbox.app, name="outbox")
 
 
 def main() -> None:

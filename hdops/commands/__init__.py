@@ -122,30 +122,21 @@ def run_command(
     return spec.handler(inv)
 
 
-# Feature modules that register commands; a module not built yet is skipped.
-FEATURE_MODULES = (
-    "hdops.commands.basics",
-    "hdops.commands.projects",
-    "hdops.commands.shifts",
-    "hdops.commands.payouts",
-    "hdops.commands.clarifications",
-    "hdops.commands.quality",
-    "hdops.commands.roles",
-)
 _loaded = False
 
 
 def _load_features() -> None:
-    """Import the feature modules that register commands (once)."""
+    """Import the feature modules that register commands (once). They import this
+    module for `command`, so they are imported here, on first use, not at the top."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    import importlib
-
-    for name in FEATURE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+    from hdops.commands import (  # noqa: F401
+        basics,
+        clarifications,
+        payouts,
+        projects,
+        roles,
+        shifts,
+    )

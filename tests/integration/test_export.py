@@ -358,14 +358,6 @@ def test_cli_export_infers_the_format(answered: Store, cli: CliRunner, tmp_path:
     assert pq.read_table(pq_path).num_rows == 5
 
 
-def test_cli_aggregate_is_not_there_yet(answered: Store, cli: CliRunner, tmp_path: Path) -> None:
-    path = tmp_path / "agg.csv"
-    result = cli.invoke(app, ["export", PROJECT, "--out", str(path), "--aggregate"])
-    assert result.exit_code == 1
-    assert "comes with the quality reports" in result.stderr
-    assert not path.exists()
-
-
 def test_cli_bad_format_is_refused(answered: Store, cli: CliRunner, tmp_path: Path) -> None:
     result = cli.invoke(app, ["export", PROJECT, "--format", "xlsx", "--out", str(tmp_path / "a")])
     assert result.exit_code != 0

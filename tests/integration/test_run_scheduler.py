@@ -1,20 +1,23 @@
 """`hdops run` wiring: the scheduler runs on the process's event loop with every
-fixed job, and the weekly payouts job reaches the payouts service when built."""
+fixed job, and the weekly payouts job drafts through the payouts service."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-import pytest
+from sqlalchemy import select
 
 from bots.run import build_runtime
 from hdops.clock import FakeClock
 from hdops.config import Settings
 from hdops.store.db import Store
+from hdops.store.orm import OutboxMessage, PayoutStatement, PayoutWeek
 from schedules import jobs
 from schedules.scheduler import STATIC_JOBS
+from tests.helpers import add_items, contractor, make_project, ops
+from tests.payout_data import answer
 
 
 async def test_run_starts_the_scheduler_with_its_fixed_jobs(db_url: str, store: Store) -> None:
@@ -46,25 +49,30 @@ async def test_run_starts_the_scheduler_with_its_fixed_jobs(db_url: str, store: 
     assert not runtime.scheduler.running
 
 
-def test_weekly_payouts_job_runs_the_payouts_service(
-    store: Store, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_weekly_payouts_job_drafts_last_week_through_the_service(store: Store) -> None:
+    """The job, as APScheduler calls it, drafts last week's statements and queues
+    each contractor's statement and the ops summary (no stand-in for the service)."""
+    monday = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    with store.unit_of_work() as s:
+        project = make_project(s)
+        items = add_items(s, project, 2)
+        answer(s, contractor(s, "alice"), items[0], monday + timedelta(hours=10))
+        ops(s, "otto")
     clock = FakeClock(datetime(2026, 3, 9, 9, 0, tzinfo=UTC))
-    jobs.install(store, Settings(), clock=clock)
+    woken: list[bool] = []
+    jobs.install(
+        store, Settings(ops_tz="UTC"), clock=clock, after_commit=lambda: woken.append(True)
+    )
     try:
-        import hdops.services.payouts as payouts
-
-        calls: list[datetime] = []
-
-        def fake_run(session: object, now: datetime, settings: Settings | None = None) -> str:
-            calls.append(now)
-            return "drafted"
-
-        monkeypatch.setattr(payouts, "run_weekly_payouts", fake_run)
-        assert jobs.weekly_payouts() == "drafted" and calls == [clock.now()]
-        monkeypatch.delattr(payouts, "run_weekly_payouts")
-        caplog.set_level(logging.WARNING)
-        assert jobs.weekly_payouts() is None
-        assert "payouts not available" in caplog.text
+        jobs.weekly_payouts()
+        again = jobs.weekly_payouts()  # a second run drafts nothing new
     finally:
         jobs.uninstall()
+    with store.unit_of_work() as s:
+        assert s.scalars(select(PayoutWeek.week)).all() == ["2026-W10"]
+        statement = s.scalars(select(PayoutStatement)).one()
+        assert statement.total == Decimal("0.40") and statement.status == "draft"
+        kinds = s.scalars(select(OutboxMessage.kind)).all()
+    assert len(kinds) >= 2  # alice's statement and the ops summary
+    assert woken == [True, True]
+    assert again is not None
