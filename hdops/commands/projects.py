@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from hdops.chat import FieldPart, Heading, Message, Paragraph, Reply
 from hdops.commands import Invocation, command
 from hdops.errors import InvalidInput
 from hdops.services import dispatch, scope
 from hdops.services import projects as project_service
-from hdops.store.orm import Answer, Person
+from hdops.store import projects as projects_q
 
 
 def _name(inv: Invocation, usage: str) -> str:
@@ -28,13 +26,7 @@ def status(inv: Invocation) -> Reply:
     project = project_service.get_project(inv.session, _name(inv, "project status NAME"))
     scope.require_lead(inv.session, inv.person, project, "see its status")
     summary = project_service.project_summary(inv.session, project)
-    per_person = inv.session.execute(
-        select(Person.display_name, func.count(Answer.id))
-        .join(Answer, Answer.person_id == Person.id)
-        .where(Answer.project_id == project.id, Answer.status == "accepted")
-        .group_by(Person.display_name)
-        .order_by(func.count(Answer.id).desc(), Person.display_name)
-    ).all()
+    per_person = projects_q.accepted_per_contractor(inv.session, project.id)
     parts = [
         Heading(text=f"{project.title} ({project.name}) — {project.status}"),
         FieldPart(label="Items done", value=f"{summary['items_done']}/{summary['items']}"),

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hdops import intents
@@ -148,12 +147,7 @@ def open_clarification(
 
 def current_or_last_assignment(session: Session, person: Person) -> Assignment:
     """The task `/hdops ask` is about: the open one, else the most recent."""
-    assignment = session.scalars(
-        select(Assignment)
-        .where(Assignment.person_id == person.id)
-        .order_by((Assignment.status == "offered").desc(), Assignment.offered_at.desc())
-        .limit(1)
-    ).first()
+    assignment = clar_q.current_or_last_assignment(session, person.id)
     if assignment is None:
         raise NotFound("You have no task to ask about yet — use /hdops next to get one.")
     return assignment
@@ -208,12 +202,7 @@ def relay_from_contractor(
 
 
 def latest_for_assignment(session: Session, assignment_id: int) -> Clarification | None:
-    return session.scalars(
-        select(Clarification)
-        .where(Clarification.assignment_id == assignment_id)
-        .order_by(Clarification.id.desc())
-        .limit(1)
-    ).first()
+    return clar_q.latest_for_assignment(session, assignment_id)
 
 
 def require_lead_of(session: Session, person: Person, clar: Clarification, action: str) -> Project:
@@ -281,37 +270,20 @@ def _ready_again(
     `ready`: offered to its contractor again before any new item (see
     `dispatch.assign_next`), held until they have finished the task they have open
     (if any) plus a lease, then back to the pool."""
-    others = session.scalars(
-        select(Clarification).where(
-            Clarification.assignment_id == assignment.id, Clarification.id != clar.id
-        )
-    ).all()
+    others = clar_q.others_about(session, assignment.id, clar.id)
     resolved = [o.resolved_at for o in others if o.resolved_at is not None]
     since = max([clar.opened_at, *resolved])
     assignment.paused_seconds += max(0, int((now - since).total_seconds()))
     if any(o.status == "open" for o in others):
         return
     assignment.status = "ready"
-    busy_until = session.scalar(
-        select(Assignment.leased_until).where(
-            Assignment.person_id == assignment.person_id, Assignment.status == "offered"
-        )
-    )
+    busy_until = clar_q.open_task_lease(session, assignment.person_id)
     start = max(now, busy_until) if busy_until is not None else now
     assignment.leased_until = start + timedelta(minutes=project.lease_minutes)
 
 
 def last_researcher_reply(session: Session, clarification_id: int) -> str:
-    text = session.scalars(
-        select(ClarificationMessage.text)
-        .where(
-            ClarificationMessage.clarification_id == clarification_id,
-            ClarificationMessage.direction == "to_contractor",
-        )
-        .order_by(ClarificationMessage.id.desc())
-        .limit(1)
-    ).first()
-    return text or ""
+    return clar_q.last_message(session, clarification_id, "to_contractor") or ""
 
 
 def add_to_faq(
@@ -342,16 +314,7 @@ def add_to_faq(
 
 def active_contractors(session: Session, project_id: int, now: datetime) -> list[int]:
     """Contractors with an open task in the project or one offered in the last week."""
-    rows = session.scalars(
-        select(Assignment.person_id)
-        .where(
-            Assignment.project_id == project_id,
-            (Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES))
-            | (Assignment.offered_at >= now - RECENT_ACTIVITY),
-        )
-        .distinct()
-    )
-    return sorted(set(rows))
+    return clar_q.recent_workers(session, project_id, now - RECENT_ACTIVITY)
 
 
 @dataclass(frozen=True)
@@ -365,12 +328,7 @@ def due_escalations(session: Session, now: datetime) -> list[Escalation]:
     researchers are mentioned in the thread; then every `repeat_minutes` the ops
     channel is told too. Idempotent for a given `now`: the scheduler calls it often."""
     done: list[Escalation] = []
-    open_q = session.scalars(
-        select(Clarification).where(
-            Clarification.status == "open", Clarification.first_answered_at.is_(None)
-        )
-    )
-    for clar in open_q:
+    for clar in clar_q.unanswered(session):
         project = session.get(Project, clar.project_id)
         assert project is not None
         esc = project.spec.get("escalation") or {}

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, object_session
 
 from hdops import intents
@@ -43,9 +43,7 @@ from hdops.render import no_task as no_task_render
 from hdops.render import tasks as render
 from hdops.store import dispatch as q
 from hdops.store.orm import (
-    Answer,
     Assignment,
-    ContractorProfile,
     Item,
     Person,
     Project,
@@ -615,19 +613,7 @@ def push_tasks(session: Session, now: datetime) -> int:
     week_start = (now - timedelta(days=now.weekday())).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    answers_this_week = (
-        select(Answer.person_id, func.count(Answer.id).label("n"))
-        .where(Answer.answered_at >= week_start)
-        .group_by(Answer.person_id)
-        .subquery()
-    )
-    people = session.scalars(
-        select(Person)
-        .join(ContractorProfile, ContractorProfile.person_id == Person.id)
-        .outerjoin(answers_this_week, answers_this_week.c.person_id == Person.id)
-        .where(ContractorProfile.available.is_(True), ContractorProfile.status == "active")
-        .order_by(func.coalesce(answers_this_week.c.n, 0), Person.id)
-    ).all()
+    people = q.available_by_fewest_answers(session, week_start)
     offered = 0
     for person in people:
         if offer_next(session, person, now) is not None:

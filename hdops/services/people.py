@@ -19,8 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from hdops.clock import utcnow
 from hdops.domain.people import (
@@ -35,6 +34,7 @@ from hdops.domain.people import (
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.services import audit
 from hdops.store import identities
+from hdops.store import people as people_q
 from hdops.store.orm import ContractorProfile, Identity, Person, RateChange, RoleGrant
 
 
@@ -129,7 +129,7 @@ def add_person(
         check_tz(tz)
     rate = check_hourly_rate(hourly_rate) if hourly_rate is not None else None
     currency = check_currency(currency)
-    if session.scalar(select(Person.id).where(Person.name == name)) is not None:
+    if people_q.name_taken(session, name):
         raise Conflict(f"a person named {name!r} already exists")
     for key in keys:
         owner = _identity_owner(session, key)
@@ -339,11 +339,7 @@ def work_profile(person: Person) -> ContractorProfile:
 
 
 def _identity_owner(session: Session, key: IdentityKey) -> Person | None:
-    return session.scalar(
-        select(Person)
-        .join(Identity)
-        .where(Identity.platform == key.platform, Identity.external_id == key.external_id)
-    )
+    return people_q.identity_owner(session, key.platform, key.external_id)
 
 
 def find_person(session: Session, ref: str) -> Person | None:
@@ -354,7 +350,7 @@ def find_person(session: Session, ref: str) -> Person | None:
             return _identity_owner(session, parse_identity(ref))
         except InvalidInput:
             return None
-    return session.scalar(select(Person).where(Person.name == ref))
+    return people_q.by_name(session, ref)
 
 
 def get_person(session: Session, ref: str) -> Person:
@@ -375,24 +371,11 @@ def display_names(session: Session, platform: str, external_ids: Iterable[str]) 
 
 
 def list_people(session: Session, role: str | None = None) -> list[Person]:
-    stmt = (
-        select(Person)
-        .options(
-            selectinload(Person.identities),
-            selectinload(Person.roles),
-            selectinload(Person.profile),
-        )
-        .order_by(Person.name)
-    )
-    if role is not None:
-        stmt = stmt.join(RoleGrant, RoleGrant.person_id == Person.id).where(
-            RoleGrant.role == check_role(role)
-        )
-    return list(session.scalars(stmt))
+    return people_q.listed(session, check_role(role) if role is not None else None)
 
 
 def roles_of(session: Session, person_id: int) -> set[str]:
-    return set(session.scalars(select(RoleGrant.role).where(RoleGrant.person_id == person_id)))
+    return people_q.roles_of(session, person_id)
 
 
 def require_role(session: Session, person: Person, *roles: Role, action: str = "do that") -> None:
@@ -433,7 +416,7 @@ def revoke_role(session: Session, person_ref: str, role: str, actor_id: int | No
 
 
 def _admins(session: Session) -> list[int]:
-    return list(session.scalars(select(RoleGrant.person_id).where(RoleGrant.role == "admin")))
+    return people_q.holders_of(session, "admin")
 
 
 def set_timezone(session: Session, person: Person, tz: str) -> None:

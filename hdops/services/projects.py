@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hdops.clock import utcnow
@@ -18,14 +17,10 @@ from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
 from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.services import audit
-from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
+from hdops.store import projects as projects_q
 from hdops.store.orm import (
-    Answer,
-    Assignment,
-    Clarification,
     FaqEntry,
     InstructionVersion,
-    Item,
     Project,
 )
 
@@ -43,7 +38,7 @@ class InstructionChange:
 
 
 def get_project(session: Session, name: str) -> Project:
-    project = session.scalar(select(Project).where(Project.name == name))
+    project = projects_q.by_name(session, name)
     if project is None:
         raise NotFound(f"no project named {name!r}")
     return project
@@ -60,12 +55,7 @@ def task_settings(project: Project) -> TaskSettings:
 
 
 def current_version(session: Session, project_id: int) -> InstructionVersion:
-    version = session.scalar(
-        select(InstructionVersion)
-        .where(InstructionVersion.project_id == project_id)
-        .order_by(InstructionVersion.version.desc())
-        .limit(1)
-    )
+    version = projects_q.latest_version(session, project_id)
     if version is None:  # every project is created with version 1
         raise NotFound("project has no instructions")
     return version
@@ -86,7 +76,7 @@ def _apply(project: Project, spec: ProjectSpec) -> None:
 
 
 def create_project(session: Session, spec: ProjectSpec, actor_id: int | None = None) -> Project:
-    if session.scalar(select(Project.id).where(Project.name == spec.name)) is not None:
+    if projects_q.name_taken(session, spec.name):
         raise Conflict(f"project {spec.name!r} already exists (use `hdops project update`)")
     now = utcnow()
     project = Project(name=spec.name, status="active", created_at=now, updated_at=now)
@@ -174,7 +164,7 @@ def update_project(
 ) -> tuple[Project, InstructionChange | None]:
     """Apply a changed spec. New instructions text makes a new instruction version."""
     project = get_project(session, spec.name)
-    answers = session.scalar(select(func.count()).where(Answer.project_id == project.id)) or 0
+    answers = projects_q.answer_count(session, project.id)
     if spec.task.type != project.task_type and answers:
         raise InvalidInput(
             f"task.type: cannot change from {project.task_type} to {spec.task.type} "
@@ -201,16 +191,7 @@ def notify_instruction_change(session: Session, change: InstructionChange, now: 
 
     project = session.get(Project, change.project_id)
     assert project is not None
-    people = sorted(
-        set(
-            session.scalars(
-                select(Assignment.person_id).where(
-                    Assignment.project_id == project.id,
-                    Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
-                )
-            )
-        )
-    )
+    people = projects_q.holders_of_live_tasks(session, project.id)
     message = instructions_changed_message(project.title, change.version, change.summary)
     for person_id in people:
         intents.dm(session, person_id, message, now)
@@ -247,51 +228,23 @@ def set_status(session: Session, project: Project, status: str, actor_id: int | 
 
 
 def list_projects(session: Session) -> list[Project]:
-    return list(session.scalars(select(Project).order_by(Project.priority.desc(), Project.name)))
+    return projects_q.ordered(session)
 
 
 def project_summary(session: Session, project: Project) -> dict[str, Any]:
     """What `hdops project show --json` prints: stable keys for scripts."""
-    items = session.scalar(select(func.count()).where(Item.project_id == project.id)) or 0
-    gold = (
-        session.scalar(
-            select(func.count()).where(Item.project_id == project.id, Item.is_gold.is_(True))
-        )
-        or 0
-    )
-    done = (
-        session.scalar(
-            select(func.count()).where(
-                Item.project_id == project.id, Item.answer_count >= Item.target
-            )
-        )
-        or 0
-    )
-    answers = (
-        session.scalar(
-            select(func.count()).where(Answer.project_id == project.id, Answer.status == "accepted")
-        )
-        or 0
-    )
-    open_q = (
-        session.scalar(
-            select(func.count()).where(
-                Clarification.project_id == project.id, Clarification.status == "open"
-            )
-        )
-        or 0
-    )
+    counts = projects_q.counts(session, project.id)
     version = current_version(session, project.id)
     return {
         "name": project.name,
         "title": project.title,
         "status": project.status,
         "task_type": project.task_type,
-        "items": items,
-        "gold_items": gold,
-        "items_done": done,
-        "answers": answers,
-        "open_clarifications": open_q,
+        "items": counts.items,
+        "gold_items": counts.gold_items,
+        "items_done": counts.items_done,
+        "answers": counts.answers,
+        "open_clarifications": counts.open_clarifications,
         "instruction_version": version.version,
         "overlap": project.overlap,
         "priority": project.priority,

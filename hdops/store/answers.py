@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from hdops.store.orm import (
     Answer,
@@ -196,14 +194,11 @@ def insert_answer(
 
 def close_assignment(tx: Tx, assignment_id: int, status: str, now: datetime) -> None:
     """Close the assignment. The row changes without the ORM, so if the session
-    holds it as an object, that object is told too (callers may read it after)."""
+    holds it as an object, its changed attributes are expired (read again on use)."""
     tx.execute(
         CLOSE_ASSIGNMENT, {"assignment_id": assignment_id, "new_status": status, "closed_at": now}
     )
-    loaded = tx.session.identity_map.get(identity_key(Assignment, assignment_id))
-    if loaded is not None:
-        set_committed_value(loaded, "status", status)
-        set_committed_value(loaded, "closed_at", now)
+    tx.expire_if_loaded(Assignment, assignment_id, ["status", "closed_at"])
 
 
 def accepted_answers(tx: Tx, item_id: int) -> list[dict[str, Any]]:

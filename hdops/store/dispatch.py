@@ -27,8 +27,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, exists, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import (
@@ -38,6 +36,7 @@ from hdops.store.orm import (
     ContractorProfile,
     InstructionVersion,
     Item,
+    Person,
     Project,
 )
 from hdops.store.prepared import Prepared, Tx, as_tx
@@ -347,12 +346,8 @@ def offer_again(
             "paused": paused,
         },
     )
-    loaded = tx.session.identity_map.get(identity_key(Assignment, assignment_id))
-    if loaded is not None and row is not None:
-        set_committed_value(loaded, "status", "offered")
-        set_committed_value(loaded, "leased_until", leased_until)
-        set_committed_value(loaded, "instruction_version_id", version_id)
-        set_committed_value(loaded, "paused_seconds", row[0])
+    if row is not None:
+        tx.expire_if_loaded(Assignment, assignment_id, OFFERED_AGAIN_COLUMNS)
 
 
 def last_resolved_at(db: Session | Tx, assignment_id: int) -> datetime | None:
@@ -432,9 +427,10 @@ def no_task_told(tx: Tx, person_id: int) -> str | None:
 
 def set_no_task_told(tx: Tx, person_id: int, key: str) -> None:
     tx.execute(SET_NO_TASK_TOLD, {"person_id": person_id, "key": key})
-    loaded = tx.session.identity_map.get(identity_key(ContractorProfile, person_id))
-    if loaded is not None:
-        set_committed_value(loaded, "no_task_told", key)
+    tx.expire_if_loaded(ContractorProfile, person_id, ["no_task_told"])
+
+
+OFFERED_AGAIN_COLUMNS = ["status", "leased_until", "instruction_version_id", "paused_seconds"]
 
 
 def project_updated_at(tx: Tx, project_id: int) -> datetime | None:
@@ -545,3 +541,22 @@ def bump_answer_count(db: Session | Tx, item_id: int, delta: int) -> tuple[int, 
     row = as_tx(db).first(BUMP_ANSWERS, {"item_id": item_id, "delta": delta})
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+def available_by_fewest_answers(session: Session, since: datetime) -> list[Person]:
+    """Active, available contractors, fewest answers since `since` first."""
+    answers_since = (
+        select(Answer.person_id, func.count(Answer.id).label("n"))
+        .where(Answer.answered_at >= since)
+        .group_by(Answer.person_id)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(Person)
+            .join(ContractorProfile, ContractorProfile.person_id == Person.id)
+            .outerjoin(answers_since, answers_since.c.person_id == Person.id)
+            .where(ContractorProfile.available.is_(True), ContractorProfile.status == "active")
+            .order_by(func.coalesce(answers_since.c.n, 0), Person.id)
+        )
+    )

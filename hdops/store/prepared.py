@@ -189,6 +189,14 @@ class Tx:
         self._error: type[Exception] = self.dialect.loaded_dbapi.Error
         self._echo = _ENGINE_LOG.isEnabledFor(logging.INFO)
 
+    def expire_if_loaded(self, entity: type[Any], key: Any, attributes: Sequence[str]) -> None:
+        """A statement here changed a row behind the ORM's back: if the session holds
+        that row as an object, expire the changed attributes so its next read loads
+        them (public `Session.expire`; nothing is written into the identity map)."""
+        loaded = self.session.identity_map.get(Session.identity_key(entity, key))
+        if loaded is not None:
+            self.session.expire(loaded, list(attributes))
+
     def rows(self, stmt: Prepared, params: Mapping[str, Any] = _NO_PARAMS) -> list[Row]:
         """Run `stmt`; every row it returns (none for a write without RETURNING)."""
         plan = stmt.plan(self.dialect)

@@ -1,0 +1,100 @@
+"""The SQL of projects: lookups, instruction versions and the counts a summary shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
+from hdops.store.orm import (
+    Answer,
+    Assignment,
+    Clarification,
+    InstructionVersion,
+    Item,
+    Person,
+    Project,
+)
+
+
+def by_name(session: Session, name: str) -> Project | None:
+    return session.scalar(select(Project).where(Project.name == name))
+
+
+def name_taken(session: Session, name: str) -> bool:
+    return session.scalar(select(Project.id).where(Project.name == name)) is not None
+
+
+def ordered(session: Session) -> list[Project]:
+    """Every project, highest priority first, then by name."""
+    return list(session.scalars(select(Project).order_by(Project.priority.desc(), Project.name)))
+
+
+def latest_version(session: Session, project_id: int) -> InstructionVersion | None:
+    return session.scalar(
+        select(InstructionVersion)
+        .where(InstructionVersion.project_id == project_id)
+        .order_by(InstructionVersion.version.desc())
+        .limit(1)
+    )
+
+
+def answer_count(session: Session, project_id: int) -> int:
+    """Answers of any status (accepted or rejected)."""
+    return session.scalar(select(func.count()).where(Answer.project_id == project_id)) or 0
+
+
+def holders_of_live_tasks(session: Session, project_id: int) -> list[int]:
+    """People holding a task of the project (offered, waiting or ready), by id."""
+    return sorted(
+        set(
+            session.scalars(
+                select(Assignment.person_id).where(
+                    Assignment.project_id == project_id,
+                    Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
+                )
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ProjectCounts:
+    items: int
+    gold_items: int
+    items_done: int
+    answers: int  # accepted
+    open_clarifications: int
+
+
+def counts(session: Session, project_id: int) -> ProjectCounts:
+    items, gold, done = session.execute(
+        select(
+            func.count(Item.id),
+            func.count(Item.id).filter(Item.is_gold.is_(True)),
+            func.count(Item.id).filter(Item.answer_count >= Item.target),
+        ).where(Item.project_id == project_id)
+    ).one()
+    answers = session.scalar(
+        select(func.count()).where(Answer.project_id == project_id, Answer.status == "accepted")
+    )
+    open_q = session.scalar(
+        select(func.count()).where(
+            Clarification.project_id == project_id, Clarification.status == "open"
+        )
+    )
+    return ProjectCounts(items or 0, gold or 0, done or 0, answers or 0, open_q or 0)
+
+
+def accepted_per_contractor(session: Session, project_id: int) -> list[tuple[str, int]]:
+    """(display name, accepted answers), most answers first."""
+    rows = session.execute(
+        select(Person.display_name, func.count(Answer.id))
+        .join(Answer, Answer.person_id == Person.id)
+        .where(Answer.project_id == project_id, Answer.status == "accepted")
+        .group_by(Person.display_name)
+        .order_by(func.count(Answer.id).desc(), Person.display_name)
+    ).all()
+    return [(name, n) for name, n in rows]
