@@ -9,6 +9,7 @@ import typer
 
 from hdops.cli.common import handle_errors, open_store, out
 from hdops.errors import HdopsError
+from hdops.files import check_output_file
 from hdops.services import export as svc
 
 
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
         if aggregate:
             raise HdopsError(AGGREGATE_NOT_YET)
         fmt_name = svc.format_for(out_path, fmt.value if fmt is not None else None)
+        check_output_file(out_path)
         store = open_store()
         try:
             result = svc.export_answers(store, project, fmt_name, out_path)
