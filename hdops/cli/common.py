@@ -17,6 +17,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -30,6 +31,7 @@ from typer.exceptions import TyperException
 
 from hdops.config import Settings, load_settings
 from hdops.errors import HdopsError, InvalidInput
+from hdops.files import check_output_file
 from hdops.store.db import Store
 from hdops.store.migrate import is_current
 
@@ -67,6 +69,8 @@ def open_store(*, require_current: bool = True) -> Store:
             f"HDOPS_DATABASE_URL={where} is not a database URL hdops can use "
             f"({first_line(exc)}); e.g. sqlite:///hdops.db or postgresql://user@host/db"
         ) from None
+    if store.dialect == "sqlite":
+        _check_sqlite_file(store, where)
     try:
         current = is_current(store.engine)
         if require_current and not current:
@@ -82,6 +86,19 @@ def open_store(*, require_current: bool = True) -> Store:
             f"cannot open the database HDOPS_DATABASE_URL={where}: {first_line(exc.orig)}"
         ) from None
     return store
+
+
+def _check_sqlite_file(store: Store, where: str) -> None:
+    """A SQLite database is a regular file (or not there yet): /dev/full or a
+    folder would "open" and then fail, or read as an empty database."""
+    name = store.engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    try:
+        check_output_file(Path(name), "the database file")
+    except InvalidInput as exc:
+        store.dispose()
+        raise HdopsError(f"cannot open HDOPS_DATABASE_URL={where}: {exc.message}") from None
 
 
 def safe_url(url: str) -> str:
