@@ -92,8 +92,8 @@ def _check_sqlite_file(store: Store, where: str) -> None:
     """A SQLite database is a regular file (or not there yet): /dev/full or a
     folder would "open" and then fail, or read as an empty database."""
     name = store.engine.url.database
-    if not name or name == ":memory:" or name.startswith("file:"):
-        return
+    if not name or name == ":memory:" or name.startswith("file:") or not Path(name).exists():
+        return  # a missing folder: SQLite's own "unable to open database file"
     try:
         check_output_file(Path(name), "the database file")
     except InvalidInput as exc:
