@@ -155,6 +155,8 @@ def run(
     http: int | None = typer.Option(
         None,
         "--http",
+        min=1,
+        max=65535,
         help="Slack HTTP mode on this port (POST /slack/events, GET /healthz, GET /metrics).",
     ),
 ) -> None:

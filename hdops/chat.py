@@ -232,13 +232,20 @@ _MENTION_RES = [
     # Discord user/role/channel mentions: <@123>, <@!123>, <@&123>, <#123>
 ]
 ZWSP = "\u200b"
+# A Markdown masked link, [text](url): Discord shows only `text` and links it to `url`,
+# so a person could pass off one address as another. A zero-width space between `]`
+# and `(` leaves the words as written and makes them no link anywhere.
+_MASKED_LINK_RE = re.compile(r"\](?=\()")
 
 
 def defang_mentions(text: str) -> str:
-    """Make user-written text unable to mention anyone, on any platform.
+    """Make user-written text unable to mention anyone, or to hide a link's
+    address behind other words, on any platform.
 
     The text stays readable and verbatim apart from a zero-width space after the
-    sigil; adapters still escape for their platform (defence in depth)."""
+    sigil, and between `]` and `(`; adapters still escape for their platform
+    (defence in depth)."""
+    text = _MASKED_LINK_RE.sub("]" + ZWSP, text)
     text = _MENTION_RES[0].sub(lambda m: "<" + ZWSP + m.group(1), text)
     text = _MENTION_RES[1].sub(lambda m: "@" + ZWSP + m.group(1), text)
     return text

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hdops.domain.money import parse_decimal
+from hdops.errors import InvalidInput
+
 DEFAULT_DATABASE_URL = "sqlite:///hdops.db"
 
 
@@ -73,6 +76,32 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("min_hourly", "coverage_target_hours", mode="before")
+    @classmethod
+    def _ascii_decimal(cls, value: object) -> object:
+        """Read like any amount typed into hdops (`parse_decimal`): ASCII digits,
+        at most 4 decimals, no exponent, NaN or infinity."""
+        if isinstance(value, str) and value.strip():
+            try:
+                return parse_decimal(value, "the value")
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+    @field_validator("min_hourly")
+    @classmethod
+    def _floor(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value < 0:
+            raise ValueError("must be zero or more")
+        return value
+
+    @field_validator("coverage_target_hours")
+    @classmethod
+    def _target(cls, value: Decimal) -> Decimal:
+        if not 0 < value <= 24:
+            raise ValueError("must be more than 0 and at most 24 (hours a day)")
         return value
 
     @property

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out
 from hdops.clock import utcnow
+from hdops.domain.inputs import MAX_ID
 from hdops.render import clarifications as clar_render
 from hdops.services import answers as answer_service
 from hdops.services import clarifications as clar_service
@@ -19,7 +20,9 @@ answers_app = typer.Typer(help="Answers: review.", no_args_is_help=True)
 @answers_app.command("reject")
 @handle_errors
 def reject(
-    answer_id: int = typer.Argument(..., help="Answer id (from the export or reports)."),
+    answer_id: int = typer.Argument(
+        ..., min=1, max=MAX_ID, help="Answer id (from the export or reports)."
+    ),
     reason: str = typer.Option(..., "--reason", help="Why; the contractor sees this."),
     as_person: str = typer.Option(..., "--as", help="Who rejects (a researcher or ops)."),
 ) -> None:

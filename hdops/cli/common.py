@@ -17,10 +17,12 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -29,6 +31,7 @@ from typer.exceptions import TyperException
 
 from hdops.config import Settings, load_settings
 from hdops.errors import HdopsError, InvalidInput
+from hdops.files import check_output_file
 from hdops.store.db import Store
 from hdops.store.migrate import is_current
 
@@ -42,8 +45,14 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 def settings() -> Settings:
     try:
         return load_settings()
-    except Exception as exc:  # pydantic ValidationError: say which variable is wrong
-        raise HdopsError(f"invalid configuration: {exc}".splitlines()[0]) from None
+    except ValidationError as exc:  # say which variable is wrong, and why
+        wrong = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise HdopsError(f"invalid configuration: {wrong}") from None
+    except Exception as exc:
+        raise HdopsError(f"invalid configuration: {first_line(exc)}") from None
 
 
 def open_store(*, require_current: bool = True) -> Store:
@@ -55,11 +64,13 @@ def open_store(*, require_current: bool = True) -> Store:
     where = safe_url(cfg.database_url)
     try:
         store = Store.from_url(cfg.database_url)
-    except (ArgumentError, ImportError) as exc:  # no such dialect or driver
+    except (ArgumentError, ImportError, ValueError) as exc:  # no such dialect or driver
         raise HdopsError(
             f"HDOPS_DATABASE_URL={where} is not a database URL hdops can use "
             f"({first_line(exc)}); e.g. sqlite:///hdops.db or postgresql://user@host/db"
         ) from None
+    if store.dialect == "sqlite":
+        _check_sqlite_file(store, where)
     try:
         current = is_current(store.engine)
         if require_current and not current:
@@ -75,6 +86,19 @@ def open_store(*, require_current: bool = True) -> Store:
             f"cannot open the database HDOPS_DATABASE_URL={where}: {first_line(exc.orig)}"
         ) from None
     return store
+
+
+def _check_sqlite_file(store: Store, where: str) -> None:
+    """A SQLite database is a regular file (or not there yet): /dev/full or a
+    folder would "open" and then fail, or read as an empty database."""
+    name = store.engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:") or not Path(name).exists():
+        return  # a missing folder: SQLite's own "unable to open database file"
+    try:
+        check_output_file(Path(name), "the database file")
+    except InvalidInput as exc:
+        store.dispose()
+        raise HdopsError(f"cannot open HDOPS_DATABASE_URL={where}: {exc.message}") from None
 
 
 def safe_url(url: str) -> str:
@@ -108,7 +132,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
                 err.print(f"  - {problem}", markup=False)
             raise typer.Exit(2) from None
         except HdopsError as exc:
-            err.print(f"error: {exc.message}", markup=False)
+            err.print(f"error: {one_line(exc.message)}", markup=False)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
@@ -163,8 +187,13 @@ class OneLineErrors(TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
 
+def one_line(text: str) -> str:
+    """The boundary's promise is one line, whatever a message quotes."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def _report(line: str, code: int) -> int:
-    err.print(f"error: {line}", markup=False, highlight=False)
+    err.print(f"error: {one_line(line)}", markup=False, highlight=False)
     return code or 1
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from hdops.cli.common import handle_errors, open_store, out
+from hdops.files import check_output_file
 from hdops.services import export as svc
 
 
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
 
         CSV cells that would start a spreadsheet formula are prefixed with '."""
         fmt_name = svc.format_for(out_path, fmt.value if fmt is not None else None)
+        check_output_file(out_path)
         store = open_store()
         try:
             result = svc.export_answers(store, project, fmt_name, out_path)

@@ -17,6 +17,7 @@ from rich.progress import (
 
 from hdops.cli.common import echo_json, err, handle_errors, open_store, out
 from hdops.errors import InvalidInput
+from hdops.files import check_input_file
 from hdops.services import items as svc
 
 app = typer.Typer(help="Items: import the things contractors label.", no_args_is_help=True)
@@ -44,6 +45,7 @@ def import_cmd(
     data replaces an item's data only while it has no answers.
 
     By default nothing is imported if any line is invalid; every problem is listed."""
+    check_input_file(file, "items file")
     store = open_store()
     try:
         with _progress_bar(file) as progress, store.unit_of_work() as session:

@@ -6,6 +6,7 @@ import typer
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out
 from hdops.clock import utcnow
+from hdops.domain.inputs import MAX_ID
 from hdops.errors import InvalidInput
 from hdops.services import outbox as outbox_service
 from hdops.services.people import get_person, require_role
@@ -17,7 +18,7 @@ app = typer.Typer(help="Messages waiting to be delivered, and failed ones.", no_
 @handle_errors
 def list_cmd(
     failed: bool = typer.Option(False, "--failed", help="Only messages that failed for good."),
-    limit: int = typer.Option(200, "--limit", min=1, help="At most this many rows."),
+    limit: int = typer.Option(200, "--limit", min=1, max=MAX_ID, help="At most this many rows."),
     as_json: bool = typer.Option(False, "--json", help="JSON for scripts."),
 ) -> None:
     """Messages not delivered yet (waiting for a retry, or failed), oldest first."""
@@ -49,7 +50,7 @@ def list_cmd(
 @handle_errors
 def retry_cmd(
     ids: list[int] = typer.Argument(
-        None, help="Outbox row ids (see `hdops outbox list --failed`)."
+        None, min=1, max=MAX_ID, help="Outbox row ids (see `hdops outbox list --failed`)."
     ),
     all_failed: bool = typer.Option(False, "--all", help="Every failed message."),
     as_person: str | None = typer.Option(

@@ -15,8 +15,10 @@ from rich.table import Table
 
 from hdops.cli.common import echo_json, err, handle_errors, open_store, out, settings
 from hdops.clock import utcnow
+from hdops.domain.inputs import MAX_ID
 from hdops.domain.money import format_money, format_rate, money_text
 from hdops.domain.payouts import StatementView, WeekView, format_hours, parse_week, quantity_text
+from hdops.files import check_output_file
 from hdops.render.payouts import summary_rows
 from hdops.services import disputes as dispute_service
 from hdops.services import payouts as payout_service
@@ -147,6 +149,7 @@ def export(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Write one CSV row per statement line, for payment (formula-injection safe)."""
+    check_output_file(out_path)
     cfg, now = settings(), utcnow()
     wanted = parse_week(week, now, cfg.ops_tz)
     store = open_store()
@@ -247,7 +250,7 @@ def list_disputes(
 @payouts_app.command("resolve")
 @handle_errors
 def resolve(
-    dispute_id: int = typer.Argument(..., help="Dispute number."),
+    dispute_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Dispute number."),
     accept: str | None = typer.Option(
         None, "--accept", help="Accept and book this correction (e.g. 4.00)."
     ),

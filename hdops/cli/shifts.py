@@ -17,6 +17,7 @@ import typer
 
 from hdops.cli.common import echo_json, handle_errors, open_store, out, settings
 from hdops.clock import utcnow
+from hdops.files import check_output_file, write_bytes
 from hdops.render import charts
 from hdops.render import shifts as render
 from hdops.services import shifts as svc
@@ -153,6 +154,8 @@ def ics_cmd(
     ),
 ) -> None:
     """Write an iCalendar (RFC 5545) feed of a person's shifts."""
+    if out_file is not None:
+        check_output_file(out_file)
     store = open_store()
     try:
         with store.unit_of_work() as session:
@@ -163,7 +166,7 @@ def ics_cmd(
         sys.stdout.buffer.write(feed)
         sys.stdout.flush()
     else:
-        out_file.write_bytes(feed)
+        write_bytes(out_file, feed)
         out.print(f"wrote {out_file}", markup=False)
 
 
@@ -175,6 +178,8 @@ def coverage_cmd(
 ) -> None:
     """Scheduled contractor-hours per day vs. the target (HDOPS_COVERAGE_TARGET_HOURS)."""
     cfg = settings()
+    if chart is not None:
+        check_output_file(chart, "--chart")
     store = open_store()
     try:
         with store.unit_of_work() as session:
@@ -183,8 +188,7 @@ def coverage_cmd(
         store.dispose()
     written = None
     if chart is not None:
-        written = chart.resolve()
-        written.write_bytes(charts.coverage_png(report))
+        written = write_bytes(chart.resolve(), charts.coverage_png(report), "--chart")
     if as_json:
         echo_json(
             {

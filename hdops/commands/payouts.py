@@ -18,6 +18,7 @@ from hdops import actions
 from hdops.chat import Message, Paragraph, Reply, Table, defang_mentions
 from hdops.commands import Invocation, command
 from hdops.config import Settings
+from hdops.domain.inputs import parse_id
 from hdops.domain.money import format_money
 from hdops.domain.payouts import IsoWeek, parse_week
 from hdops.errors import InvalidInput
@@ -165,10 +166,11 @@ def adjust(inv: Invocation) -> Reply:
     summary="dispute a line of your statement",
 )
 def dispute(inv: Invocation) -> Reply:
-    if len(inv.args) < 2 or not inv.args[0].isdigit():
+    if len(inv.args) < 2:
         raise InvalidInput("Usage: /hdops payouts dispute LINE_ID REASON")
+    line_id = parse_id(inv.args[0], "LINE_ID")
     opened = disputes.open_dispute(
-        inv.session, inv.person, int(inv.args[0]), " ".join(inv.args[1:]), inv.now
+        inv.session, inv.person, line_id, " ".join(inv.args[1:]), inv.now
     )
     return Reply.say(f"Dispute #{opened.id} sent to ops. Their replies appear in its thread.")
 
@@ -225,7 +227,8 @@ def handle_action(
     verb, _, ident = act.arg.partition(".")
     if verb not in ("accept", "decline") or not ident.isdigit():
         raise InvalidInput("That button is not recognised (it may be from an old version).")
-    return Reply(form=disputes.resolve_form(session, person, int(ident), verb == "accept"))
+    dispute_id = parse_id(ident, "dispute id")
+    return Reply(form=disputes.resolve_form(session, person, dispute_id, verb == "accept"))
 
 
 def handle_form(
@@ -246,12 +249,12 @@ def handle_form(
     verb, _, ident = act.arg.partition(".")
     if verb not in ("accept", "decline") or not ident.isdigit():
         raise InvalidInput("That form is not recognised (it may be from an old version).")
-    accept = verb == "accept"
+    accept, dispute_id = verb == "accept", parse_id(ident, "dispute id")
     try:
         resolved, adjustment = disputes.resolve_dispute(
             session,
             payouts.Actor(person, "chat"),
-            int(ident),
+            dispute_id,
             accept=accept,
             note=fields.get("note", ""),
             amount=fields.get("amount"),

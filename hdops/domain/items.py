@@ -23,6 +23,7 @@ from pathlib import PurePath
 from typing import Any, Literal
 
 from hdops.domain.tasks.base import TaskSettings, TaskType
+from hdops.domain.validation import MAX_NESTING, too_deep
 from hdops.errors import InvalidInput
 
 MAX_ID_CHARS = 200  # Item.external_id is String(200)
@@ -244,6 +245,12 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
+def _too_deep(line: int) -> InvalidInput:
+    """Nesting beyond MAX_NESTING refuses the whole file, in one line: it is not a
+    slip to fix among others, and nothing downstream could render it."""
+    return InvalidInput(f"line {line}: nested more than {MAX_NESTING} levels deep")
+
+
 def _read_jsonl(lines: Iterable[bytes], rules: RecordRules) -> Iterator[ItemRecord | LineProblem]:
     for number, raw in enumerate(lines, start=1):
         if number == 1:
@@ -257,6 +264,10 @@ def _read_jsonl(lines: Iterable[bytes], rules: RecordRules) -> Iterator[ItemReco
             continue  # blank lines (a trailing newline, spacing) are not records
         try:
             obj = json.loads(text, parse_constant=_reject_constant)
+            if too_deep(obj):
+                raise RecursionError
+        except RecursionError:
+            raise _too_deep(number) from None
         except json.JSONDecodeError as exc:
             yield LineProblem(number, (f"not valid JSON ({exc.msg} at column {exc.colno})",))
             continue
@@ -328,7 +339,10 @@ def _read_csv(lines: Iterable[bytes], rules: RecordRules) -> Iterator[ItemRecord
         if len(row) != len(columns):
             yield LineProblem(start, (f"expected {len(columns)} cells, got {len(row)}",))
             continue
-        record, known = _csv_record(row, id_at, gold_at, data_cols)
+        try:
+            record, known = _csv_record(row, id_at, gold_at, data_cols)
+        except RecursionError:
+            raise _too_deep(start) from None
         yield check_record(start, record, rules, known)
 
 
@@ -357,6 +371,8 @@ def _csv_record(
     if gold_at is not None and row[gold_at].strip():
         try:
             record["gold"] = json.loads(row[gold_at], parse_constant=_reject_constant)
+            if too_deep(record["gold"]):
+                raise RecursionError
         except json.JSONDecodeError as exc:
             return record, (f"gold: not valid JSON ({exc.msg} at column {exc.colno})",)
         except ValueError as exc:

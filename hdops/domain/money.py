@@ -14,12 +14,25 @@ appears as "0.4" in one message, "0.40" in another and "0.4000" in a file:
   0.125 USD per task stays 0.125): rounding a rate for display would make the
   line "10 × 0.13 = 1.25" look wrong (`format_rate`).
 
+Amounts and rates people type are read by one parser, `parse_decimal`: ASCII
+digits with an optional sign and decimal point, at most 4 decimals (the store
+keeps 4), and less than 10**14 in size (NUMERIC(18, 4) holds 14 digits before
+the point). Exponents (1e3), NaN, infinity and other scripts' digits are
+refused: each was accepted once and stored as something nobody typed.
+
 The table is data from ISO 4217 (the currencies whose minor unit is not 2).
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from hdops.errors import InvalidInput
+
+MONEY_PLACES = 4  # decimals the store keeps (hdops.store.types.Money)
+MONEY_LIMIT = Decimal(10) ** (18 - MONEY_PLACES)  # NUMERIC(18, 4): below 10**14
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 DEFAULT_DECIMALS = 2
 _DECIMALS: dict[str, int] = {
@@ -98,3 +111,32 @@ def rate_text(value: Decimal, currency: str = "USD") -> str:
 def format_rate(value: Decimal, currency: str = "USD") -> str:
     """A unit price for people, thousands grouped (see `rate_text`)."""
     return f"{_rate_quantized(value, currency):,f}"
+
+
+def parse_decimal(
+    text: str | Decimal | int, what: str = "amount", *, places: int = MONEY_PLACES
+) -> Decimal:
+    """An amount or rate as typed (`12.50`, `-5`, `0.125`), or one `InvalidInput`
+    saying what is wrong with it. See the module docstring for the rule."""
+    shown = str(text)[:40]
+    if isinstance(text, Decimal | int) and not isinstance(text, bool):
+        value = Decimal(text)
+    else:
+        raw = str(text).strip()
+        if not _DECIMAL_RE.fullmatch(raw):
+            raise InvalidInput(
+                f"{what} must be a decimal amount such as 12.50 (digits 0-9, a point, "
+                f"at most {places} decimals), not {shown!r}"
+            )
+        value = Decimal(raw)
+    if not value.is_finite():
+        raise InvalidInput(f"{what} must be a finite amount, not {shown!r}")
+    if abs(value) >= MONEY_LIMIT:
+        raise InvalidInput(f"{what} must be less than {MONEY_LIMIT:,f} in size")
+    try:
+        exact = value == value.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:
+        exact = False
+    if not exact:
+        raise InvalidInput(f"{what} has at most {places} decimal places, not {shown!r}")
+    return value

@@ -24,17 +24,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from hdops.domain.money import decimals, format_rate, quantum, round_money
+from hdops.domain.inputs import check_year
+from hdops.domain.money import decimals, format_rate, parse_decimal, quantum, round_money
 from hdops.errors import InvalidInput
 
 SECONDS_PER_HOUR = Decimal(3600)
 HOUR_STEP = Decimal("0.01")  # checked-in time is paid in hundredths of an hour
 MAX_ADJUSTMENT = Decimal("1000000")
 MAX_REASON = 1000
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$")
 WEEK_WORDS = ("this", "next", "last", "prev")
 
 
@@ -64,6 +65,7 @@ class IsoWeek:
 
     @classmethod
     def from_code(cls, code: int) -> IsoWeek:
+        check_year(code // 100, str(code))
         return cls(code // 100, code % 100)
 
     @classmethod
@@ -73,6 +75,7 @@ class IsoWeek:
             raise InvalidInput(
                 f"{text!r} is not a week: use this, next, last or YYYY-Www (e.g. 2026-W10)"
             )
+        check_year(int(found.group(1)), text)
         return cls(int(found.group(1)), int(found.group(2)))
 
     @classmethod
@@ -129,14 +132,7 @@ def parse_week(
 def parse_amount(text: str | Decimal, what: str = "amount", currency: str = "USD") -> Decimal:
     """A money amount typed by a person: a decimal with at most the currency's
     decimals (2 for USD, none for JPY), not zero."""
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise InvalidInput(
-            f"{what} must be a decimal amount such as 12.50 or -5, not {text!r}"
-        ) from None
-    if not value.is_finite():
-        raise InvalidInput(f"{what} must be a finite amount")
+    value = parse_decimal(text, what)
     places = decimals(currency)
     if value != value.quantize(quantum(currency)):
         unit = f"at most {places} decimal places" if places else "no decimal places"

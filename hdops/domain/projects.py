@@ -9,18 +9,20 @@ the task block against its task type's own settings model, and cross-field rules
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hdops.domain.money import parse_decimal
 from hdops.domain.people import parse_identity
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import TASK_TYPES
-from hdops.domain.validation import dedupe, problems_from
+from hdops.domain.validation import MAX_NESTING, dedupe, problems_from, too_deep
 from hdops.errors import HdopsError, InvalidInput
+from hdops.files import check_input_file
 
 SLUG_RE = re.compile(r"^[a-z0-9-]{2,40}$")
 MAX_INSTRUCTIONS_CHARS = 100_000
@@ -37,11 +39,13 @@ class Pay(BaseModel):
     def _exact(cls, value: Any) -> Any:
         if isinstance(value, float):
             value = repr(value)  # YAML 0.40 arrives as a float; its repr is exact enough
-        if isinstance(value, str | int):
+        if isinstance(value, str | int) and not isinstance(value, bool):
             try:
-                value = Decimal(str(value).strip())
-            except InvalidOperation:
-                raise ValueError('must be a decimal amount such as "0.40"') from None
+                value = parse_decimal(value, "per_task")
+            except InvalidInput:
+                raise ValueError(
+                    'must be a decimal amount such as "0.40" (digits 0-9, at most 4 decimals)'
+                ) from None
         return value
 
     @field_validator("per_task")
@@ -248,6 +252,7 @@ def parse_project_spec(raw: Any, base_dir: Path | None = None) -> ProjectSpec:
 
 def load_project_spec(path: Path) -> ProjectSpec:
     """Read and validate a YAML spec file."""
+    check_input_file(path, "spec file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -256,8 +261,15 @@ def load_project_spec(path: Path) -> ProjectSpec:
         raise InvalidInput(f"cannot read {path}: {exc.__class__.__name__}") from None
     try:
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raw = None
+        deep = True
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise InvalidInput(f"{path} is not valid YAML{where}") from None
+    else:
+        deep = too_deep(raw)
+    if deep:
+        raise InvalidInput(f"{path} nests lists or mappings more than {MAX_NESTING} levels deep")
     return parse_project_spec(raw, path.parent)

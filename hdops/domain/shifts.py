@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hdops.domain.inputs import check_year
 from hdops.errors import InvalidInput
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,8 +38,8 @@ MAX_SHIFT = timedelta(hours=16)
 MAX_WEEKLY = 52
 MINUTES_PER_DAY = 24 * 60
 
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
+_TIME_RE = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+_WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$", re.IGNORECASE)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -112,11 +113,13 @@ def parse_date(text: str, today: date) -> date:
     if word in DAY_NAMES:
         return today + timedelta(days=(DAY_NAMES[word] - today.weekday()) % 7)
     try:
-        return date.fromisoformat(word)
+        day = date.fromisoformat(word) if word.isascii() else None
     except ValueError:
-        raise InvalidInput(
-            f"{text!r} is not a date: use YYYY-MM-DD, today, tomorrow or mon…sun"
-        ) from None
+        day = None
+    if day is None:
+        raise InvalidInput(f"{text!r} is not a date: use YYYY-MM-DD, today, tomorrow or mon…sun")
+    check_year(day.year, text)
+    return day
 
 
 def week_start(day: date) -> date:
@@ -132,6 +135,7 @@ def parse_week(text: str | None, today: date) -> date:
         return week_start(today) + timedelta(days=7)
     found = _WEEK_RE.match(word)
     if found:
+        check_year(int(found.group(1)), text or "")
         try:
             return date.fromisocalendar(int(found.group(1)), int(found.group(2)), 1)
         except ValueError:

@@ -42,3 +42,38 @@ def dedupe(problems: Iterable[str]) -> list[str]:
     for p in problems:
         seen.setdefault(p, None)
     return list(seen)
+
+
+# Specs and items are data a person wrote; nobody nests them 30 levels deep. Deeper
+# nesting is refused where it is read, before anything recurses over it (the YAML
+# and JSON parsers, pydantic, json.dumps and the renderers all recurse, and Python
+# stops at about 1,000 levels with a RecursionError).
+MAX_NESTING = 32
+
+
+def too_deep(value: object, limit: int = MAX_NESTING) -> bool:
+    """Whether lists and mappings in `value` nest more than `limit` levels (a
+    cycle, which YAML aliases can make, is infinitely deep). Iterative, and each
+    container is measured once, however many aliases share it."""
+    height: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[object, bool]] = [(value, False)]
+    while stack:
+        node, measured = stack.pop()
+        if not isinstance(node, dict | list | tuple):
+            continue
+        key = id(node)
+        children = list(node.values() if isinstance(node, dict) else node)
+        if measured:
+            below = [height.get(id(c), 0) for c in children if isinstance(c, dict | list | tuple)]
+            height[key] = 1 + max(below, default=0)
+            if height[key] > limit:
+                return True
+            active.discard(key)
+        elif key in active:
+            return True
+        elif key not in height:
+            active.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+    return False

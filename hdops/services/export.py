@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from hdops.domain.pseudonyms import next_aliases
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import AnyTaskType, get_task_type
 from hdops.errors import Conflict, InvalidInput
+from hdops.files import check_output_file, replacing
 from hdops.services.projects import get_project, task_settings
 from hdops.store import exports as store
 
@@ -54,8 +54,9 @@ COLUMNS = (
     "answer_id",
 )
 
-# A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection").
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet treats a cell starting with these as a formula (OWASP "CSV injection"),
+# also after leading spaces, and some read the full-width forms (＝＋－＠) as the ASCII ones.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
 
 class UnitsOfWork(Protocol):
@@ -103,7 +104,7 @@ class ExportResult:
 def neutralize_csv_cell(value: str) -> str:
     """Make a text cell inert in spreadsheets: a cell that starts like a formula
     gets a leading `'`, which spreadsheets show as text and never evaluate."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    return "'" + value if value.lstrip(" \u3000").startswith(FORMULA_TRIGGERS) else value
 
 
 def iso_utc(when: datetime) -> str:
@@ -305,19 +306,10 @@ def export_answers(
     units: UnitsOfWork, project_name: str, fmt: ExportFormat, out: Path
 ) -> ExportResult:
     """Export every answer of a project to `out` (replaced only when complete)."""
+    check_output_file(out)  # before the pseudonyms are handed out
     plan = _prepare(units, project_name)
-    if out.is_dir():
-        raise InvalidInput(f"{out} is a directory; give a file name with --out")
-    if not out.parent.is_dir():
-        raise InvalidInput(f"directory not found: {out.parent}")
-    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    try:
+    with replacing(out) as partial:
         rows = write_rows(iter_export_rows(units, plan), fmt, partial)
-        os.replace(partial, out)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
     return ExportResult(project=plan.project, format=fmt, path=out, rows=rows)
 
 

@@ -51,6 +51,7 @@ from hdops.domain.payouts import (
     quantity_text,
 )
 from hdops.errors import Conflict, InvalidInput
+from hdops.files import replacing
 from hdops.render import payouts as render
 from hdops.services import audit
 from hdops.services.export import neutralize_csv_cell
@@ -837,12 +838,10 @@ def export_week_csv(
             f"{week} is not approved yet; approve it first, or pass --include-draft for a preview."
         )
     rows = export_rows(view)
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
+    with replacing(out) as partial, partial.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(rows)
-    tmp.replace(out)
     return view, len(rows)
 
 

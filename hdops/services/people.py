@@ -15,13 +15,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from hdops.clock import utcnow
+from hdops.domain.money import parse_decimal
 from hdops.domain.people import (
     IdentityKey,
     PersonChange,
@@ -61,13 +62,8 @@ def check_tz(tz: str) -> str:
 
 
 def parse_money(text: str | Decimal, what: str = "amount") -> Decimal:
-    try:
-        value = Decimal(str(text).strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{what} must be a decimal amount such as 12.50, not {text!r}") from None
-    if not value.is_finite():
-        raise InvalidInput(f"{what} must be a finite amount")
-    return value
+    """A rate as typed: ASCII digits, at most 4 decimals, in the store's range."""
+    return parse_decimal(text, what)
 
 
 def check_currency(text: str) -> str:

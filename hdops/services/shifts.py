@@ -30,6 +30,7 @@ from hdops import intents
 from hdops.chat import Message
 from hdops.config import Settings
 from hdops.domain import shifts as rules
+from hdops.domain.inputs import parse_id
 from hdops.domain.shifts import CoverageDay, CoverageReport, Window
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import charts
@@ -86,11 +87,9 @@ def view(session: Session, shift: Shift) -> ShiftView:
 
 def get_shift(session: Session, shift_id: int | str) -> Shift:
     try:
-        ident = int(str(shift_id).lstrip("#"))
-    except ValueError:
-        raise InvalidInput(
-            f"{shift_id!r} is not a shift id (a number, see /hdops shift list)"
-        ) from None
+        ident = parse_id(shift_id, "shift id")
+    except InvalidInput as exc:
+        raise InvalidInput(f"{exc.message} (see /hdops shift list)") from None
     shift = session.get(Shift, ident)
     if shift is None:
         raise NotFound(f"no shift #{ident}")

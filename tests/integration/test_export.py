@@ -295,7 +295,7 @@ def test_unknown_project_and_unwritable_path(store: Store, tmp_path: Path) -> No
     with pytest.raises(NotFound):
         svc.export_answers(store, "nope", "csv", tmp_path / "x.csv")
     setup_project(store, tmp_path, [item("q-1")])
-    with pytest.raises(InvalidInput, match="directory not found"):
+    with pytest.raises(InvalidInput, match=r"folder .* does not exist"):
         svc.export_answers(store, PROJECT, "csv", tmp_path / "missing" / "x.csv")
     assert list(tmp_path.glob(".*partial*")) == []
 
