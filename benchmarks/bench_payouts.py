@@ -59,8 +59,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from hdops.config import Settings  # noqa: E402
-from hdops.domain.payouts import IsoWeek  # noqa: E402
 from hdops.domain.projects import parse_project_spec  # noqa: E402
+from hdops.domain.weeks import IsoWeek  # noqa: E402
 from hdops.services import payouts  # noqa: E402
 from hdops.services.projects import create_project  # noqa: E402
 from hdops.store.db import Store, normalize_url  # noqa: E402

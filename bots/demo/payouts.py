@@ -22,7 +22,7 @@ from rich.text import Text
 
 from hdops.chat import Image
 from hdops.domain.money import format_money
-from hdops.domain.payouts import IsoWeek
+from hdops.domain.weeks import IsoWeek
 from hdops.services import payouts
 
 if TYPE_CHECKING:

@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 
 from bots.demo.simulation import DAY_START, TICK_SECONDS, Contractor, Simulation
 from bots.local.platform import LocalMessage
-from hdops.domain.shifts import iso_week
+from hdops.domain.weeks import IsoWeek
 from hdops.render.shifts import hours as hours_text
 from hdops.services import scheduling
 from hdops.services import shifts as shift_service
@@ -265,7 +265,7 @@ def collect_figures(sim: ShiftSimulation) -> ShiftFigures:
         )
         entries = list(session.scalars(select(TimeEntry)))
         figures = ShiftFigures(
-            week=iso_week(DAY_START.date()),
+            week=str(IsoWeek.of(DAY_START.date())),
             shifts=shifts,
             coverage=[
                 (f"{d.day:%a %d %b}", hours_text(d.minutes), str(d.shifts)) for d in report.days

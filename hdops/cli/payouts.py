@@ -17,7 +17,8 @@ from hdops.cli.common import echo_json, err, handle_errors, open_store, out, set
 from hdops.clock import utcnow
 from hdops.domain.inputs import MAX_ID
 from hdops.domain.money import format_money, format_rate, money_text
-from hdops.domain.payouts import StatementView, WeekView, format_hours, parse_week, quantity_text
+from hdops.domain.payouts import StatementView, WeekView, format_hours, quantity_text
+from hdops.domain.weeks import parse_week
 from hdops.files import check_output_file
 from hdops.render.payouts import summary_rows
 from hdops.services import disputes as dispute_service
@@ -78,7 +79,7 @@ def show(
 ) -> None:
     """Draft the week (unless approved) and show its statements."""
     cfg, now = settings(), utcnow()
-    wanted = parse_week(week, now, cfg.ops_tz)
+    wanted = parse_week(week, now, cfg.ops_tz, default="last")
     store = open_store()
     with store.unit_of_work() as session:
         person_id = None
@@ -109,7 +110,7 @@ def approve(
     nobody has looked at) are printed instead, and approve exits with 3: run it
     again to approve what you have now seen."""
     cfg, now = settings(), utcnow()
-    wanted = parse_week(week, now, cfg.ops_tz)
+    wanted = parse_week(week, now, cfg.ops_tz, default="last")
     store = open_store()
     with store.unit_of_work() as session:
         actor = payout_service.cli_actor(session, as_person)
@@ -151,7 +152,7 @@ def export(
     """Write one CSV row per statement line, for payment (formula-injection safe)."""
     check_output_file(out_path)
     cfg, now = settings(), utcnow()
-    wanted = parse_week(week, now, cfg.ops_tz)
+    wanted = parse_week(week, now, cfg.ops_tz, default="last")
     store = open_store()
     with store.unit_of_work() as session:
         view, rows = payout_service.export_week_csv(
@@ -186,7 +187,7 @@ def adjust(
 ) -> None:
     """Book a bonus or correction for PERSON in a week that is not approved."""
     cfg, now = settings(), utcnow()
-    wanted = parse_week(week, now, cfg.ops_tz)
+    wanted = parse_week(week, now, cfg.ops_tz, default="last")
     store = open_store()
     with store.unit_of_work() as session:
         actor = payout_service.cli_actor(session, as_person)
@@ -221,7 +222,7 @@ def list_disputes(
 ) -> None:
     """List payout disputes."""
     cfg, now = settings(), utcnow()
-    wanted = parse_week(week, now, cfg.ops_tz) if week else None
+    wanted = parse_week(week, now, cfg.ops_tz, default="last") if week else None
     store = open_store()
     with store.unit_of_work() as session:
         found = dispute_service.list_disputes(session, wanted, only_open=only_open)

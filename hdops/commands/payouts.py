@@ -20,7 +20,7 @@ from hdops.commands import Invocation, command
 from hdops.config import Settings
 from hdops.domain.inputs import parse_id
 from hdops.domain.money import format_money
-from hdops.domain.payouts import IsoWeek, parse_week
+from hdops.domain.weeks import IsoWeek, parse_week
 from hdops.errors import InvalidInput
 from hdops.render import payouts as render
 from hdops.services import disputes, payouts

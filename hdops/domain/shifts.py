@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hdops.domain.inputs import check_year
+from hdops.domain.weeks import IsoWeek
 from hdops.errors import InvalidInput
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -39,7 +40,6 @@ MAX_WEEKLY = 52
 MINUTES_PER_DAY = 24 * 60
 
 _TIME_RE = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
-_WEEK_RE = re.compile(r"^([0-9]{4})-W([0-9]{2})$", re.IGNORECASE)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -120,32 +120,6 @@ def parse_date(text: str, today: date) -> date:
         raise InvalidInput(f"{text!r} is not a date: use YYYY-MM-DD, today, tomorrow or mon…sun")
     check_year(day.year, text)
     return day
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def parse_week(text: str | None, today: date) -> date:
-    """`this`, `next` or `YYYY-Www` → the Monday of that ISO week."""
-    word = (text or "this").strip().lower()
-    if word == "this":
-        return week_start(today)
-    if word == "next":
-        return week_start(today) + timedelta(days=7)
-    found = _WEEK_RE.match(word)
-    if found:
-        check_year(int(found.group(1)), text or "")
-        try:
-            return date.fromisocalendar(int(found.group(1)), int(found.group(2)), 1)
-        except ValueError:
-            pass
-    raise InvalidInput(f"{text!r} is not a week: use this, next or YYYY-Www (e.g. 2026-W10)")
-
-
-def iso_week(day: date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def parse_days(text: str) -> list[int]:
@@ -295,7 +269,7 @@ class CoverageReport:
 
     @property
     def week(self) -> str:
-        return iso_week(self.monday)
+        return str(IsoWeek.of(self.monday))
 
     @property
     def total_minutes(self) -> int:

@@ -32,13 +32,13 @@ from hdops.chat import (
 from hdops.domain.money import format_money, format_rate
 from hdops.domain.payouts import (
     DisputeView,
-    IsoWeek,
     LineView,
     StatementView,
     WeekView,
     format_hours,
     quantity_text,
 )
+from hdops.domain.weeks import IsoWeek
 
 MAX_DISPUTE_BUTTONS = 20  # Slack allows 25 elements per actions block, Discord 25 per message
 CHART_MAX_BARS = 30

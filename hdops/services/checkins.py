@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 from hdops import intents
 from hdops.config import Settings
 from hdops.domain import shifts as rules
-from hdops.domain.payouts import IsoWeek, check_reason
+from hdops.domain.payouts import check_reason
+from hdops.domain.weeks import IsoWeek
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import shifts as render
 from hdops.render.shifts import ShiftView

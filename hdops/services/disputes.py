@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from hdops import intents
 from hdops.chat import Form
 from hdops.config import Settings
-from hdops.domain.payouts import DisputeView, IsoWeek, LineView, check_reason, parse_amount
+from hdops.domain.payouts import DisputeView, LineView, check_reason, parse_amount
 from hdops.domain.relay import SharedFile, relay_text
+from hdops.domain.weeks import IsoWeek
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import payouts as render
 from hdops.services import audit, payouts

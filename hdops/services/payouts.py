@@ -34,7 +34,6 @@ from hdops.domain.payouts import (
     AdjustmentEntry,
     DisputeView,
     HoursGroup,
-    IsoWeek,
     LineDraft,
     LineView,
     RejectedGroup,
@@ -50,6 +49,7 @@ from hdops.domain.payouts import (
     parse_amount,
     quantity_text,
 )
+from hdops.domain.weeks import IsoWeek
 from hdops.errors import Conflict, InvalidInput
 from hdops.files import replacing
 from hdops.render import payouts as render

@@ -32,6 +32,7 @@ from hdops.config import Settings
 from hdops.domain import shifts as rules
 from hdops.domain.inputs import parse_id
 from hdops.domain.shifts import CoverageDay, CoverageReport, Window
+from hdops.domain.weeks import IsoWeek, parse_week
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import charts
 from hdops.render import ics as ics_render
@@ -454,13 +455,13 @@ def list_shifts(
                 subject=f"shifts-of:{person.name}",
             )
         person = viewer
-    monday = rules.parse_week(week, now.astimezone(zone).date())
+    monday = parse_week(week, now.astimezone(zone).date()).monday()
     start = rules.local_to_utc(monday, 0, zone)
     end = rules.local_to_utc(monday + timedelta(days=7), 0, zone)
     ids = [person.id] if person is not None else None
     shifts = q.shifts_between(session, start, end, person_ids=ids)
     who = person.display_name if person is not None else "everyone"
-    title = f"Shifts {rules.iso_week(monday)} — {who}"
+    title = f"Shifts {IsoWeek.of(monday)} — {who}"
     return [view(session, s) for s in shifts], zone, title
 
 
@@ -520,7 +521,7 @@ def coverage_report(
     start_day = (
         first_day.astimezone(zone).date()
         if first_day is not None
-        else rules.parse_week(week, today)
+        else parse_week(week, today).monday()
     )
     start = rules.local_to_utc(start_day, 0, zone)
     end = rules.local_to_utc(start_day + timedelta(days=7), 0, zone)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from hdops.domain.payouts import parse_week
+from hdops.domain.weeks import parse_week
 from hdops.services.deactivation import deactivate_person, reactivate_person
 from hdops.services.payouts import show_week
 from hdops.services.people import PersonChanges, update_person

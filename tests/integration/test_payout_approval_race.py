@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hdops.config import Settings
-from hdops.domain.payouts import IsoWeek
+from hdops.domain.weeks import IsoWeek
 from hdops.errors import Conflict
 from hdops.services import payouts
 from hdops.services.people import get_person

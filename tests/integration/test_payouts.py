@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from hdops.config import Settings
-from hdops.domain.payouts import IsoWeek
+from hdops.domain.weeks import IsoWeek
 from hdops.errors import Conflict
 from hdops.services import disputes, payouts
 from hdops.services.people import get_person

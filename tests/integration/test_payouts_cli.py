@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from hdops.cli.main import app
 from hdops.clock import utcnow
-from hdops.domain.payouts import IsoWeek
+from hdops.domain.weeks import IsoWeek
 from hdops.store.db import Store
 from hdops.store.orm import AuditEntry, PayoutStatement
 from tests.helpers import add_items, contractor, make_project, ops

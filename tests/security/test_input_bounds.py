@@ -29,8 +29,9 @@ from hdops.core import Core
 from hdops.domain import shifts as shift_rules
 from hdops.domain.inputs import MAX_ID, parse_id
 from hdops.domain.money import parse_decimal
-from hdops.domain.payouts import IsoWeek, parse_amount, parse_week
+from hdops.domain.payouts import parse_amount
 from hdops.domain.projects import load_project_spec
+from hdops.domain.weeks import IsoWeek, parse_week
 from hdops.errors import InvalidInput
 from hdops.files import check_input_file, check_output_file
 from hdops.services import export as export_service
@@ -73,7 +74,7 @@ def test_weeks_outside_the_years_hdops_accepts_are_refused(week: str) -> None:
     with pytest.raises(InvalidInput):
         parse_week(week, T0, "UTC")
     with pytest.raises(InvalidInput):
-        shift_rules.parse_week(week, T0.date())
+        parse_week(week, T0.date())
     with pytest.raises(InvalidInput):
         IsoWeek.from_code(999952)
 

@@ -22,8 +22,8 @@ from hdops.domain.payouts import (
     effective_hourly,
     paid_hours,
     parse_amount,
-    parse_week,
 )
+from hdops.domain.weeks import parse_week
 from hdops.errors import InvalidInput
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # Wednesday of 2026-W10
@@ -42,7 +42,7 @@ NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # Wednesday of 2026-W10
     ],
 )
 def test_week_words(text: str | None, week: str) -> None:
-    assert str(parse_week(text, NOW, "UTC")) == week
+    assert str(parse_week(text, NOW, "UTC", default="last")) == week
 
 
 @pytest.mark.parametrize("text", ["2026-W54", "2025-W53", "W10", "yesterday", "2026-10"])

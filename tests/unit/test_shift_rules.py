@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hdops.domain import shifts as rules
+from hdops.domain.weeks import IsoWeek, parse_week
 from hdops.errors import InvalidInput
 from hdops.services.scheduling import PlannedJob, ScheduledJob, apply_shift_jobs, plan_shift_jobs
 
@@ -35,9 +36,10 @@ def test_dates_weeks_and_days() -> None:
     assert rules.parse_date("mon", MON) == MON  # today included
     assert rules.parse_date("Sunday", MON) == date(2026, 3, 8)
     assert rules.parse_date("2026-12-01", MON) == date(2026, 12, 1)
-    assert rules.parse_week("next", date(2026, 3, 4)) == date(2026, 3, 9)
-    assert rules.parse_week("2026-W14", MON) == date(2026, 3, 30)
-    assert rules.iso_week(date(2026, 3, 30)) == "2026-W14"
+    assert parse_week("next", date(2026, 3, 4)).monday() == date(2026, 3, 9)
+    assert parse_week(None, date(2026, 3, 4)).monday() == MON  # shifts default to this week
+    assert parse_week("2026-W14", MON).monday() == date(2026, 3, 30)
+    assert str(IsoWeek.of(date(2026, 3, 30))) == "2026-W14"
     assert rules.parse_days("mon-fri") == [0, 1, 2, 3, 4]
     assert rules.parse_days("sat,sun") == [5, 6]
     assert rules.parse_days("fri-mon") == [0, 4, 5, 6]
@@ -45,7 +47,7 @@ def test_dates_weeks_and_days() -> None:
         with pytest.raises(InvalidInput):
             rules.parse_date(bad_date, MON)
     with pytest.raises(InvalidInput):
-        rules.parse_week("2026-W60", MON)
+        parse_week("2026-W60", MON)
     with pytest.raises(InvalidInput):
         rules.parse_days("weekdays")
 
