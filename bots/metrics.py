@@ -140,6 +140,16 @@ def event_error(platform: str, kind: str) -> None:
     EVENT_ERRORS.labels(platform, kind).inc()
 
 
+def interaction_failed(platform: str, kind: str) -> None:
+    """`Core.on_failure`: an interaction the core could not carry out (it answered
+    the person itself), counted under the adapters' kind names."""
+    event_error(platform, CORE_KINDS.get(kind, kind))
+
+
+# The core's entry points ("form") by the event kind adapters count them under.
+CORE_KINDS = {"form": "view_submission"}
+
+
 def event_unreadable(platform: str, kind: str) -> None:
     EVENTS_UNREADABLE.labels(platform, kind).inc()
 

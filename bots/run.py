@@ -96,7 +96,13 @@ class Runtime:
 
 def build_runtime(store: Store, cfg: Settings) -> Runtime:
     deliverer = Deliverer(store, {}, cfg, on_sent=metrics.NEXT_TASK.sent)
-    core = Core(store, cfg, on_commit=deliverer.kick, handoff=deliverer)
+    core = Core(
+        store,
+        cfg,
+        on_commit=deliverer.kick,
+        handoff=deliverer,
+        on_failure=metrics.interaction_failed,
+    )
     scheduler = SchedulerService(
         store,
         cfg,

@@ -9,8 +9,10 @@ message or a modal). Everything a user experiences is decided in the core.
 Inbound never fails Slack: nothing that can raise comes before the ack (a view
 submission computes its answer inside a try and always acks); payloads are read
 by `bots.slack.inbound`, and one missing a field hdops needs is logged, counted
-and answered with one clear private message; an exception from the core is
-counted (`hdops_event_errors_total`) and answered the same way. `AckingApp`
+and answered with one clear private message. The core answers its own failures
+(see `hdops.core`: counted as `hdops_event_errors_total` through the runtime's
+`on_failure`); an exception in this adapter's own work is counted and answered
+the same way here. `AckingApp`
 acks whatever bolt itself cannot handle. Thread replies are turned from Slack
 markup into neutral text (`bots.slack.markup`, names from `bots.slack.names`)
 before they reach the core.
