@@ -17,9 +17,10 @@ acks whatever bolt itself cannot handle. Thread replies are turned from Slack
 markup into neutral text (`bots.slack.markup`, names from `bots.slack.names`)
 before they reach the core.
 
-Socket Mode is the default transport; `hdops run --slack --http PORT` serves
-`POST /slack/events` (signatures verified by bolt with SLACK_SIGNING_SECRET),
-`GET /healthz` and `GET /metrics` instead.
+Socket Mode is the default transport; `hdops run --slack --http PORT [--host H]`
+serves `POST /slack/events` (each request checked by `bots.slack.http_gate` on
+its raw bytes — signature with SLACK_SIGNING_SECRET, content type, body —
+before bolt parses it), `GET /healthz` and `GET /metrics` instead.
 """
 
 from __future__ import annotations
@@ -34,12 +35,15 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots import metrics
-from bots.slack import inbound
+from bots.slack import http_gate, inbound
 from bots.slack.acking_app import AckingApp
 from bots.slack.blocks import full_text_modal, message_payload, modal_view
 from bots.slack.names import SlackNames
@@ -345,8 +349,32 @@ class SlackAdapter:
         """aiohttp app for HTTP mode: /slack/events, /healthz, /metrics (`metrics_text`:
         the runtime's exposition; it reads the store, so it runs off the loop)."""
 
+        refusals = http_gate.RefusalLog()
+        secret = self.settings.slack_signing_secret
+
+        def refuse(
+            refusal: http_gate.Refusal, request: web.Request, size: int | None
+        ) -> web.Response:
+            metrics.http_refused(refusal.status)
+            refusals.refused(refusal, http_gate.summary(request.remote, size, request.content_type))
+            return web.Response(status=refusal.status, text=refusal.reason)
+
         async def events(request: web.Request) -> web.Response:
-            bolt_request = await to_bolt_request(request)
+            """Checked by `bots.slack.http_gate` before bolt sees anything."""
+            if secret is None:  # `hdops run` refuses HTTP mode without one
+                return refuse(http_gate.Refusal(401, "no signing secret set"), request, None)
+            check = http_gate.check_signature(secret.get_secret_value(), request.headers)
+            if isinstance(check, http_gate.Refusal):
+                return refuse(check, request, request.content_length)
+            raw = await request.read()  # aiohttp answers 413 past its 1 MiB limit
+            verdict = check(raw) or http_gate.read_body(raw, request.content_type)
+            if isinstance(verdict, http_gate.Refusal):
+                return refuse(verdict, request, len(raw))
+            try:
+                bolt_request = _bolt_request(verdict, request)
+            except Exception:  # a JSON object bolt cannot build its context from
+                refusal = http_gate.Refusal(400, "body is not a Slack payload")
+                return refuse(refusal, request, len(raw))
             bolt_response = await self.app.async_dispatch(bolt_request)
             return await to_aiohttp_response(bolt_response)
 
@@ -395,6 +423,21 @@ class SlackAdapter:
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]
             await self.port.aclose()
+
+
+def _bolt_request(admitted: http_gate.Admitted, request: web.Request) -> AsyncBoltRequest:
+    """What bolt's aiohttp adapter builds, with the body as `http_gate` read it: bolt's
+    own reader takes any form body containing the word "payload" for an interaction
+    and reads an empty one, so `/hdops … payload …` would have reached no listener."""
+    bolt_request = AsyncBoltRequest(
+        body=admitted.text,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+    )
+    if bolt_request.body != admitted.body:
+        bolt_request.body = admitted.body
+        bolt_request.context = build_async_context(AsyncBoltContext({}), admitted.body)
+    return bolt_request
 
 
 def _form_errors(view: Any, errors: dict[str, str]) -> dict[str, Any]:
