@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import html
 import json
 import logging
@@ -74,6 +75,22 @@ def command_text(text: str) -> str:
     """`<@U123|alice>` / `<@U123>` → `slack:U123`, the identity form commands accept;
     then Slack's &amp;/&lt;/&gt; escapes are undone so the core sees what was typed."""
     return html.unescape(MENTION_RE.sub(lambda m: f"slack:{m.group(1)}", text))
+
+
+def command_event_id(
+    cmd: inbound.Command, body: dict[str, Any], timestamp: str | None
+) -> str | None:
+    """The id a slash command is deduplicated by, like an event's or a click's: a
+    signed request replayed (or a Socket Mode envelope redelivered) runs once, and
+    the replay gets no second reply. Slack gives every invocation its own
+    `trigger_id`; without one, the body with its signed request timestamp (a replay
+    repeats both, a new command differs in the timestamp); with neither, none."""
+    if cmd.trigger_id:
+        return f"slack:cmd:{cmd.trigger_id}"
+    if timestamp:
+        signed = timestamp + json.dumps(body, sort_keys=True, default=str)
+        return "slack:cmd:" + hashlib.sha256(signed.encode()).hexdigest()[:40]
+    return None
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -147,14 +164,19 @@ class SlackAdapter:
         metrics.event_unreadable("slack", kind)
         log.warning("slack %s unreadable, %s (%s)", kind, exc, inbound.describe(body))
 
-    async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
+    async def on_command(self, ack: Any, body: dict[str, Any], request: Any) -> None:
         with self._working():
             await ack()
             async with self._answering("command", body):
                 metrics.event("slack", "command")
                 cmd = inbound.command(body)
+                timestamp = request.headers.get("x-slack-request-timestamp", [None])[0]
                 reply = await asyncio.to_thread(
-                    self.core.command, f"slack:{cmd.user}", command_text(cmd.text), None, "slack"
+                    self.core.command,
+                    f"slack:{cmd.user}",
+                    command_text(cmd.text),
+                    command_event_id(cmd, body, timestamp),
+                    "slack",
                 )
                 await self.show(
                     reply, user=cmd.user, channel=cmd.channel, trigger_id=cmd.trigger_id
