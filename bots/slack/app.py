@@ -419,7 +419,7 @@ class SlackAdapter:
     async def run_http(
         self,
         port: int,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         health: Any = None,
         metrics_text: Callable[[], bytes] | None = None,
     ) -> None:
@@ -476,15 +476,20 @@ def _form_errors(view: Any, errors: dict[str, str]) -> dict[str, Any]:
     return {"response_action": "errors", "errors": shown}
 
 
-def attach(runtime: Any, *, http_port: int | None = None) -> SlackAdapter:
-    """Plug Slack into a `bots.run.Runtime`: a port for the outbox and a transport."""
+def attach(
+    runtime: Any, *, http_port: int | None = None, http_host: str = "127.0.0.1"
+) -> SlackAdapter:
+    """Plug Slack into a `bots.run.Runtime`: a port for the outbox and a transport
+    (HTTP mode on `http_host`:`http_port`, else Socket Mode)."""
     settings: Settings = runtime.settings
     adapter = SlackAdapter(runtime.core, settings, make_client(settings))
     runtime.add_port(adapter.port)
     if http_port is not None:
         exposition = runtime.metrics.exposition if runtime.metrics is not None else None
         runtime.tasks.append(
-            lambda: adapter.run_http(http_port, health=runtime.health, metrics_text=exposition)
+            lambda: adapter.run_http(
+                http_port, http_host, health=runtime.health, metrics_text=exposition
+            )
         )
     else:
         assert settings.slack_app_token is not None
