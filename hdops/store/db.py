@@ -21,7 +21,8 @@ with WAL and `synchronous=NORMAL` a commit does not wait for the disk (only
 checkpoints do), so it costs microseconds, and joining transactions would make
 one request's failure roll back another's.
 
-PostgreSQL needs none of this.
+PostgreSQL needs none of this; it gets the same busy timeout as its
+`lock_timeout`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_S = 30
+BUSY_TIMEOUT_S = 30  # SQLite busy timeout, PostgreSQL lock_timeout
 READ_ONLY = "hdops_read_only"  # execution option: begin a deferred (read) transaction
 
 
@@ -51,11 +52,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_store_engine(
-    url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_S, **kwargs: Any
-) -> Engine:
-    """`busy_timeout` (SQLite): how long a writer waits for the lock before
-    "database is locked"."""
+def create_store_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
+    """`busy_timeout`: how long a statement waits for a lock another writer holds
+    before giving up — SQLite's busy timeout ("database is locked"), PostgreSQL's
+    `lock_timeout` (without one a request would wait for ever, and its person with
+    it). Either way the error is `is_busy` and the core answers "busy, try again"."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -71,6 +72,11 @@ def create_store_engine(
         _configure_sqlite(engine, busy_timeout)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        lock_timeout = f"-c lock_timeout={int(busy_timeout * 1000)}"
+        connect_args["options"] = f"{connect_args.get('options', '')} {lock_timeout}".strip()
+        kwargs["connect_args"] = connect_args
     return create_engine(url, **kwargs)
 
 
@@ -129,7 +135,7 @@ class WriterGate:
 
     _HANDED_OFF = -1
 
-    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_S) -> None:
+    def __init__(self, timeout: float = BUSY_TIMEOUT_S) -> None:
         self.timeout = timeout
         self._mutex = threading.Lock()
         self._owner: int | None = None
@@ -180,7 +186,7 @@ class WriterGate:
 class Store:
     """One database: an engine plus a session factory."""
 
-    def __init__(self, engine: Engine, busy_timeout: float = SQLITE_BUSY_TIMEOUT_S) -> None:
+    def __init__(self, engine: Engine, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
         self._read_sessions = sessionmaker(
@@ -190,11 +196,9 @@ class Store:
         self.gate: WriterGate | None = WriterGate(busy_timeout) if sqlite else None
 
     @classmethod
-    def from_url(
-        cls, url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_S, **kwargs: Any
-    ) -> Store:
-        """`busy_timeout` (SQLite): seconds a writer waits for the lock, in this
-        process's queue and then in SQLite's, before "database is locked"."""
+    def from_url(cls, url: str, *, busy_timeout: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Store:
+        """`busy_timeout`: seconds a writer waits for a lock (on SQLite in this
+        process's queue, then in SQLite's) before giving up; see `create_store_engine`."""
         return cls(create_store_engine(url, busy_timeout=busy_timeout, **kwargs), busy_timeout)
 
     @property
