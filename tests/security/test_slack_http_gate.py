@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bots import metrics
+from bots.slack import inbound
 from hdops.store.db import Store
 from hdops.store.orm import Adjustment, ProcessedEvent
 from tests.e2e.slack_system import SlackWorld, slack_world
@@ -166,3 +167,13 @@ async def test_a_signed_command_mentioning_payload_is_carried_out(
         with store.read() as s:
             reasons: list[Any] = list(s.scalars(select(Adjustment.reason)))
         assert reasons == ["payload test bonus"]
+
+
+def test_a_payload_described_for_the_log_is_one_short_line() -> None:
+    body = {
+        "type": "event_callback",
+        "event": {"type": "message" + FORGED * 50, "subtype": FORGED},
+        **{f"k{n}{FORGED}": n for n in range(100)},
+    }
+    described = inbound.describe(body)
+    assert "\n" not in described and len(described) < 1500, described
