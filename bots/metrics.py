@@ -4,7 +4,8 @@ Built on `prometheus_client`. What is measured, and where it comes from:
 
 * **This process's counters and histograms**, moved by the adapters and the
   scheduler: platform events by platform and kind (`hdops_events_total`), their
-  errors (`hdops_event_errors_total`, `hdops_events_unreadable_total`), click →
+  errors (`hdops_event_errors_total`, `hdops_events_unreadable_total`), Slack
+HTTP requests refused unread (`hdops_http_refused_total`), click →
   next task latency (`hdops_click_to_next_task_seconds`), scheduler lag and job
   failures (`hdops_scheduler_lag_seconds`, `hdops_scheduled_job_errors_total`,
   `hdops_scheduled_jobs_missed_total`), and the outbox deliverer's own counts
@@ -87,6 +88,12 @@ EVENTS_UNREADABLE = Counter(
     ["platform", "kind"],
     registry=None,
 )
+HTTP_REFUSED = Counter(
+    "hdops_http_refused",
+    "Slack HTTP requests refused before bolt saw them (401 unsigned, 400 malformed).",
+    ["status"],
+    registry=None,
+)
 CLICK_TO_NEXT_TASK = Histogram(
     "hdops_click_to_next_task_seconds",
     "From receiving a click or form to handing the next task message to the platform.",
@@ -116,6 +123,7 @@ PROCESS_METRICS: tuple[Collector, ...] = (
     EVENTS,
     EVENT_ERRORS,
     EVENTS_UNREADABLE,
+    HTTP_REFUSED,
     CLICK_TO_NEXT_TASK,
     SCHEDULER_LAG,
     JOB_ERRORS,
@@ -126,6 +134,8 @@ for _platform in PLATFORMS:
     for _kind in EVENT_KINDS:
         for _counter in (EVENTS, EVENT_ERRORS, EVENTS_UNREADABLE):
             _counter.labels(_platform, _kind)
+for _status in ("400", "401"):
+    HTTP_REFUSED.labels(_status)
 for _job in [job_kind(j.id) for j in STATIC_JOBS] + [f"shift:{k}" for k in SHIFT_JOB_KINDS]:
     SCHEDULER_LAG.labels(_job)
     JOB_ERRORS.labels(_job)
@@ -138,6 +148,20 @@ def event(platform: str, kind: str) -> None:
 
 def event_error(platform: str, kind: str) -> None:
     EVENT_ERRORS.labels(platform, kind).inc()
+
+
+def http_refused(status: int) -> None:
+    HTTP_REFUSED.labels(str(status)).inc()
+
+
+def interaction_failed(platform: str, kind: str) -> None:
+    """`Core.on_failure`: an interaction the core could not carry out (it answered
+    the person itself), counted under the adapters' kind names."""
+    event_error(platform, CORE_KINDS.get(kind, kind))
+
+
+# The core's entry points ("form") by the event kind adapters count them under.
+CORE_KINDS = {"form": "view_submission"}
 
 
 def event_unreadable(platform: str, kind: str) -> None:

@@ -40,6 +40,9 @@ from schedules.scheduler import SchedulerService
 log = logging.getLogger("hdops.run")
 
 SWEEP_SECONDS = 30.0
+# Slack requires HTTPS, so HTTP mode sits behind a TLS-terminating proxy; on the
+# same machine it needs only loopback, and nothing else can reach the plain port.
+DEFAULT_HTTP_HOST = "127.0.0.1"
 
 
 def required_tokens(cfg: Settings, slack: bool, discord: bool, http_port: int | None) -> None:
@@ -96,7 +99,13 @@ class Runtime:
 
 def build_runtime(store: Store, cfg: Settings) -> Runtime:
     deliverer = Deliverer(store, {}, cfg, on_sent=metrics.NEXT_TASK.sent)
-    core = Core(store, cfg, on_commit=deliverer.kick, handoff=deliverer)
+    core = Core(
+        store,
+        cfg,
+        on_commit=deliverer.kick,
+        handoff=deliverer,
+        on_failure=metrics.interaction_failed,
+    )
     scheduler = SchedulerService(
         store,
         cfg,
@@ -131,13 +140,23 @@ async def serve(runtime: Runtime) -> None:
         ),
     ]
     jobs += [asyncio.create_task(start()) for start in runtime.tasks]
-    await stop.wait()
-    for job in jobs:
+    stopping = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopping, *jobs], return_when=asyncio.FIRST_COMPLETED)
+    for job in [stopping, *jobs]:
         job.cancel()
-    await asyncio.gather(*jobs, return_exceptions=True)
+    await asyncio.gather(stopping, *jobs, return_exceptions=True)
+    ended = [job for job in jobs if job in done]
+    if ended:
+        # Every job runs until stopped: one that ended (a port it could not bind, a
+        # platform it could not reach) would otherwise leave a process that looks up
+        # but does not serve.
+        exc = ended[0].exception() if not ended[0].cancelled() else None
+        raise HdopsError(f"hdops run stopped: {exc or 'a job ended'}")
 
 
-def _attach_platform(runtime: Runtime, name: str, http_port: int | None) -> None:
+def _attach_platform(
+    runtime: Runtime, name: str, http_port: int | None, http_host: str | None = None
+) -> None:
     import importlib
 
     module_name = {"slack": "bots.slack.app", "discord": "bots.discord.client"}[name]
@@ -145,7 +164,10 @@ def _attach_platform(runtime: Runtime, name: str, http_port: int | None) -> None
         module = importlib.import_module(module_name)
     except ModuleNotFoundError:
         raise HdopsError(f"the {name} adapter is not available in this build") from None
-    module.attach(runtime, http_port=http_port)
+    if http_host is not None:
+        module.attach(runtime, http_port=http_port, http_host=http_host)
+    else:
+        module.attach(runtime, http_port=http_port)
 
 
 @handle_errors
@@ -159,10 +181,18 @@ def run(
         max=65535,
         help="Slack HTTP mode on this port (POST /slack/events, GET /healthz, GET /metrics).",
     ),
+    host: str | None = typer.Option(
+        None,
+        "--host",
+        help=f"Address HTTP mode listens on (default {DEFAULT_HTTP_HOST}: behind an HTTPS"
+        " proxy on this machine; 0.0.0.0 for every interface, e.g. in a container).",
+    ),
 ) -> None:
     """Run the chosen bots, the outbox delivery and the scheduler in one process."""
     if not slack and not discord:
         raise HdopsError("choose at least one platform: hdops run --slack and/or --discord")
+    if host is not None and (http is None or not slack):
+        raise HdopsError("--host is for Slack's HTTP mode: hdops run --slack --http PORT --host H")
     cfg = settings()
     required_tokens(cfg, slack, discord, http)
     store = open_store()
@@ -176,7 +206,9 @@ def run(
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         runtime = build_runtime(store, cfg)
         if slack:
-            _attach_platform(runtime, "slack", http)
+            _attach_platform(
+                runtime, "slack", http, (host or DEFAULT_HTTP_HOST) if http is not None else None
+            )
         if discord:
             _attach_platform(runtime, "discord", None)
         asyncio.run(serve(runtime))

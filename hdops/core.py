@@ -5,6 +5,15 @@ the platform identity to a person (unknown people get one clear message), do
 the use case, and map domain errors to a private reply. State changes and the
 messages they cause commit together; `on_commit` then wakes the delivery loop
 so the messages go out at once (and the loop finds them after a crash anyway).
+
+Nothing escapes an entry point: every interaction ends in a stored result or a
+reply saying it did not work. Any other exception (a bug, a database that
+stayed locked past its busy timeout) rolls the unit of work back, is logged,
+counted through `on_failure(platform, kind)` and answered privately — "busy,
+try again in a minute" when the database was only busy (`is_busy`), "did not
+work, try again or tell ops" otherwise; a form gets it as a form error. This
+lives here rather than in each adapter so that no front end (Slack, the local
+chat, a future one) can forget it.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from hdops.domain.people import parse_identity
 from hdops.domain.relay import SharedFile
 from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied
 from hdops.intents import HandoffTarget
+from hdops.render import problems
 from hdops.render import relay as relay_render
 from hdops.render import shifts as shift_render
 from hdops.render import tasks as task_render
@@ -36,10 +46,16 @@ from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
 from hdops.store import outbox
-from hdops.store.db import Store
+from hdops.store.db import Store, is_busy
 from hdops.store.orm import InstructionVersion, Person, Project
 
 log = logging.getLogger(__name__)
+
+
+# What a person is told they sent, by entry point (`kind`).
+_WHAT = {"command": "command", "action": "button press", "form": "form", "thread_reply": "message"}
+
+OnFailure = Callable[[str, str], None]  # (platform, kind): an interaction failed
 
 
 def _unknown(identity: str) -> Reply:
@@ -58,6 +74,7 @@ class Core:
         clock: Clock | None = None,
         on_commit: Callable[[], None] | None = None,
         handoff: HandoffTarget | None = None,
+        on_failure: OnFailure | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -66,6 +83,8 @@ class Core:
         # The running delivery loop: what an interaction enqueues is handed to it
         # after commit, skipping its claim round trip (`Deliverer.accept`).
         self.handoff = handoff
+        # Counts failed interactions (the runtime wires it to its metrics).
+        self.on_failure = on_failure or (lambda platform, kind: None)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -75,8 +94,45 @@ class Core:
         event_id: str | None,
         fn: Callable[[Session, Person], Reply],
         *,
+        kind: str,
         form: bool = False,
         if_unknown: Reply | None = None,
+    ) -> Reply:
+        """`fn` in one unit of work; whatever it raises becomes a reply (see the
+        module docstring). `kind`: which entry point, for the log, the count and
+        the words of a failure reply."""
+        try:
+            return self._unit(identity, event_id, fn, form=form, if_unknown=if_unknown)
+        except Exception as exc:
+            return self._failed(identity, kind, exc, form=form)
+
+    def _failed(self, identity: str, kind: str, exc: Exception, *, form: bool) -> Reply:
+        """The unit of work was rolled back: log, count and tell the person."""
+        platform = identity.partition(":")[0][:16] or "unknown"
+        what = _WHAT[kind]
+        if is_busy(exc):
+            reason = getattr(exc, "orig", None) or exc  # the driver's words, not the SQL
+            log.warning("%s from %s not done, the database is busy: %s", kind, platform, reason)
+            message = problems.busy(what)
+        else:
+            log.error("%s from %s failed", kind, platform, exc_info=exc)
+            message = problems.failed(what)
+        try:
+            self.on_failure(platform, kind)
+        except Exception:
+            log.exception("could not count a failed %s", kind)
+        if form:
+            return Reply(form_errors={"_": message.text})
+        return Reply(message=message)
+
+    def _unit(
+        self,
+        identity: str,
+        event_id: str | None,
+        fn: Callable[[Session, Person], Reply],
+        *,
+        form: bool,
+        if_unknown: Reply | None,
     ) -> Reply:
         """`if_unknown`: the reply for an identity hdops does not know (default: how
         to get registered)."""
@@ -147,7 +203,7 @@ class Core:
         def run(session: Session, person: Person) -> Reply:
             return run_command(session, person, text, self.clock.now(), self.settings, platform)
 
-        return self._run(identity, event_id, run)
+        return self._run(identity, event_id, run, kind="command")
 
     def action(
         self,
@@ -163,7 +219,7 @@ class Core:
             act = actions.decode(action_id)
             return self._do_action(session, person, act, list(values or []), key)
 
-        return self._run(identity, event_id, run)
+        return self._run(identity, event_id, run, kind="action")
 
     def form(
         self, identity: str, form_id: str, fields: dict[str, str], event_id: str | None = None
@@ -175,7 +231,7 @@ class Core:
             act = actions.decode(form_id)
             return self._do_form(session, person, act, fields, key)
 
-        return self._run(identity, event_id, run, form=True)
+        return self._run(identity, event_id, run, kind="form", form=True)
 
     def thread_reply(
         self,
@@ -205,7 +261,7 @@ class Core:
                     return self._relay(session, person, kind, int(ident), relay)
             return Reply.nothing()
 
-        return self._run(identity, event_id, run)
+        return self._run(identity, event_id, run, kind="thread_reply")
 
     def thread_deleted(
         self,
@@ -226,7 +282,7 @@ class Core:
                 return Reply(message=relay_render.deletion_not_relayed())
             return Reply.nothing()
 
-        return self._run(identity, event_id, run, if_unknown=Reply.nothing())
+        return self._run(identity, event_id, run, kind="thread_reply", if_unknown=Reply.nothing())
 
     def display_names(self, platform: str, external_ids: Sequence[str]) -> dict[str, str]:
         """How hdops names the people behind these platform user ids (those it knows),

@@ -9,21 +9,25 @@ message or a modal). Everything a user experiences is decided in the core.
 Inbound never fails Slack: nothing that can raise comes before the ack (a view
 submission computes its answer inside a try and always acks); payloads are read
 by `bots.slack.inbound`, and one missing a field hdops needs is logged, counted
-and answered with one clear private message; an exception from the core is
-counted (`hdops_event_errors_total`) and answered the same way. `AckingApp`
+and answered with one clear private message. The core answers its own failures
+(see `hdops.core`: counted as `hdops_event_errors_total` through the runtime's
+`on_failure`); an exception in this adapter's own work is counted and answered
+the same way here. `AckingApp`
 acks whatever bolt itself cannot handle. Thread replies are turned from Slack
 markup into neutral text (`bots.slack.markup`, names from `bots.slack.names`)
 before they reach the core.
 
-Socket Mode is the default transport; `hdops run --slack --http PORT` serves
-`POST /slack/events` (signatures verified by bolt with SLACK_SIGNING_SECRET),
-`GET /healthz` and `GET /metrics` instead.
+Socket Mode is the default transport; `hdops run --slack --http PORT [--host H]`
+serves `POST /slack/events` (each request checked by `bots.slack.http_gate` on
+its raw bytes — signature with SLACK_SIGNING_SECRET, content type, body —
+before bolt parses it), `GET /healthz` and `GET /metrics` instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import html
 import json
 import logging
@@ -32,12 +36,15 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots import metrics
-from bots.slack import inbound
+from bots.slack import http_gate, inbound
 from bots.slack.acking_app import AckingApp
 from bots.slack.blocks import full_text_modal, message_payload, modal_view
 from bots.slack.names import SlackNames
@@ -68,6 +75,22 @@ def command_text(text: str) -> str:
     """`<@U123|alice>` / `<@U123>` → `slack:U123`, the identity form commands accept;
     then Slack's &amp;/&lt;/&gt; escapes are undone so the core sees what was typed."""
     return html.unescape(MENTION_RE.sub(lambda m: f"slack:{m.group(1)}", text))
+
+
+def command_event_id(
+    cmd: inbound.Command, body: dict[str, Any], timestamp: str | None
+) -> str | None:
+    """The id a slash command is deduplicated by, like an event's or a click's: a
+    signed request replayed (or a Socket Mode envelope redelivered) runs once, and
+    the replay gets no second reply. Slack gives every invocation its own
+    `trigger_id`; without one, the body with its signed request timestamp (a replay
+    repeats both, a new command differs in the timestamp); with neither, none."""
+    if cmd.trigger_id:
+        return f"slack:cmd:{cmd.trigger_id}"
+    if timestamp:
+        signed = timestamp + json.dumps(body, sort_keys=True, default=str)
+        return "slack:cmd:" + hashlib.sha256(signed.encode()).hexdigest()[:40]
+    return None
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -141,14 +164,19 @@ class SlackAdapter:
         metrics.event_unreadable("slack", kind)
         log.warning("slack %s unreadable, %s (%s)", kind, exc, inbound.describe(body))
 
-    async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
+    async def on_command(self, ack: Any, body: dict[str, Any], request: Any) -> None:
         with self._working():
             await ack()
             async with self._answering("command", body):
                 metrics.event("slack", "command")
                 cmd = inbound.command(body)
+                timestamp = request.headers.get("x-slack-request-timestamp", [None])[0]
                 reply = await asyncio.to_thread(
-                    self.core.command, f"slack:{cmd.user}", command_text(cmd.text), None, "slack"
+                    self.core.command,
+                    f"slack:{cmd.user}",
+                    command_text(cmd.text),
+                    command_event_id(cmd, body, timestamp),
+                    "slack",
                 )
                 await self.show(
                     reply, user=cmd.user, channel=cmd.channel, trigger_id=cmd.trigger_id
@@ -343,8 +371,32 @@ class SlackAdapter:
         """aiohttp app for HTTP mode: /slack/events, /healthz, /metrics (`metrics_text`:
         the runtime's exposition; it reads the store, so it runs off the loop)."""
 
+        refusals = http_gate.RefusalLog()
+        secret = self.settings.slack_signing_secret
+
+        def refuse(
+            refusal: http_gate.Refusal, request: web.Request, size: int | None
+        ) -> web.Response:
+            metrics.http_refused(refusal.status)
+            refusals.refused(refusal, http_gate.summary(request.remote, size, request.content_type))
+            return web.Response(status=refusal.status, text=refusal.reason)
+
         async def events(request: web.Request) -> web.Response:
-            bolt_request = await to_bolt_request(request)
+            """Checked by `bots.slack.http_gate` before bolt sees anything."""
+            if secret is None:  # `hdops run` refuses HTTP mode without one
+                return refuse(http_gate.Refusal(401, "no signing secret set"), request, None)
+            check = http_gate.check_signature(secret.get_secret_value(), request.headers)
+            if isinstance(check, http_gate.Refusal):
+                return refuse(check, request, request.content_length)
+            raw = await request.read()  # aiohttp answers 413 past its 1 MiB limit
+            verdict = check(raw) or http_gate.read_body(raw, request.content_type)
+            if isinstance(verdict, http_gate.Refusal):
+                return refuse(verdict, request, len(raw))
+            try:
+                bolt_request = _bolt_request(verdict, request)
+            except Exception:  # a JSON object bolt cannot build its context from
+                refusal = http_gate.Refusal(400, "body is not a Slack payload")
+                return refuse(refusal, request, len(raw))
             bolt_response = await self.app.async_dispatch(bolt_request)
             return await to_aiohttp_response(bolt_response)
 
@@ -367,7 +419,7 @@ class SlackAdapter:
     async def run_http(
         self,
         port: int,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         health: Any = None,
         metrics_text: Callable[[], bytes] | None = None,
     ) -> None:
@@ -395,6 +447,21 @@ class SlackAdapter:
             await self.port.aclose()
 
 
+def _bolt_request(admitted: http_gate.Admitted, request: web.Request) -> AsyncBoltRequest:
+    """What bolt's aiohttp adapter builds, with the body as `http_gate` read it: bolt's
+    own reader takes any form body containing the word "payload" for an interaction
+    and reads an empty one, so `/hdops … payload …` would have reached no listener."""
+    bolt_request = AsyncBoltRequest(
+        body=admitted.text,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+    )
+    if bolt_request.body != admitted.body:
+        bolt_request.body = admitted.body
+        bolt_request.context = build_async_context(AsyncBoltContext({}), admitted.body)
+    return bolt_request
+
+
 def _form_errors(view: Any, errors: dict[str, str]) -> dict[str, Any]:
     """`response_action: errors` for a view_submission ack, each error on the input
     block it names, or on the first input ("_" means the form as a whole); empty
@@ -409,15 +476,20 @@ def _form_errors(view: Any, errors: dict[str, str]) -> dict[str, Any]:
     return {"response_action": "errors", "errors": shown}
 
 
-def attach(runtime: Any, *, http_port: int | None = None) -> SlackAdapter:
-    """Plug Slack into a `bots.run.Runtime`: a port for the outbox and a transport."""
+def attach(
+    runtime: Any, *, http_port: int | None = None, http_host: str = "127.0.0.1"
+) -> SlackAdapter:
+    """Plug Slack into a `bots.run.Runtime`: a port for the outbox and a transport
+    (HTTP mode on `http_host`:`http_port`, else Socket Mode)."""
     settings: Settings = runtime.settings
     adapter = SlackAdapter(runtime.core, settings, make_client(settings))
     runtime.add_port(adapter.port)
     if http_port is not None:
         exposition = runtime.metrics.exposition if runtime.metrics is not None else None
         runtime.tasks.append(
-            lambda: adapter.run_http(http_port, health=runtime.health, metrics_text=exposition)
+            lambda: adapter.run_http(
+                http_port, http_host, health=runtime.health, metrics_text=exposition
+            )
         )
     else:
         assert settings.slack_app_token is not None

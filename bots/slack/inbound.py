@@ -323,12 +323,19 @@ def asker(body: Mapping[str, Any]) -> Asker:
 
 
 def describe(body: Any) -> str:
-    """A short, value-free description of a payload for logs: its kind and keys."""
+    """A short, value-free description of a payload for logs: its kind and keys, each
+    escaped and cut short."""
     if not isinstance(body, Mapping):
         return type(body).__name__
     kind = body.get("type") or ("slash_command" if "command" in body else "?")
     if kind == "event_callback" and isinstance(body.get("event"), Mapping):
         event = body["event"]
         kind = f"event {event.get('type')}/{event.get('subtype') or '-'}"
-    keys = sorted(str(k) for k in body)[:MAX_KEYS_LOGGED]
-    return f"{str(kind)[:60]} with keys {keys}"
+    keys = [_escaped(k, 40) for k in sorted(str(k) for k in body)[:MAX_KEYS_LOGGED]]
+    return f"{_escaped(kind, 60)} with keys {keys}"
+
+
+def _escaped(value: Any, limit: int) -> str:
+    """`value` on one line (newlines and other controls escaped), cut to `limit`:
+    what a payload says can never add a line to the log or make it long."""
+    return ascii(str(value)[:limit])[1:-1]

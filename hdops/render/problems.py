@@ -20,6 +20,16 @@ def failed(what: str) -> Message:
     return _say(f"That {what} did not work: something went wrong on hdops' side.")
 
 
+def busy(what: str) -> Message:
+    """The database stayed locked longer than hdops waits (another writer held it):
+    nothing was saved, and the same request will most likely work shortly."""
+    text = (
+        f"hdops is busy right now, so that {what} was not saved. "
+        "Please try again in a minute; if it keeps happening, tell ops."
+    )
+    return Message(text=text, parts=[Paragraph(text=text)])
+
+
 def _say(first: str) -> Message:
     text = f"{first} {TRY_AGAIN}"
     return Message(text=text, parts=[Paragraph(text=text)])

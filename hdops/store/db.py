@@ -21,7 +21,8 @@ with WAL and `synchronous=NORMAL` a commit does not wait for the disk (only
 checkpoints do), so it costs microseconds, and joining transactions would make
 one request's failure roll back another's.
 
-PostgreSQL needs none of this.
+PostgreSQL needs none of this; it gets the same busy timeout as its
+`lock_timeout`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_S = 30
+BUSY_TIMEOUT_S = 30  # SQLite busy timeout, PostgreSQL lock_timeout
 READ_ONLY = "hdops_read_only"  # execution option: begin a deferred (read) transaction
 
 
@@ -51,26 +52,35 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_store_engine(url: str, **kwargs: Any) -> Engine:
+def create_store_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
+    """`busy_timeout`: how long a statement waits for a lock another writer holds
+    before giving up — SQLite's busy timeout ("database is locked"), PostgreSQL's
+    `lock_timeout` (without one a request would wait for ever, and its person with
+    it). Either way the error is `is_busy` and the core answers "busy, try again"."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            connect_args={"timeout": busy_timeout, "check_same_thread": False},
             # Named parameters (sqlite3 takes both): prepared.py compiles statements
             # through the public API, which names parameters (PostgreSQL's psycopg
             # dialect is named already).
             paramstyle="named",
             **kwargs,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        lock_timeout = f"-c lock_timeout={int(busy_timeout * 1000)}"
+        connect_args["options"] = f"{connect_args.get('options', '')} {lock_timeout}".strip()
+        kwargs["connect_args"] = connect_args
     return create_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module; we emit BEGIN.
@@ -79,7 +89,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -97,6 +107,25 @@ def _configure_sqlite(engine: Engine) -> None:
             ) from err
 
 
+# PostgreSQL SQLSTATEs meaning "not now": lock_not_available (lock_timeout),
+# query_canceled (statement_timeout), serialization_failure, deadlock_detected.
+_PG_BUSY = frozenset({"55P03", "57014", "40001", "40P01"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when the database refused only for now — a lock held by another writer
+    past the busy timeout (SQLite "database is locked"/"busy", this process's
+    writer queue included), a PostgreSQL lock or statement timeout, a
+    serialization failure or deadlock — so the same request may well work shortly."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        words = str(orig).lower()
+        return "locked" in words or "busy" in words
+    return getattr(orig, "sqlstate", None) in _PG_BUSY
+
+
 class WriterGate:
     """A FIFO lock for this process's SQLite writers, handed from one to the next.
 
@@ -106,7 +135,7 @@ class WriterGate:
 
     _HANDED_OFF = -1
 
-    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_S) -> None:
+    def __init__(self, timeout: float = BUSY_TIMEOUT_S) -> None:
         self.timeout = timeout
         self._mutex = threading.Lock()
         self._owner: int | None = None
@@ -157,17 +186,20 @@ class WriterGate:
 class Store:
     """One database: an engine plus a session factory."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
         self._read_sessions = sessionmaker(
             engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
         )
-        self.gate: WriterGate | None = WriterGate() if engine.dialect.name == "sqlite" else None
+        sqlite = engine.dialect.name == "sqlite"
+        self.gate: WriterGate | None = WriterGate(busy_timeout) if sqlite else None
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> Store:
-        return cls(create_store_engine(url, **kwargs))
+    def from_url(cls, url: str, *, busy_timeout: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Store:
+        """`busy_timeout`: seconds a writer waits for a lock (on SQLite in this
+        process's queue, then in SQLite's) before giving up; see `create_store_engine`."""
+        return cls(create_store_engine(url, busy_timeout=busy_timeout, **kwargs), busy_timeout)
 
     @property
     def dialect(self) -> str:
