@@ -18,24 +18,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any
 
 import typer
 
-from bots import metrics
-from bots.metrics import RuntimeMetrics
+from bots.runtime import Runtime, bootstrap
 from hdops.cli.common import handle_errors, open_store, settings
 from hdops.config import Settings
 from hdops.core import Core
 from hdops.errors import HdopsError
-from hdops.ports import ChatPort
-from hdops.services.delivery import Deliverer
-from hdops.store.db import Store
 from hdops.store.lock import acquire_writer_lock
-from hdops.store.scheduling import leadership_for
-from schedules.scheduler import SchedulerService
 
 log = logging.getLogger("hdops.run")
 
@@ -45,7 +36,7 @@ SWEEP_SECONDS = 30.0
 DEFAULT_HTTP_HOST = "127.0.0.1"
 
 
-def required_tokens(cfg: Settings, slack: bool, discord: bool, http_port: int | None) -> None:
+def required_tokens(cfg: Settings, slack: bool, http_port: int | None) -> None:
     missing = []
     if slack:
         if cfg.slack_bot_token is None:
@@ -54,68 +45,8 @@ def required_tokens(cfg: Settings, slack: bool, discord: bool, http_port: int | 
             missing.append("SLACK_APP_TOKEN (Socket Mode; or use --http PORT)")
         if http_port is not None and cfg.slack_signing_secret is None:
             missing.append("SLACK_SIGNING_SECRET (HTTP mode)")
-    if discord and cfg.discord_bot_token is None:
-        missing.append("DISCORD_BOT_TOKEN")
     if missing:
         raise HdopsError("missing configuration: set " + ", ".join(missing))
-
-
-@dataclass
-class Runtime:
-    """What a platform adapter gets to plug into: the core, the deliverer, the store."""
-
-    store: Store
-    settings: Settings
-    core: Core
-    deliverer: Deliverer
-    tasks: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
-    # Scheduled jobs (shift reminders, sweeps, digests); None: the old sweep loop.
-    scheduler: SchedulerService | None = None
-    metrics: RuntimeMetrics | None = None  # for GET /metrics
-
-    def add_port(self, port: ChatPort) -> None:
-        self.deliverer.ports[port.platform] = port
-
-    def health(self) -> dict[str, Any]:
-        """For GET /healthz: the store answers and how much is waiting to be sent."""
-        from hdops.store import outbox
-
-        try:
-            with self.store.read() as session:
-                counts = outbox.counts(session)
-        except Exception as exc:
-            return {"ok": False, "error": exc.__class__.__name__}
-        role = None
-        if self.scheduler is not None:
-            role = "leader" if self.scheduler.running else "standby"
-        return {
-            "ok": True,
-            "outbox_pending": counts.get("pending", 0),
-            "outbox_failed": counts.get("failed", 0),
-            "platforms": sorted(self.deliverer.ports),
-            "scheduler": role,
-        }
-
-
-def build_runtime(store: Store, cfg: Settings) -> Runtime:
-    deliverer = Deliverer(store, {}, cfg, on_sent=metrics.NEXT_TASK.sent)
-    core = Core(
-        store,
-        cfg,
-        on_commit=deliverer.kick,
-        handoff=deliverer,
-        on_failure=metrics.interaction_failed,
-    )
-    scheduler = SchedulerService(
-        store,
-        cfg,
-        leadership=leadership_for(cfg.database_url),
-        after_commit=deliverer.kick,
-        observer=metrics.SCHEDULER,
-    )
-    runtime = Runtime(store, cfg, core, deliverer, scheduler=scheduler)
-    runtime.metrics = RuntimeMetrics(store, deliverer)
-    return runtime
 
 
 async def _sweeper(core: Core) -> None:
@@ -154,26 +85,9 @@ async def serve(runtime: Runtime) -> None:
         raise HdopsError(f"hdops run stopped: {exc or 'a job ended'}")
 
 
-def _attach_platform(
-    runtime: Runtime, name: str, http_port: int | None, http_host: str | None = None
-) -> None:
-    import importlib
-
-    module_name = {"slack": "bots.slack.app", "discord": "bots.discord.client"}[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        raise HdopsError(f"the {name} adapter is not available in this build") from None
-    if http_host is not None:
-        module.attach(runtime, http_port=http_port, http_host=http_host)
-    else:
-        module.attach(runtime, http_port=http_port)
-
-
 @handle_errors
 def run(
     slack: bool = typer.Option(False, "--slack", help="Run the Slack bot."),
-    discord: bool = typer.Option(False, "--discord", help="Run the Discord bot."),
     http: int | None = typer.Option(
         None,
         "--http",
@@ -189,12 +103,12 @@ def run(
     ),
 ) -> None:
     """Run the chosen bots, the outbox delivery and the scheduler in one process."""
-    if not slack and not discord:
-        raise HdopsError("choose at least one platform: hdops run --slack and/or --discord")
+    if not slack:
+        raise HdopsError("choose a platform: hdops run --slack")
     if host is not None and (http is None or not slack):
         raise HdopsError("--host is for Slack's HTTP mode: hdops run --slack --http PORT --host H")
     cfg = settings()
-    required_tokens(cfg, slack, discord, http)
+    required_tokens(cfg, slack, http)
     store = open_store()
     lock = acquire_writer_lock(cfg.database_url)
     try:
@@ -204,13 +118,12 @@ def run(
         # "Running job …" every 30 s is noise; skipped ("was missed by") and failed
         # jobs are warnings and errors, and stay.
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
-        runtime = build_runtime(store, cfg)
-        if slack:
-            _attach_platform(
-                runtime, "slack", http, (host or DEFAULT_HTTP_HOST) if http is not None else None
-            )
-        if discord:
-            _attach_platform(runtime, "discord", None)
+        runtime = bootstrap(cfg, store, scheduler=True, with_metrics=True)
+        # Imported here, plainly: `hdops` starts without loading slack_bolt for
+        # every other command.
+        from bots.slack import app as slack_app
+
+        slack_app.attach(runtime, http_port=http, http_host=host or DEFAULT_HTTP_HOST)
         asyncio.run(serve(runtime))
     finally:
         lock.release()

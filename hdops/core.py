@@ -45,6 +45,7 @@ from hdops.services import answers, audit, checkins, clarifications, dispatch, d
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
 from hdops.services import shifts as shift_service
+from hdops.services import sweep as periodic
 from hdops.store import outbox
 from hdops.store.db import Store, is_busy
 from hdops.store.orm import InstructionVersion, Person, Project
@@ -497,14 +498,10 @@ class Core:
     def sweep(self) -> dict[str, int]:
         """Periodic work the scheduler drives: expire leases, escalate questions,
         close check-ins without activity, push tasks to idle available contractors."""
-        now = self.clock.now()
         with self.store.unit_of_work() as session:
-            expired = dispatch.expire_leases(session, now)
-            escalated = len(clarifications.due_escalations(session, now))
-            closed = checkins.close_idle_check_ins(session, self.settings, now)
-            pushed = dispatch.push_tasks(session, now)
+            done = periodic.sweep(session, self.settings, self.clock.now())
         self.on_commit()
-        return {"expired": expired, "escalated": escalated, "closed": closed, "pushed": pushed}
+        return done
 
 
 # Threads whose replies are relayed: the researchers' thread of a question (`clar`),

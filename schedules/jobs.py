@@ -21,9 +21,9 @@ from typing import Any
 
 from hdops.clock import Clock, SystemClock
 from hdops.config import Settings
-from hdops.core import Core
 from hdops.services import payouts, scheduling
 from hdops.services import shifts as shift_service
+from hdops.services import sweep as periodic
 from hdops.services.scheduling import JobScheduler
 from hdops.store.db import Store
 
@@ -150,7 +150,10 @@ def sync_shifts() -> dict[str, int]:
 def sweep() -> dict[str, int]:
     """Lease expiry, clarification escalations (`due_escalations`) and task pushes."""
     ctx = current()
-    return Core(ctx.store, ctx.settings, ctx.clock, on_commit=ctx.after_commit).sweep()
+    with ctx.store.unit_of_work() as session:
+        done = periodic.sweep(session, ctx.settings, ctx.clock.now())
+    ctx.after_commit()
+    return done
 
 
 def flush_outbox() -> None:

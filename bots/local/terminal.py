@@ -31,17 +31,16 @@ import click
 import typer
 
 from bots.local.platform import PLATFORM, LocalChat, LocalMessage
+from bots.runtime import bootstrap
 from hdops.chat import Actions, Button, Form, FormField, Message, Option, Reply, Select
 from hdops.cli.common import handle_errors, open_store, settings
 from hdops.clock import Clock
 from hdops.config import Settings
-from hdops.core import Core
 from hdops.errors import HdopsError
 from hdops.services import audit
 from hdops.services import clarifications as clarification_service
 from hdops.services import people as people_service
 from hdops.services import projects as project_service
-from hdops.services.delivery import Deliverer
 from hdops.store import outbox
 from hdops.store.db import Store
 
@@ -169,18 +168,24 @@ class Terminal:
         self.write = write
         self.sweep_seconds = sweep_seconds
         self._last_sweep = float("-inf")
-        # Delivery runs after every input line anyway; the kick is for a running loop.
-        self.core = Core(store, cfg, clock, on_commit=lambda: self.deliverer.kick())
         with store.unit_of_work() as session:
             first = next_message_number(outbox.ref_message_ids(session, PLATFORM))
-        self.chat = LocalChat(self.core, _ids=itertools.count(first))
         # Beside a Slack or Discord bot (their tokens are configured), ops notices
         # and project channel posts are theirs to send; alone, the terminal is the
         # only chat there is and shows them in its own channels.
         alone = cfg.slack_bot_token is None and cfg.discord_bot_token is None
-        self.deliverer = Deliverer(
-            store, {PLATFORM: self.chat}, cfg, clock, claims_unaddressed=alone
+        self.runtime = bootstrap(
+            cfg,
+            store,
+            [lambda core: LocalChat(core, _ids=itertools.count(first))],
+            clock,
+            claims_unaddressed=alone,
         )
+        self.core = self.runtime.core
+        self.deliverer = self.runtime.deliverer
+        chat = self.runtime.port(PLATFORM)
+        assert isinstance(chat, LocalChat)
+        self.chat = chat
         self.events: list[str] = []  # message ids, once per send or edit, in order
         self.chat.listeners.append(lambda msg, _kind: self.events.append(msg.id))
         self.viewers: dict[str, Viewer] = {}

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bots.run import Runtime, build_runtime
+from bots.runtime import Runtime, bootstrap
 from bots.slack.app import SlackAdapter, make_client
 from hdops.config import Settings
 from hdops.services.people import add_person
@@ -121,7 +121,7 @@ async def slack_world(
                 display_name=user.real_name,
             )
     settings = settings_for(fake, clar.id, ops.id)
-    runtime = build_runtime(store, settings)
+    runtime = bootstrap(settings, store, scheduler=True, with_metrics=True)
     adapter = SlackAdapter(runtime.core, settings, make_client(settings))
     runtime.add_port(adapter.port)
     delivery = asyncio.create_task(runtime.deliverer.run_forever(interval=0.2))

@@ -11,7 +11,7 @@ import aiohttp
 
 from bots import metrics
 from bots.metrics import NextTaskLatency
-from bots.run import build_runtime
+from bots.runtime import bootstrap
 from hdops import intents
 from hdops.chat import Message
 from hdops.config import Settings
@@ -133,7 +133,7 @@ def test_a_click_is_paired_with_the_task_message_it_caused_only() -> None:
 
 
 async def test_scheduler_lag_is_observed_from_the_first_job(db_url: str, store: Store) -> None:
-    runtime = build_runtime(store, Settings(database_url=db_url))
+    runtime = bootstrap(Settings(database_url=db_url), store, scheduler=True, with_metrics=True)
     assert runtime.scheduler is not None
     before = metrics.value("hdops_scheduler_lag_seconds_count", job="hdops:sync")
     task = asyncio.create_task(runtime.scheduler.run())

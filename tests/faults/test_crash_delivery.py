@@ -13,10 +13,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bots.local.platform import LocalChat
+from bots.runtime import bootstrap
 from hdops.clock import FakeClock
 from hdops.config import Settings
-from hdops.core import Core
-from hdops.services.delivery import Deliverer
 from hdops.store.db import Store
 from hdops.store.orm import Answer, OutboxMessage
 from tests.helpers import T0, add_items, contractor, make_project
@@ -26,17 +25,15 @@ CHILD = textwrap.dedent(
     import asyncio, os, signal, sys
     from datetime import UTC, datetime
     from bots.local.platform import LocalChat
+    from bots.runtime import bootstrap
     from hdops.clock import FakeClock
     from hdops.config import Settings
-    from hdops.core import Core
-    from hdops.services.delivery import Deliverer
     from hdops.store.db import Store
 
     store = Store.from_url(sys.argv[1])
     clock = FakeClock(datetime(2026, 3, 2, 9, 5, tzinfo=UTC))
-    core = Core(store, Settings(), clock)
-    chat = LocalChat(core)
-    deliverer = Deliverer(store, {"console": chat}, Settings(), clock)
+    runtime = bootstrap(Settings(), store, [LocalChat], clock)
+    chat, deliverer = runtime.port("console"), runtime.deliverer
     chat.command("alice", "next")
     asyncio.run(deliverer.deliver_due())
     task = chat.open_tasks("alice")[0]
@@ -69,9 +66,9 @@ async def test_next_task_is_delivered_once_after_a_crash(
 
     # Restart: a new process-equivalent with a fresh platform and delivery loop.
     clock = FakeClock(T0.replace(minute=6))
-    core = Core(store, Settings(), clock)
-    chat = LocalChat(core)
-    deliverer = Deliverer(store, {"console": chat}, Settings(), clock)
+    runtime = bootstrap(Settings(), store, [LocalChat], clock)
+    chat, deliverer = runtime.port("console"), runtime.deliverer
+    assert isinstance(chat, LocalChat)
     await deliverer.deliver_due()
     await deliverer.deliver_due()
     # (The local platform keeps messages in memory, so the edit of the pre-crash
@@ -87,6 +84,6 @@ async def test_next_task_is_delivered_once_after_a_crash(
         ).one()
         assert row.status == "sent" and row.attempts == 1
     # the same interaction redelivered after the restart stores nothing more
-    core.action("console:alice", "hd:ans:1:a", [], "slack-interaction-1")
+    runtime.core.action("console:alice", "hd:ans:1:a", [], "slack-interaction-1")
     with store.unit_of_work() as s:
         assert s.scalar(select(func.count(Answer.id))) == 1

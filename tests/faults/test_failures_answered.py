@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bots import metrics
-from bots.run import build_runtime
+from bots.runtime import bootstrap
 from hdops.chat import Reply
 from hdops.commands import _REGISTRY, Invocation, command
 from hdops.config import Settings
@@ -102,7 +102,7 @@ def test_a_form_while_the_store_stays_locked_gets_the_busy_note_as_a_form_error(
     try:
         with store.unit_of_work() as s:
             contractor(s, "alice")
-        core = build_runtime(store, Settings()).core
+        core = bootstrap(Settings(), store).core
         before = errors("view_submission", "console")
         with another_writer_holds_the_lock(db_url):
             reply = core.form("console:alice", "hd:f_ask:1", {"question": "which?"}, "ev-1")
@@ -133,7 +133,7 @@ def test_an_exception_escaping_a_command_is_rolled_back_counted_and_answered(
     with store.unit_of_work() as s:
         add_items(s, make_project(s), 1)
         contractor(s, "alice")
-    core = build_runtime(store, Settings()).core
+    core = bootstrap(Settings(), store).core
     before = errors("command", "console")
     reply = core.command("console:alice", "zzboom")
     assert reply.message is not None and FAILED in reply.message.text

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from bots.local.platform import LocalChat
+from bots.runtime import bootstrap
 from hdops.clock import FakeClock
 from hdops.config import Settings
 from hdops.core import Core
@@ -31,8 +32,7 @@ class Harness:
 @pytest.fixture
 def harness(store: Store) -> Iterator[Harness]:
     clock = FakeClock(T0)
-    settings = Settings()
-    core = Core(store, settings, clock)
-    chat = LocalChat(core)
-    deliverer = Deliverer(store, {"console": chat}, settings, clock)
-    yield Harness(store, clock, core, chat, deliverer)
+    runtime = bootstrap(Settings(), store, [LocalChat], clock)
+    chat = runtime.port("console")
+    assert isinstance(chat, LocalChat)
+    yield Harness(store, clock, runtime.core, chat, runtime.deliverer)

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from hdops.chat import Image
 from hdops.config import Settings
-from hdops.core import Core
 from hdops.services import payouts
 from hdops.services.answers import reject_answer
 from hdops.store.orm import (
@@ -84,15 +83,14 @@ async def test_job_run_twice_or_after_restart_sends_one_statement_each(harness: 
     await h.flush()
     # a restart: a new core and delivery loop on the same database, the job again
     from bots.local.platform import LocalChat
-    from hdops.services.delivery import Deliverer
+    from bots.runtime import bootstrap
 
-    core = Core(h.store, h.core.settings, h.clock)
-    chat = LocalChat(core)
+    restarted = bootstrap(h.core.settings, h.store, [LocalChat], h.clock)
     h.clock.advance(timedelta(minutes=5))
     with h.store.unit_of_work() as s:
         again = payouts.run_weekly_payouts(s, h.clock.now(), h.core.settings)
     assert again.dms_queued == 0 and not again.summary_queued
-    assert await Deliverer(h.store, {"console": chat}, h.core.settings, h.clock).deliver_due() == 0
+    assert await restarted.deliverer.deliver_due() == 0
 
     for name in ("alice", "bob"):
         statements = [m for m in h.chat.inbox(name) if "Your statement" in m.text]

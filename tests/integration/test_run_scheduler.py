@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from bots.run import build_runtime
+from bots.runtime import bootstrap
 from hdops.clock import FakeClock
 from hdops.config import Settings
 from hdops.store.db import Store
@@ -22,7 +22,7 @@ from tests.payout_data import answer
 
 async def test_run_starts_the_scheduler_with_its_fixed_jobs(db_url: str, store: Store) -> None:
     settings = Settings(database_url=db_url, ops_tz="Europe/Berlin")
-    runtime = build_runtime(store, settings)
+    runtime = bootstrap(settings, store, scheduler=True, with_metrics=True)
     assert runtime.scheduler is not None
     assert runtime.health()["scheduler"] == "standby"
     task = asyncio.create_task(runtime.scheduler.run())

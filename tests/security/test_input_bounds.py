@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from bots.local.platform import LocalChat
+from bots.runtime import bootstrap
 from hdops.chat import ZWSP, defang_mentions
 from hdops.clock import FakeClock
 from hdops.config import Settings
-from hdops.core import Core
 from hdops.domain import shifts as shift_rules
 from hdops.domain.inputs import MAX_ID, parse_id
 from hdops.domain.money import parse_decimal
@@ -56,7 +56,8 @@ def test_a_huge_id_in_a_chat_command_is_one_clear_reply(store: Store) -> None:
     with store.unit_of_work() as session:
         ops(session, "olga")
         contractor(session, "alice")
-    chat = LocalChat(Core(store, Settings(), FakeClock(T0)))
+    chat = bootstrap(Settings(), store, [LocalChat], FakeClock(T0)).port("console")
+    assert isinstance(chat, LocalChat)
     for text in (
         "/hdops shift cancel 99999999999999999999",
         "/hdops payouts dispute 99999999999999999999 wrong",
