@@ -22,33 +22,26 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hdops import actions, intents
+from hdops import actions, intents, interactions
 from hdops.chat import Reply
 from hdops.clock import Clock, SystemClock
-from hdops.commands import payouts as payout_commands
 from hdops.commands import run_command
 from hdops.config import Settings
 from hdops.domain.people import parse_identity
 from hdops.domain.relay import SharedFile
-from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied
+from hdops.errors import HdopsError, InvalidInput, PermissionDenied
 from hdops.intents import HandoffTarget
 from hdops.render import problems
 from hdops.render import relay as relay_render
-from hdops.render import shifts as shift_render
-from hdops.render import tasks as task_render
-from hdops.render.clarifications import faq_form
-from hdops.services import answers, audit, checkins, clarifications, dispatch, disputes, scope
+from hdops.services import audit, checkins, clarifications, disputes
 from hdops.services import people as people_service
-from hdops.services import projects as project_service
-from hdops.services import shifts as shift_service
 from hdops.services import sweep as periodic
 from hdops.store import outbox
 from hdops.store.db import Store, is_busy
-from hdops.store.orm import InstructionVersion, Person, Project
+from hdops.store.orm import Person
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +210,9 @@ class Core:
         key = event_id or f"local:{uuid.uuid4().hex}"
 
         def run(session: Session, person: Person) -> Reply:
-            act = actions.decode(action_id)
-            return self._do_action(session, person, act, list(values or []), key)
+            ctx = self._context(session, person, actions.decode(action_id), key)
+            ctx.values = list(values or [])
+            return interactions.run_button(ctx)
 
         return self._run(identity, event_id, run, kind="action")
 
@@ -229,10 +223,16 @@ class Core:
         key = event_id or f"local:{uuid.uuid4().hex}"
 
         def run(session: Session, person: Person) -> Reply:
-            act = actions.decode(form_id)
-            return self._do_form(session, person, act, fields, key)
+            ctx = self._context(session, person, actions.decode(form_id), key)
+            ctx.fields = fields
+            return interactions.run_form(ctx)
 
         return self._run(identity, event_id, run, kind="form", form=True)
+
+    def _context(
+        self, session: Session, person: Person, act: actions.Action, key: str
+    ) -> interactions.Context:
+        return interactions.Context(session, person, act, self.clock.now(), self.settings, key)
 
     def thread_reply(
         self,
@@ -315,183 +315,6 @@ class Core:
                 session, person, ident, text, now, files=files, edited=edited
             )
         return Reply.nothing()
-
-    # ------------------------------------------------------------------ actions
-
-    def _do_action(
-        self, session: Session, person: Person, act: actions.Action, values: list[str], key: str
-    ) -> Reply:
-        now = self.clock.now()
-        if act.verb == actions.ANSWER:
-            assignment = answers.own_assignment(session, person, act.id)
-            project = session.get(Project, assignment.project_id)
-            assert project is not None
-            settings = dispatch.settings_of(project)
-            task_type = dispatch.task_type_of(project)
-            raw = task_type.answer_from_action(settings, act.arg, values)
-            if settings.rationale != "none" and assignment.status != "answered":
-                # Check the choice now; the rationale comes in the form.
-                task_type.validate_answer(settings, {**raw, "rationale": "-"})
-                value = act.arg if act.arg is not None else "|".join(values)
-                return Reply(
-                    form=task_render.rationale_form(
-                        assignment.id, settings, value, task_type.describe(settings, raw)
-                    )
-                )
-            return self._answered(session, person, assignment.id, raw, key)
-        if act.verb == actions.TEXT:
-            assignment = answers.own_assignment(session, person, act.id)
-            project = session.get(Project, assignment.project_id)
-            assert project is not None
-            if assignment.status in ("answered", "skipped"):
-                return Reply.say("This task is already closed.")
-            return Reply(
-                form=task_render.text_answer_form(
-                    assignment.id, dispatch.settings_of(project), project.task_type
-                )
-            )
-        if act.verb == actions.SKIP:
-            assignment = answers.own_assignment(session, person, act.id)
-            if assignment.status in ("answered", "skipped"):
-                return Reply.say("This task is already closed.")
-            return Reply(form=task_render.skip_form(assignment.id))
-        if act.verb == actions.ASK:
-            assignment = answers.own_assignment(session, person, act.id)
-            return Reply(form=task_render.ask_form(assignment.id))
-        if act.verb == actions.FULL:
-            assignment = answers.own_assignment(session, person, act.id)
-            view = dispatch.task_view(session, assignment, now)
-            index = int(act.arg or 0)
-            if not 0 <= index < len(view.fields):
-                raise NotFound("That field does not exist.")
-            return Reply(message=task_render.full_text_message(view, index))
-        if act.verb == actions.INSTRUCTIONS:
-            version = session.get(InstructionVersion, act.id)
-            if version is None:
-                raise NotFound("Those instructions no longer exist.")
-            project = session.get(Project, version.project_id)
-            assert project is not None
-            scope.require_see(session, person, project, "those instructions")
-            current = project_service.current_version(session, project.id)
-            return Reply(
-                message=task_render.instructions_message(
-                    project.title,
-                    current.version,
-                    current.body,
-                    [(f.question, f.answer) for f in current.faq],
-                )
-            )
-        if act.verb == actions.RESOLVE:
-            done = clarifications.resolve(session, person, act.id, now)
-            return Reply.say("Resolved." if done else "That question was already resolved.")
-        if act.verb == actions.FAQ:
-            clar = clarifications.get_clarification(session, act.id)
-            clarifications.require_lead_of(session, person, clar, "edit the FAQ")
-            return Reply(
-                form=faq_form(
-                    clar.id, clar.question, clarifications.last_researcher_reply(session, clar.id)
-                )
-            )
-        if act.verb in (actions.SWAP_OK, actions.SWAP_NO):
-            text = shift_service.answer_swap(
-                session,
-                person,
-                act.id,
-                act.arg,
-                act.verb == actions.SWAP_OK,
-                settings=self.settings,
-                now=now,
-            )
-            return Reply.say(text)
-        if act.verb in (actions.APPROVE, actions.DISPUTE):
-            return payout_commands.handle_action(session, person, act, now, self.settings)
-        if act.verb == actions.CHECKIN_FIX:
-            entry = checkins.check_in_to_fix(session, person, act.id)
-            assert entry.ended_at is not None
-            zone = shift_service.zone_of(person, self.settings)
-            return Reply(
-                form=shift_render.check_in_fix_form(
-                    entry.id, entry.started_at, entry.ended_at, zone
-                )
-            )
-        raise InvalidInput("That button is not recognised (it may be from an old version).")
-
-    def _answered(
-        self, session: Session, person: Person, assignment_id: int, raw: dict[str, Any], key: str
-    ) -> Reply:
-        result = answers.submit_answer(session, person, assignment_id, raw, key, self.clock.now())
-        text = result.reply_text
-        return Reply.say(text) if text else Reply.nothing()
-
-    # ------------------------------------------------------------------ forms
-
-    def _do_form(
-        self,
-        session: Session,
-        person: Person,
-        act: actions.Action,
-        fields: dict[str, str],
-        key: str,
-    ) -> Reply:
-        now = self.clock.now()
-        if act.verb == actions.F_TEXT:
-            assignment = answers.own_assignment(session, person, act.id)
-            project = session.get(Project, assignment.project_id)
-            assert project is not None
-            settings = dispatch.settings_of(project)
-            raw = dispatch.task_type_of(project).answer_from_form(settings, fields)
-            if fields.get("rationale"):
-                raw["rationale"] = fields["rationale"]
-            return self._answered(session, person, assignment.id, raw, key)
-        if act.verb == actions.F_RATIONALE:
-            assignment = answers.own_assignment(session, person, act.id)
-            project = session.get(Project, assignment.project_id)
-            assert project is not None
-            settings = dispatch.settings_of(project)
-            values = (act.arg or "").split("|") if act.arg else []
-            raw = dispatch.task_type_of(project).answer_from_action(settings, None, values)
-            if fields.get("rationale", "").strip():
-                raw["rationale"] = fields["rationale"]
-            return self._answered(session, person, assignment.id, raw, key)
-        if act.verb == actions.F_SKIP:
-            answers.skip_task(
-                session, person, act.id, fields.get("reason", ""), fields.get("note"), now
-            )
-            return Reply.nothing()
-        if act.verb == actions.F_ASK:
-            try:
-                clar = clarifications.open_clarification(
-                    session, person, act.id, fields.get("question", ""), now
-                )
-            except InvalidInput as exc:
-                raise InvalidInput(exc.message, [f"question: {exc.message}"]) from None
-            return Reply.say(f"Question #{clar.id} sent. Replies appear in the task's thread.")
-        if act.verb == actions.F_FAQ:
-            version = clarifications.add_to_faq(
-                session, person, act.id, fields.get("question", ""), fields.get("answer", ""), now
-            )
-            return Reply.say(f"Added to the FAQ (instructions v{version}).")
-        if act.verb == actions.F_DISPUTE:
-            return payout_commands.handle_form(session, person, act, fields, now, self.settings)
-        if act.verb == actions.F_CHECKIN_FIX:
-            try:
-                fixed = checkins.fix_check_in(
-                    session,
-                    person,
-                    fields.get("until", ""),
-                    fields.get("reason", ""),
-                    settings=self.settings,
-                    now=now,
-                    entry_id=act.id,
-                )
-            except InvalidInput as exc:
-                field = "reason" if "reason" in exc.message.lower() else "until"
-                raise InvalidInput(exc.message, [f"{field}: {exc.message}"]) from None
-            assert fixed.entry.ended_at is not None
-            return shift_render.check_in_fixed_reply(
-                fixed.entry.started_at, fixed.entry.ended_at, fixed.zone
-            )
-        raise InvalidInput("That form is not recognised (it may be from an old version).")
 
     # ------------------------------------------------------------------ periodic work
 

@@ -3,21 +3,14 @@
 `/hdops payouts [--week WEEK]` shows ops everyone's statements and a contractor
 their own only; `/hdops payouts approve WEEK`, `/hdops payouts adjust PERSON
 AMOUNT --reason …` and `/hdops payouts disputes` are for ops; `/hdops payouts
-dispute LINE REASON` is the contractor's fallback for the Dispute button.
-`handle_action` / `handle_form` serve the Approve and Dispute buttons and the
-dispute forms for `hdops.core.Core`.
+dispute LINE REASON` is the contractor's fallback for the Dispute button (the
+buttons and forms themselves are in `hdops.interactions.payouts`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.orm import Session
-
-from hdops import actions
-from hdops.chat import Message, Paragraph, Reply, Table, defang_mentions
+from hdops.chat import Message, Reply, Table, defang_mentions
 from hdops.commands import Invocation, command
-from hdops.config import Settings
 from hdops.domain.inputs import parse_id
 from hdops.domain.money import format_money
 from hdops.domain.weeks import IsoWeek, parse_week
@@ -202,74 +195,3 @@ def list_disputes(inv: Invocation) -> Reply:
     ]
     table = Table(columns=["Id", "Week", "Contractor", "Status", "Line", "Reason"], rows=rows)
     return Reply(message=Message(text=f"{len(found)} dispute(s)", parts=[table]))
-
-
-# --------------------------------------------------------------------------- buttons and forms
-
-
-def handle_action(
-    session: Session, person: Person, act: actions.Action, now: datetime, settings: Settings
-) -> Reply:
-    """Approve (`hd:approve:<yyyyww>[:force]`) and Dispute (`hd:dispute:<line>`, and
-    for ops `hd:dispute:<line>:accept.<id>` / `:decline.<id>`)."""
-    if act.verb == actions.APPROVE:
-        approval = payouts.approve_week(
-            session,
-            payouts.Actor(person, "chat"),
-            IsoWeek.from_code(act.id),
-            now,
-            settings,
-            force=act.arg == "force",
-        )
-        return approval_reply(approval)
-    if act.arg is None:
-        return Reply(form=disputes.dispute_form(session, person, act.id))
-    verb, _, ident = act.arg.partition(".")
-    if verb not in ("accept", "decline") or not ident.isdigit():
-        raise InvalidInput("That button is not recognised (it may be from an old version).")
-    dispute_id = parse_id(ident, "dispute id")
-    return Reply(form=disputes.resolve_form(session, person, dispute_id, verb == "accept"))
-
-
-def handle_form(
-    session: Session,
-    person: Person,
-    act: actions.Action,
-    fields: dict[str, str],
-    now: datetime,
-    settings: Settings,
-) -> Reply:
-    """The dispute form (contractor) and the accept/decline forms (ops)."""
-    if act.arg is None:
-        try:
-            opened = disputes.open_dispute(session, person, act.id, fields.get("reason", ""), now)
-        except InvalidInput as exc:
-            raise InvalidInput(exc.message, [f"reason: {exc.message}"]) from None
-        return Reply.say(f"Dispute #{opened.id} sent to ops. Their replies appear in its thread.")
-    verb, _, ident = act.arg.partition(".")
-    if verb not in ("accept", "decline") or not ident.isdigit():
-        raise InvalidInput("That form is not recognised (it may be from an old version).")
-    accept, dispute_id = verb == "accept", parse_id(ident, "dispute id")
-    try:
-        resolved, adjustment = disputes.resolve_dispute(
-            session,
-            payouts.Actor(person, "chat"),
-            dispute_id,
-            accept=accept,
-            note=fields.get("note", ""),
-            amount=fields.get("amount"),
-            now=now,
-            settings=settings,
-        )
-    except InvalidInput as exc:
-        field = "amount" if accept and "correction" in exc.message.lower() else "note"
-        raise InvalidInput(exc.message, [f"{field}: {exc.message}"]) from None
-    if adjustment is not None:
-        text = (
-            f"Dispute #{resolved.id} accepted: adjustment of "
-            f"{format_money(adjustment.amount, adjustment.currency)} "
-            f"{adjustment.currency} booked in {adjustment.week}."
-        )
-    else:
-        text = f"Dispute #{resolved.id} declined; the contractor was told why."
-    return Reply(message=Message(text=text, parts=[Paragraph(text=text)]))

@@ -1,0 +1,108 @@
+"""Buttons, selects and forms by registry, the way `hdops.commands` does commands.
+
+Every control hdops sends carries an action id (`hd:<verb>:<id>[:<arg>]`, see
+`hdops.actions`); a submitted form carries one too. A feature module registers
+what each verb does with `@button(verb)` or `@form(verb)`; the core decodes the
+id and calls `run_button` / `run_form`, so a feature (or a platform adapter)
+adds a verb without touching the core's routing. A handler gets a `Context`
+and re-checks in the database that the person may act on the id: an action id
+is never trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from hdops.actions import Action
+from hdops.chat import Reply
+from hdops.config import Settings
+from hdops.errors import InvalidInput
+from hdops.store.orm import Person
+
+UNKNOWN_BUTTON = "That button is not recognised (it may be from an old version)."
+UNKNOWN_FORM = "That form is not recognised (it may be from an old version)."
+
+
+@dataclass
+class Context:
+    """One button press, select choice or form submission."""
+
+    session: Session
+    person: Person
+    act: Action
+    now: datetime
+    settings: Settings
+    key: str  # idempotency key: the platform's event id (or a fresh one)
+    values: list[str] = field(default_factory=list)  # chosen in a select
+    fields: dict[str, str] = field(default_factory=dict)  # a form's inputs
+
+
+Handler = Callable[[Context], Reply]
+
+_BUTTONS: dict[str, Handler] = {}
+_FORMS: dict[str, Handler] = {}
+
+
+def _register(table: dict[str, Handler], verbs: tuple[str, ...]) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for verb in verbs:
+            if verb in table:
+                raise ValueError(f"verb {verb!r} registered twice")
+            table[verb] = fn
+        return fn
+
+    return register
+
+
+def button(*verbs: str) -> Callable[[Handler], Handler]:
+    """Register the handler of a button or select with these verbs."""
+    return _register(_BUTTONS, verbs)
+
+
+def form(*verbs: str) -> Callable[[Handler], Handler]:
+    """Register the handler of a form submission with these verbs."""
+    return _register(_FORMS, verbs)
+
+
+def run_button(ctx: Context) -> Reply:
+    _load_features()
+    handler = _BUTTONS.get(ctx.act.verb)
+    if handler is None:
+        raise InvalidInput(UNKNOWN_BUTTON)
+    return handler(ctx)
+
+
+def run_form(ctx: Context) -> Reply:
+    _load_features()
+    handler = _FORMS.get(ctx.act.verb)
+    if handler is None:
+        raise InvalidInput(UNKNOWN_FORM)
+    return handler(ctx)
+
+
+def verbs() -> tuple[frozenset[str], frozenset[str]]:
+    """The registered button verbs and form verbs."""
+    _load_features()
+    return frozenset(_BUTTONS), frozenset(_FORMS)
+
+
+_loaded = False
+
+
+def _load_features() -> None:
+    """Import the feature modules that register handlers (once). They import this
+    module for `button`/`form`, so they are imported here, on first use."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from hdops.interactions import (  # noqa: F401
+        clarifications,
+        payouts,
+        shifts,
+        tasks,
+    )
