@@ -15,7 +15,7 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bots.demo.simulation import DemoResult, run_demo
+from demo.simulation import DemoResult, run_demo
 from hdops.store.db import Store
 from hdops.store.orm import Answer, Clarification
 

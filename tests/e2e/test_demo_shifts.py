@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bots.demo.simulation import DemoResult, run_demo
+from demo.simulation import DemoResult, run_demo
 from hdops.store.db import Store
 from hdops.store.orm import OutboxMessage, Shift, TimeEntry
 

@@ -38,8 +38,8 @@ from hdops.store.orm import (
 )
 
 if TYPE_CHECKING:
-    from bots.demo.payouts import PayoutFigures
-    from bots.demo.shifts import ShiftFigures
+    from demo.payouts import PayoutFigures
+    from demo.shifts import ShiftFigures
 
 REPORT_WIDTH = 100
 TOP_SHARE = 0.2  # "the top 20% of contractors"
@@ -92,8 +92,8 @@ class DemoFigures:
     messages_sent: int
     messages_pending: int
     messages_failed: int
-    payouts: PayoutFigures | None = None  # the Monday job after the day (bots.demo.payouts)
-    shifts: ShiftFigures | None = None  # the week of shifts (bots.demo.shifts)
+    payouts: PayoutFigures | None = None  # the Monday job after the day (demo.payouts)
+    shifts: ShiftFigures | None = None  # the week of shifts (demo.shifts)
 
     @property
     def top_share(self) -> float:
@@ -442,13 +442,13 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
 
 
 def _shifts(f: DemoFigures) -> list[RenderableType]:
-    from bots.demo import shifts
+    from demo import shifts
 
     return shifts.renderables(f.shifts) if f.shifts is not None else []
 
 
 def _payouts(f: DemoFigures) -> list[RenderableType]:
-    from bots.demo import payouts
+    from demo import payouts
 
     return payouts.renderables(f.payouts) if f.payouts is not None else []
 

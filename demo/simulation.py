@@ -41,9 +41,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import func, select
 
-from bots.demo import payouts as demo_payouts
-from bots.demo import report as demo_report
 from bots.local.platform import LocalChat, LocalMessage
+from demo import payouts as demo_payouts
+from demo import report as demo_report
 from hdops import actions
 from hdops.chat import FieldPart, Heading, Mention
 from hdops.clock import FakeClock
@@ -273,7 +273,7 @@ def find_example(name: str = EXAMPLE) -> Path:
     """The example project's folder: in the source tree next to the packages
     (an editable install), or under the current directory."""
     here = Path(__file__).resolve()
-    candidates = [here.parents[2] / "examples" / name, Path.cwd() / "examples" / name]
+    candidates = [here.parents[1] / "examples" / name, Path.cwd() / "examples" / name]
     for candidate in candidates:
         if (candidate / "spec.yaml").is_file():
             return candidate
@@ -822,7 +822,7 @@ async def run_demo_async(
         spec = set_up(store, example, seed)
         truth = true_labels(example / "items.jsonl", random.Random(f"hdops-demo:{seed}:truth"))
         channel = spec.clarifications.console_channel or CLARIFICATION_CHANNEL
-        from bots.demo import shifts as demo_shifts  # it builds on Simulation
+        from demo import shifts as demo_shifts  # it builds on Simulation
 
         sim = demo_shifts.ShiftSimulation(
             store, seed, truth, hours=hours, clarification_channel=channel, settings=settings

@@ -34,8 +34,8 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 
-from bots.demo.simulation import DAY_START, TICK_SECONDS, Contractor, Simulation
 from bots.local.platform import LocalMessage
+from demo.simulation import DAY_START, TICK_SECONDS, Contractor, Simulation
 from hdops.domain.shifts import iso_week
 from hdops.render.shifts import hours as hours_text
 from hdops.services import scheduling
