@@ -39,7 +39,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import func, select
 
 from bots.local.platform import LocalChat, LocalMessage
 from demo import payouts as demo_payouts
@@ -51,14 +50,13 @@ from hdops.config import Settings
 from hdops.core import Core
 from hdops.domain.projects import ClarificationChannels, ProjectSpec, load_project_spec
 from hdops.errors import HdopsError
+from hdops.services import reports
 from hdops.services.delivery import Deliverer
 from hdops.services.items import import_items
 from hdops.services.people import add_person
 from hdops.services.projects import create_project
 from hdops.store.db import Store
-from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.migrate import upgrade
-from hdops.store.orm import Assignment, Clarification, Item
 
 EXAMPLE = "helpful-pairs"
 DAY_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -487,18 +485,7 @@ class Simulation:
     def _all_done(self) -> bool:
         """Every item has its answers, no question is open and nobody holds a task."""
         with self.store.unit_of_work() as session:
-            unfinished = session.scalar(
-                select(func.count(Item.id)).where(Item.answer_count < Item.target)
-            )
-            open_questions = session.scalar(
-                select(func.count(Clarification.id)).where(Clarification.status == "open")
-            )
-            held = session.scalar(
-                select(func.count(Assignment.id)).where(
-                    Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES)
-                )
-            )
-        return not unfinished and not open_questions and not held
+            return reports.open_work(session).done
 
     # ------------------------------------------------------------------ seeing
 
@@ -837,8 +824,15 @@ async def run_demo_async(
         transcript = out_dir / TRANSCRIPT
         transcript.write_text(sim.transcript(), encoding="utf-8")
         with store.unit_of_work() as session:
-            figures = demo_report.collect_figures(session, spec.name, seed, DAY_START, ended)
-        figures = replace(figures, payouts=payout_figures, shifts=shift_figures)
+            figures = demo_report.DemoFigures(
+                seed=seed,
+                started=DAY_START,
+                ended=ended,
+                project=reports.project_figures(session, spec.name),
+                delivery=reports.delivery_figures(session),
+                payouts=payout_figures,
+                shifts=shift_figures,
+            )
         text = demo_report.report_text(figures)
         report_file = out_dir / REPORT
         report_file.write_text(text, encoding="utf-8")
