@@ -8,8 +8,8 @@ the composition root lives here: it takes the core's typer app and adds
 from __future__ import annotations
 
 from bots import run
-from bots.demo import command as demo_command
 from bots.local import terminal
+from demo import command as demo_command
 from hdops.cli.main import app
 
 terminal.register(app)

@@ -36,6 +36,7 @@ from hdops import intents
 from hdops.chat import Message
 from hdops.domain.no_task import Blocked, NoTask
 from hdops.domain.projects import ProjectSpec, parse_project_spec
+from hdops.domain.qualification import Standing, gold_standing, needs_gold_record
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
 from hdops.errors import NotFound
@@ -181,27 +182,14 @@ def version_for(tx: Tx, project: ProjectInfo, version_id: int) -> VersionInfo:
 # --------------------------------------------------------------------------- choosing
 
 
-@dataclass(frozen=True)
-class Standing:
-    """A contractor's qualification in a project: 'ok', 'screening' (only gold until
-    enough gold is answered) or 'failed' (under the bar), with their gold record."""
-
-    state: str
-    answered: int = 0
-    correct: int = 0
-
-
 def qualification(tx: Tx, project: ProjectInfo, person_id: int) -> Standing:
+    """The contractor's standing (the rule is `hdops.domain.qualification`); the gold
+    record is read only when the project's rule looks at it."""
     qual = project.spec.qualification
-    if qual is None or (qual.min_gold_answered == 0 and qual.min_gold_accuracy == 0):
+    if not needs_gold_record(qual):
         return Standing("ok")
     answered, correct = q.gold_record(tx, project.id, person_id)
-    if answered < qual.min_gold_answered:
-        return Standing("screening", answered, correct)
-    if answered == 0:  # no screening asked for, and no record yet to hold against them
-        return Standing("ok")
-    accuracy = correct / answered
-    return Standing("ok" if accuracy >= qual.min_gold_accuracy else "failed", answered, correct)
+    return gold_standing(qual, answered, correct)
 
 
 def _under_cap(tx: Tx, project: ProjectInfo, person_id: int) -> bool:

@@ -114,8 +114,17 @@ def _job(
     )
 
 
+MARKER_PREFIX = "job:shift:"
+
+
 def marker(shift_id: int, revision: int, kind: str) -> str:
-    return f"job:shift:{shift_id}:r{revision}:{kind}"
+    """The key a shift job's effect is recorded (and its message deduplicated) under."""
+    return f"{MARKER_PREFIX}{shift_id}:r{revision}:{kind}"
+
+
+def marker_kind(key: str) -> str:
+    """The job kind of a `marker` key ('remind24h', 'start', ...)."""
+    return key.rsplit(":", 1)[1]
 
 
 def plan_shift_jobs(shift: Shift) -> list[PlannedJob]:

@@ -40,7 +40,7 @@ from hdops.render import shifts as render
 from hdops.render.shifts import ShiftView
 from hdops.services import audit, dispatch
 from hdops.services.people import require_active, roles_of
-from hdops.services.scheduling import NO_SHOW_AFTER, marker, note_shifts_changed
+from hdops.services.scheduling import NO_SHOW_AFTER, marker, marker_kind, note_shifts_changed
 from hdops.store import dispatch as dispatch_q
 from hdops.store import outbox
 from hdops.store import shifts as q
@@ -587,7 +587,7 @@ def _remind(session: Session, shift: Shift, key: str, settings: Settings, now: d
     if shift.status != "scheduled":
         return
     person = _person(session, shift.person_id)
-    kind = key.rsplit(":", 1)[1]
+    kind = marker_kind(key)
     intents.dm(
         session,
         person.id,

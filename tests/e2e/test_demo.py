@@ -15,7 +15,7 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bots.demo.simulation import DemoResult, run_demo
+from demo.simulation import DemoResult, run_demo
 from hdops.store.db import Store
 from hdops.store.orm import Answer, Clarification
 
@@ -52,7 +52,7 @@ def test_the_demo_writes_its_files(runs: Runs) -> None:
 
 def test_report_figures_agree_with_the_database_and_exports(runs: Runs) -> None:
     result = runs.first
-    fig = result.figures
+    fig = result.figures.project
     rows = _jsonl(result.out_dir / "answers.jsonl")
     csv_lines = (result.out_dir / "answers.csv").read_text(encoding="utf-8").splitlines()
     assert fig.answers > 0
@@ -73,22 +73,23 @@ def test_report_figures_agree_with_the_database_and_exports(runs: Runs) -> None:
     assert fig.top_count == 2 and fig.top_answers == sum(top)
     assert 0 < fig.top_share <= 1
 
-    assert fig.asked >= 1 and fig.answered >= 1
-    assert fig.answered <= fig.asked
-    assert len(fig.first_answer_seconds) == fig.answered
-    assert all(s >= 0 for s in fig.first_answer_seconds)
+    clar = fig.clarifications
+    assert clar.asked >= 1 and clar.answered >= 1
+    assert clar.answered <= clar.asked
+    assert len(clar.first_answer_seconds) == clar.answered
+    assert all(s >= 0 for s in clar.first_answer_seconds)
 
     store = Store.from_url(f"sqlite:///{result.out_dir / 'hdops-demo.db'}")
     try:
         with store.unit_of_work() as s:
             assert s.scalar(select(func.count(Answer.id))) == fig.answers
-            assert s.scalar(select(func.count(Clarification.id))) == fig.asked
+            assert s.scalar(select(func.count(Clarification.id))) == clar.asked
             answered = s.scalar(
                 select(func.count(Clarification.id)).where(
                     Clarification.first_answered_at.is_not(None)
                 )
             )
-            assert answered == fig.answered
+            assert answered == clar.answered
     finally:
         store.dispose()
 
@@ -111,12 +112,12 @@ def test_same_seed_same_report_and_transcript(runs: Runs) -> None:
 
 def test_another_seed_gives_other_numbers(runs: Runs) -> None:
     assert runs.other.report_text != runs.first.report_text
-    a, b = runs.first.figures, runs.other.figures
-    assert ([c.answers for c in a.contractors], a.answers, a.first_answer_seconds) != (
-        [c.answers for c in b.contractors],
-        b.answers,
-        b.first_answer_seconds,
-    )
+    a, b = runs.first.figures.project, runs.other.figures.project
+    assert (
+        [c.answers for c in a.contractors],
+        a.answers,
+        a.clarifications.first_answer_seconds,
+    ) != ([c.answers for c in b.contractors], b.answers, b.clarifications.first_answer_seconds)
 
 
 def test_the_transcript_shows_questions_going_both_ways(runs: Runs) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bots.demo.simulation import DAY_START, DEFAULT_HOURS, DemoResult, prepare_out_dir, run_demo
+from demo.simulation import DAY_START, DEFAULT_HOURS, DemoResult, prepare_out_dir, run_demo
 from hdops.store.db import Store
 from hdops.store.orm import PayoutStatement, TimeEntry
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bots.demo.simulation import DemoResult, run_demo
+from demo.simulation import DemoResult, run_demo
 from hdops.store.db import Store
 from hdops.store.orm import Answer, PayoutStatement
 

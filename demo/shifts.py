@@ -15,7 +15,7 @@ past the end of their day never comes back to check out: their check-in closes
 by itself after a stretch without activity, as in production (the sweep runs on
 after everyone has left), and a break long enough for that means checking in
 again on return, as the DM says. The report's shift section is read back from
-the database and the outbox.
+the database and the outbox through `hdops.services.reports`.
 """
 
 from __future__ import annotations
@@ -32,17 +32,15 @@ from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import func, select
 
-from bots.demo.simulation import DAY_START, TICK_SECONDS, Contractor, Simulation
 from bots.local.platform import LocalMessage
+from demo.simulation import DAY_START, TICK_SECONDS, Contractor, Simulation
+from hdops.domain.reports import ShiftWeekFigures
 from hdops.domain.weeks import IsoWeek
 from hdops.render.shifts import hours as hours_text
-from hdops.services import scheduling
-from hdops.services import shifts as shift_service
+from hdops.services import reports, scheduling
 from hdops.services.people import add_person
 from hdops.services.scheduling import PlannedJob, ScheduledJob
-from hdops.store.orm import OutboxMessage, Person, Shift, TimeEntry
 from schedules import jobs
 
 if TYPE_CHECKING:
@@ -228,68 +226,27 @@ def _clock(second: int) -> str:
 
 @dataclass(frozen=True)
 class ShiftFigures:
-    week: str
-    shifts: int
-    coverage: list[tuple[str, str, str]]  # day, hours, shifts
-    reminders_day_before: int
-    reminders_15: int
-    started: int
-    pushed_at_start: int
-    no_shows: list[str]
-    checked_in: int
-    hours_checked_in: str
-    skipped_jobs: int
+    """The week's figures from the product, plus two things only the simulation sees."""
+
+    week: ShiftWeekFigures
+    pushed_at_start: int  # shift-start DMs that came with the first task
+    skipped_jobs: int  # jobs the simulated scheduler skipped past their grace
 
 
 def collect_figures(sim: ShiftSimulation) -> ShiftFigures:
-    def sent(kind: str) -> int:
-        return int(
-            session.scalar(
-                select(func.count(OutboxMessage.id)).where(
-                    OutboxMessage.dedupe_key.like(f"job:shift:%:{kind}")
-                )
-            )
-            or 0
-        )
-
     with sim.store.unit_of_work() as session:
-        report = shift_service.coverage_report(session, sim.core.settings, DAY_START, now=DAY_START)
-        shifts = int(session.scalar(select(func.count(Shift.id))) or 0)
-        no_shows = list(
-            session.scalars(
-                select(Person.display_name)
-                .join(Shift, Shift.person_id == Person.id)
-                .where(Shift.status == "no_show")
-                .order_by(Person.display_name)
-            )
+        week = reports.shift_week_figures(
+            session, sim.core.settings, str(IsoWeek.of(DAY_START.date())), now=DAY_START
         )
-        entries = list(session.scalars(select(TimeEntry)))
-        figures = ShiftFigures(
-            week=str(IsoWeek.of(DAY_START.date())),
-            shifts=shifts,
-            coverage=[
-                (f"{d.day:%a %d %b}", hours_text(d.minutes), str(d.shifts)) for d in report.days
-            ],
-            reminders_day_before=sent("remind24h"),
-            reminders_15=sent("remind15"),
-            started=sent("start"),
-            pushed_at_start=sum(
-                1
-                for m in sim.chat.messages.values()
-                if m.channel.startswith("dm-") and "first task is below" in m.text
-            ),
-            no_shows=no_shows,
-            checked_in=len(entries),
-            hours_checked_in=hours_text(
-                sum(
-                    int((e.ended_at - e.started_at).total_seconds() // 60)
-                    for e in entries
-                    if e.ended_at is not None  # an open check-in has no hours yet
-                )
-            ),
-            skipped_jobs=len(sim.sim_jobs.skipped),
-        )
-    return figures
+    return ShiftFigures(
+        week=week,
+        pushed_at_start=sum(
+            1
+            for m in sim.chat.messages.values()
+            if m.channel.startswith("dm-") and "first task is below" in m.text
+        ),
+        skipped_jobs=len(sim.sim_jobs.skipped),
+    )
 
 
 def renderables(f: ShiftFigures) -> list[RenderableType]:
@@ -304,19 +261,20 @@ def renderables(f: ShiftFigures) -> list[RenderableType]:
     table.add_column("Day", no_wrap=True)
     table.add_column("Hours", justify="right")
     table.add_column("Shifts", justify="right")
-    for day, hours, count in f.coverage:
-        table.add_row(day, hours, count)
-    no_show = ", ".join(f.no_shows) if f.no_shows else "none"
+    w = f.week
+    for day in w.coverage.days:
+        table.add_row(f"{day.day:%a %d %b}", hours_text(day.minutes), str(day.shifts))
+    no_show = ", ".join(w.no_shows) if w.no_shows else "none"
     note = Text(
-        f"{f.shifts} shifts scheduled by ops in chat. Today: {f.reminders_day_before} "
-        f"day-before and {f.reminders_15} 15-minute reminders sent, {f.started} shifts "
+        f"{w.shifts} shifts scheduled by ops in chat. Today: {w.reminders_day_before} "
+        f"day-before and {w.reminders_15} 15-minute reminders sent, {w.started} shifts "
         f"started by the scheduler ({f.pushed_at_start} with the first task pushed), "
-        f"no-shows reported to ops: {no_show}; {f.checked_in} check-ins, "
-        f"{f.hours_checked_in} h checked in.",
+        f"no-shows reported to ops: {no_show}; {w.check_ins} check-ins, "
+        f"{hours_text(w.minutes_checked_in)} h checked in.",
         style="dim",
     )
     return [
-        Text(f"\nShifts {f.week} (scheduled contractor-hours)", style="bold underline"),
+        Text(f"\nShifts {w.week} (scheduled contractor-hours)", style="bold underline"),
         table,
         note,
     ]

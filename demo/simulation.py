@@ -39,26 +39,23 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import func, select
 
-from bots.demo import payouts as demo_payouts
-from bots.demo import report as demo_report
 from bots.local.platform import LocalChat, LocalMessage
+from bots.runtime import bootstrap
+from demo import payouts as demo_payouts
+from demo import report as demo_report
 from hdops import actions
 from hdops.chat import FieldPart, Heading, Mention
 from hdops.clock import FakeClock
 from hdops.config import Settings
-from hdops.core import Core
 from hdops.domain.projects import ClarificationChannels, ProjectSpec, load_project_spec
 from hdops.errors import HdopsError
-from hdops.services.delivery import Deliverer
+from hdops.services import reports
 from hdops.services.items import import_items
 from hdops.services.people import add_person
 from hdops.services.projects import create_project
 from hdops.store.db import Store
-from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.migrate import upgrade
-from hdops.store.orm import Assignment, Clarification, Item
 
 EXAMPLE = "helpful-pairs"
 DAY_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -273,7 +270,7 @@ def find_example(name: str = EXAMPLE) -> Path:
     """The example project's folder: in the source tree next to the packages
     (an editable install), or under the current directory."""
     here = Path(__file__).resolve()
-    candidates = [here.parents[2] / "examples" / name, Path.cwd() / "examples" / name]
+    candidates = [here.parents[1] / "examples" / name, Path.cwd() / "examples" / name]
     for candidate in candidates:
         if (candidate / "spec.yaml").is_file():
             return candidate
@@ -398,9 +395,11 @@ class Simulation:
         self.clock = FakeClock(DAY_START)
         settings = settings or demo_settings()
         self._dirty = False  # the core committed something since the last delivery
-        self.core = Core(store, settings, self.clock, on_commit=self._mark_dirty)
-        self.chat = LocalChat(self.core)
-        self.deliverer = Deliverer(store, {"console": self.chat}, settings, self.clock)
+        runtime = bootstrap(settings, store, [LocalChat], self.clock, on_commit=self._mark_dirty)
+        self.core, self.deliverer = runtime.core, runtime.deliverer
+        chat = runtime.port("console")
+        assert isinstance(chat, LocalChat)
+        self.chat = chat
         self.chat.listeners.append(self._on_message)
         self.clar_channel = clarification_channel
         self.now = 0
@@ -487,18 +486,7 @@ class Simulation:
     def _all_done(self) -> bool:
         """Every item has its answers, no question is open and nobody holds a task."""
         with self.store.unit_of_work() as session:
-            unfinished = session.scalar(
-                select(func.count(Item.id)).where(Item.answer_count < Item.target)
-            )
-            open_questions = session.scalar(
-                select(func.count(Clarification.id)).where(Clarification.status == "open")
-            )
-            held = session.scalar(
-                select(func.count(Assignment.id)).where(
-                    Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES)
-                )
-            )
-        return not unfinished and not open_questions and not held
+            return reports.open_work(session).done
 
     # ------------------------------------------------------------------ seeing
 
@@ -822,7 +810,7 @@ async def run_demo_async(
         spec = set_up(store, example, seed)
         truth = true_labels(example / "items.jsonl", random.Random(f"hdops-demo:{seed}:truth"))
         channel = spec.clarifications.console_channel or CLARIFICATION_CHANNEL
-        from bots.demo import shifts as demo_shifts  # it builds on Simulation
+        from demo import shifts as demo_shifts  # it builds on Simulation
 
         sim = demo_shifts.ShiftSimulation(
             store, seed, truth, hours=hours, clarification_channel=channel, settings=settings
@@ -837,8 +825,15 @@ async def run_demo_async(
         transcript = out_dir / TRANSCRIPT
         transcript.write_text(sim.transcript(), encoding="utf-8")
         with store.unit_of_work() as session:
-            figures = demo_report.collect_figures(session, spec.name, seed, DAY_START, ended)
-        figures = replace(figures, payouts=payout_figures, shifts=shift_figures)
+            figures = demo_report.DemoFigures(
+                seed=seed,
+                started=DAY_START,
+                ended=ended,
+                project=reports.project_figures(session, spec.name),
+                delivery=reports.delivery_figures(session),
+                payouts=payout_figures,
+                shifts=shift_figures,
+            )
         text = demo_report.report_text(figures)
         report_file = out_dir / REPORT
         report_file.write_text(text, encoding="utf-8")

@@ -26,7 +26,7 @@ from hdops.domain.weeks import IsoWeek
 from hdops.services import payouts
 
 if TYPE_CHECKING:
-    from bots.demo.simulation import Simulation
+    from demo.simulation import Simulation
 
 JOB_HOUR = 9
 

@@ -36,13 +36,13 @@ def register(app: typer.Typer) -> None:
         real engine and an in-process chat platform."""
         from rich.console import Console
 
-        from bots.demo.simulation import run_demo
+        from demo.simulation import run_demo
 
         console = Console(highlight=False)
         err = Console(stderr=True, highlight=False)
         with err.status("Simulating a working day…"):
             result = run_demo(seed, out, hours=hours)
-        from bots.demo.report import print_report
+        from demo.report import print_report
 
         print_report(result.figures, console)
         console.print()
