@@ -26,13 +26,12 @@ before bolt parses it), `GET /healthz` and `GET /metrics` instead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import html
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -44,6 +43,8 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots import metrics
+from bots.common.interactions import WHAT, InteractionRunner
+from bots.common.presenter import ReplyPresenter
 from bots.slack import http_gate, inbound
 from bots.slack.acking_app import AckingApp
 from bots.slack.blocks import full_text_modal, message_payload, modal_view
@@ -61,13 +62,6 @@ ACTION_RE = re.compile(r"^hd:")
 MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 LONG_REPLY_CHARS = 2500  # longer private replies open as a modal when possible
 FORM_ERROR_CHARS = 150  # Slack shows at most this much of one form error
-# What a person is told they sent, when it could not be read or handled.
-WHAT = {
-    "command": "command",
-    "action": "button press",
-    "view_submission": "form",
-    "thread_reply": "message",
-}
 INTERACTIONS = {"block_actions": "action", "view_submission": "view_submission"}
 
 
@@ -117,16 +111,13 @@ class SlackAdapter:
             request_verification_enabled=secret is not None,
             process_before_response=False,
         )
-        self.in_flight = 0  # listeners still working (graceful shutdown, tests)
+        self.runner = InteractionRunner("slack", tell=self._tell, describe=inbound.describe)
         self._register()
 
-    @contextlib.contextmanager
-    def _working(self) -> Iterator[None]:
-        self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
+    @property
+    def in_flight(self) -> int:
+        """Listeners still working (graceful shutdown, tests)."""
+        return self.runner.in_flight
 
     async def _known_names(self, user_ids: Sequence[str]) -> dict[str, str]:
         return await asyncio.to_thread(self.core.display_names, "slack", list(user_ids))
@@ -145,48 +136,27 @@ class SlackAdapter:
         metrics.event_error("slack", str(body.get("type")))
         log.error("slack listener failed (%s)", inbound.describe(body), exc_info=error)
 
-    @contextlib.asynccontextmanager
-    async def _answering(self, kind: str, body: dict[str, Any]) -> AsyncIterator[None]:
-        """Run a listener's work after its ack: an unreadable payload or a failure is
-        logged, counted and answered privately instead of escaping to bolt."""
-        try:
-            yield
-        except inbound.Unreadable as exc:
-            self._unreadable(kind, exc, body)
-            await self._tell(body, problems.unreadable(WHAT[kind]))
-        except Exception:
-            metrics.event_error("slack", kind)
-            log.exception("slack %s failed (%s)", kind, inbound.describe(body))
-            await self._tell(body, problems.failed(WHAT[kind]))
-
-    @staticmethod
-    def _unreadable(kind: str, exc: inbound.Unreadable, body: Any) -> None:
-        metrics.event_unreadable("slack", kind)
-        log.warning("slack %s unreadable, %s (%s)", kind, exc, inbound.describe(body))
-
     async def on_command(self, ack: Any, body: dict[str, Any], request: Any) -> None:
-        with self._working():
+        with self.runner.working():
             await ack()
-            async with self._answering("command", body):
+            async with self.runner.answering("command", body):
                 metrics.event("slack", "command")
                 cmd = inbound.command(body)
                 timestamp = request.headers.get("x-slack-request-timestamp", [None])[0]
-                reply = await asyncio.to_thread(
+                reply = await self.runner.call(
                     self.core.command,
                     f"slack:{cmd.user}",
                     command_text(cmd.text),
                     command_event_id(cmd, body, timestamp),
                     "slack",
                 )
-                await self.show(
-                    reply, user=cmd.user, channel=cmd.channel, trigger_id=cmd.trigger_id
-                )
+                await self.show(reply, user=cmd.user, channel=cmd.channel, trigger=cmd.trigger_id)
 
     async def on_action(self, ack: Any, body: dict[str, Any]) -> None:
         received = metrics.now()
-        with self._working():
+        with self.runner.working():
             await ack()
-            async with self._answering("action", body):
+            async with self.runner.answering("action", body):
                 metrics.event("slack", "action")
                 click = inbound.click(body)
                 if click.response_url and click.channel and click.message_ts:
@@ -196,26 +166,26 @@ class SlackAdapter:
                     )
                 # The same payload redelivered has the same action_ts; a second click has another.
                 event_id = f"slack:act:{click.user}:{click.action_ts}:{click.action_id}"
-                reply = await asyncio.to_thread(
+                reply = await self.runner.call(
                     self.core.action, f"slack:{click.user}", click.action_id, click.values, event_id
                 )
                 metrics.NEXT_TASK.clicked("slack", click.user, received, metrics.now())
                 await self.show(
-                    reply, user=click.user, channel=click.channel, trigger_id=click.trigger_id
+                    reply, user=click.user, channel=click.channel, trigger=click.trigger_id
                 )
 
     async def on_view(self, ack: Any, body: dict[str, Any]) -> None:
         """The ack carries the answer (errors, or the next form), so it is computed
         first, inside a try; whatever happens, exactly one ack goes out."""
         received = metrics.now()
-        with self._working():
+        with self.runner.working():
             metrics.event("slack", "view_submission")
             view = body.get("view")
             answer: dict[str, Any] = {}
             after: tuple[str, Message, str | None] | None = None
             try:
                 sub = inbound.submission(body)
-                reply = await asyncio.to_thread(
+                reply = await self.runner.call(
                     self.core.form, f"slack:{sub.user}", sub.callback_id, sub.fields, sub.event_id
                 )
                 metrics.NEXT_TASK.clicked("slack", sub.user, received, metrics.now())
@@ -231,11 +201,10 @@ class SlackAdapter:
                 elif reply.message is not None:
                     after = (sub.user, reply.message, sub.channel)
             except inbound.Unreadable as exc:
-                self._unreadable("view_submission", exc, body)
+                self.runner.unreadable("view_submission", exc, body)
                 answer, after = self._form_problem(body, problems.unreadable("form"))
             except Exception:
-                metrics.event_error("slack", "view_submission")
-                log.exception("slack view_submission failed (%s)", inbound.describe(body))
+                self.runner.failed("view_submission", body)
                 answer, after = self._form_problem(body, problems.failed("form"))
             await ack(**answer)
             if after is not None:
@@ -256,21 +225,21 @@ class SlackAdapter:
         return {}, ((who.user, message, who.channel) if who.user else None)
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        with self._working():
+        with self.runner.working():
             try:
                 said = inbound.thread_message(event)
             except inbound.Unreadable as exc:
                 # Nobody is waiting for an answer to an event: it may not even have
                 # been meant for hdops. Logged and counted only.
-                self._unreadable("thread_reply", exc, body)
+                self.runner.unreadable("thread_reply", exc, body)
                 return
             if said is None:
                 return
             metrics.event("slack", "thread_reply")
-            async with self._answering("thread_reply", body):
+            async with self.runner.answering("thread_reply", body):
                 identity, event_id = f"slack:{said.user}", body.get("event_id")
                 if isinstance(said, inbound.ThreadDeletion):
-                    reply = await asyncio.to_thread(
+                    reply = await self.runner.call(
                         self.core.thread_deleted,
                         identity,
                         "slack",
@@ -280,7 +249,7 @@ class SlackAdapter:
                     )
                 else:
                     text = await self.names.neutral(said.text)
-                    reply = await asyncio.to_thread(
+                    reply = await self.runner.call(
                         self.core.thread_reply,
                         identity,
                         "slack",
@@ -293,7 +262,7 @@ class SlackAdapter:
                     )
                 if reply.message is not None:
                     await self.show(
-                        reply, user=said.user, channel=said.channel, thread_ts=said.thread_ts
+                        reply, user=said.user, channel=said.channel, thread=said.thread_ts
                     )
 
     async def _tell(self, body: dict[str, Any], message: Message) -> None:
@@ -301,13 +270,13 @@ class SlackAdapter:
         who = inbound.asker(body)
         if who.user:
             await self.show(
-                Reply(message=message), user=who.user, channel=who.channel, thread_ts=who.thread_ts
+                Reply(message=message), user=who.user, channel=who.channel, thread=who.thread_ts
             )
 
     async def _tell_failed(self, body: dict[str, Any]) -> None:
         """For `AckingApp`: bolt could not handle a request at all, which happens
         when a payload lacks what bolt itself reads (e.g. an empty `actions`)."""
-        with self._working():
+        with self.runner.working():
             kind = "command" if "command" in body else INTERACTIONS.get(str(body.get("type")))
             if kind is not None:  # events: nobody is waiting for an answer
                 await self._tell(body, problems.unreadable(WHAT[kind]))
@@ -320,11 +289,13 @@ class SlackAdapter:
         *,
         user: str,
         channel: str | None = None,
-        trigger_id: str | None = None,
-        thread_ts: str | None = None,
+        trigger: str | None = None,
+        thread: str | None = None,
     ) -> None:
-        """Show the core's reply privately: a modal for forms (and for long texts
-        when a trigger is at hand), otherwise an ephemeral message."""
+        """Show the core's reply privately (`bots.common.presenter.ReplyPresenter`):
+        a modal for forms (and for long texts when a trigger is at hand), otherwise
+        an ephemeral message. `trigger` is Slack's trigger_id, `thread` a thread_ts."""
+        trigger_id, thread_ts = trigger, thread
         try:
             if reply.form is not None and trigger_id:
                 metadata = json.dumps({"channel": channel} if channel else {})
@@ -495,4 +466,9 @@ def attach(
         assert settings.slack_app_token is not None
         token = settings.slack_app_token.get_secret_value()
         runtime.tasks.append(lambda: adapter.run_socket_mode(token))
+    return adapter
+
+
+def _presents(adapter: SlackAdapter) -> ReplyPresenter:
+    """(Checked by mypy: the adapter is a `ReplyPresenter`.)"""
     return adapter

@@ -42,9 +42,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from bots.common.fitting import Budget, chunks
 from bots.slack import kit
 from bots.slack.text import (
     ELLIPSIS,
@@ -52,6 +53,7 @@ from bots.slack.text import (
     defang_start,
     escape_mrkdwn,
     is_blank,
+    mend_cut,
     plain_text,
     slack_len,
     truncate,
@@ -121,66 +123,10 @@ def json_len(text: str) -> int:
 # --------------------------------------------------------------------------- budgets
 
 
-def _water_level(demands: Sequence[int], budget: int) -> int:
-    """The largest level L with sum(min(d, L)) <= budget (max-min fair shares)."""
-    lo, hi = 0, max(demands, default=0)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if sum(min(d, mid) for d in demands) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-@dataclass
-class _Texts:
-    """The texts of one payload, collected first so they can share a budget.
-
-    Fixed texts are kept whole; flexible ones are cut fairly. Each text is already
-    escaped and within its own element limit when added. A flexible text is never
-    cut below its ellipsis, so the callers keep the number of texts small
-    against the budget (see `CONTROL_TEXTS`)."""
-
-    measure: Callable[[str], int]
-    items: list[str] = field(default_factory=list)
-    fixed: list[bool] = field(default_factory=list)
-    ellipses: list[str] = field(default_factory=list)
-    fitted: list[str] = field(default_factory=list)
-
-    reserved: int = 0
-
-    def reserve(self, cost: int) -> None:
-        """Count markup the renderers add around the texts (`*label*`, spaces, "…")."""
-        self.reserved += cost
-
-    def add(self, text: str, *, fixed: bool = False, ellipsis: str = ELLIPSIS) -> int:
-        self.items.append(text)
-        self.fixed.append(fixed)
-        self.ellipses.append(ellipsis)
-        return len(self.items) - 1
-
-    def fit(self, budget: int) -> None:
-        spent = self.reserved + sum(
-            self.measure(t) for t, f in zip(self.items, self.fixed, strict=True) if f
-        )
-        flexible = [i for i, f in enumerate(self.fixed) if not f]
-        demands = [self.measure(self.items[i]) for i in flexible]
-        self.fitted = list(self.items)
-        if sum(demands) <= budget - spent:
-            return
-        level = max(_water_level(demands, max(0, budget - spent)), self.measure(ELLIPSIS))
-        for i, demand in zip(flexible, demands, strict=True):
-            if demand > level:
-                self.fitted[i] = truncate(
-                    self.items[i], level, measure=self.measure, ellipsis=self.ellipses[i]
-                )
-
-    def __getitem__(self, index: int) -> str:
-        return self.fitted[index]
-
-    def was_cut(self, index: int) -> bool:
-        return self.fitted[index] != self.items[index]
+def _budget(measure: Callable[[str], int]) -> Budget:
+    """A shared budget for one payload's texts, cut in `measure` where Slack's
+    entities and broadcasts allow (see `bots.common.fitting.Budget`)."""
+    return Budget(measure, mend=mend_cut)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -211,27 +157,8 @@ def _md(text: str) -> kit.Obj:
 
 
 def _chunks(text: str, size: int) -> list[str]:
-    """Split text into non-blank pieces of at most `size` (slack_len), breaking at a
-    paragraph, else a line, else a word boundary in the second half of a piece,
-    else anywhere (but never inside an entity)."""
-    pieces: list[str] = []
-    rest = text
-    while rest:
-        if slack_len(rest) <= size:
-            head, rest = rest, ""
-        else:
-            # One character more than fits, so truncate does cut (and mends entities).
-            head = truncate(rest[: size + 1], size, ellipsis="") or rest[:1]
-            for sep in ("\n\n", "\n", " "):
-                pos = head.rfind(sep)
-                if pos >= len(head) // 2:
-                    head, rest = head[:pos], rest[pos + len(sep) :]
-                    break
-            else:
-                rest = defang_start(rest[len(head) :])
-        if not is_blank(head):
-            pieces.append(head)
-    return pieces
+    """Non-blank pieces of at most `size` (slack_len), cut where Slack allows."""
+    return chunks(text, size, measure=slack_len, mend=mend_cut, restart=defang_start)
 
 
 # --------------------------------------------------------------------------- messages
@@ -249,10 +176,10 @@ class _Plan:
     base_blocks = 1
     priority = 1  # lower is kept first when a message has more parts than blocks
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         raise NotImplementedError
 
-    def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
+    def render(self, texts: Budget, spare_blocks: int) -> _Rendered:
         raise NotImplementedError
 
 
@@ -265,10 +192,10 @@ class _HeadingPlan(_Plan):
     def __init__(self, part: Heading) -> None:
         self.text = truncate(plain_text(_one_line(part.text)), HEADER_CHARS)
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         self.slot = texts.add(self.text)
 
-    def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
+    def render(self, texts: Budget, spare_blocks: int) -> _Rendered:
         return _Rendered([kit.header(_pt(texts[self.slot]))])
 
 
@@ -278,11 +205,11 @@ class _ParagraphPlan(_Plan):
     def __init__(self, part: Paragraph) -> None:
         self.text, self.cut = _cut(escape_mrkdwn(part.text), MESSAGE_TEXT_BUDGET)
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         self.slot = texts.add(self.text)
         texts.reserve(slack_len(ELLIPSIS))  # if the message runs out of blocks
 
-    def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
+    def render(self, texts: Budget, spare_blocks: int) -> _Rendered:
         # Pieces leave room for an ellipsis in case the last one kept must show one.
         pieces = _chunks(texts[self.slot], SECTION_CHARS - slack_len(ELLIPSIS)) or [ELLIPSIS]
         lost = self.cut or texts.was_cut(self.slot)
@@ -297,10 +224,10 @@ class _ContextPlan(_Plan):
     def __init__(self, part: Context) -> None:
         self.text, self.cut = _cut(escape_mrkdwn(part.text), SECTION_CHARS)
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         self.slot = texts.add(self.text)
 
-    def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
+    def render(self, texts: Budget, spare_blocks: int) -> _Rendered:
         lost = self.cut or texts.was_cut(self.slot)
         return _Rendered([kit.context([_md(texts[self.slot])])], lost)
 
@@ -321,7 +248,7 @@ class _FieldPlan(_Plan):
         limit = self.room if self.action is not None else MESSAGE_TEXT_BUDGET
         self.value, self.cut = _cut(value, limit)
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         self.label_slot = texts.add(self.label) if self.label else None
         self.value_slot = texts.add(self.value)
         if self.label:
@@ -331,7 +258,7 @@ class _FieldPlan(_Plan):
         else:
             texts.reserve(slack_len(ELLIPSIS))  # if the message runs out of blocks
 
-    def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
+    def render(self, texts: Budget, spare_blocks: int) -> _Rendered:
         cut = self.cut or texts.was_cut(self.value_slot)
         pieces = [texts[self.value_slot]]
         if self.action is None and slack_len(pieces[0]) > self.room:
@@ -376,12 +303,12 @@ class _MentionPlan(_Plan):
     def empty(self) -> bool:
         return not self.prefix and not self.text
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         self.prefix_slot = texts.add(self.prefix, fixed=True) if self.prefix else None
         self.text_slot = texts.add(self.text) if self.text else None
         texts.reserve(1)  # the space between them
 
-    def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
+    def render(self, texts: Budget, spare_blocks: int) -> _Rendered:
         words = [texts[s] for s in (self.prefix_slot, self.text_slot) if s is not None]
         lost = self.cut or (self.text_slot is not None and texts.was_cut(self.text_slot))
         return _Rendered([kit.section(_md(" ".join(words)))], lost)
@@ -424,7 +351,7 @@ class _ActionsPlan(_Plan):
         self.groups = self.groups[:count]
         self.base_blocks = count
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         self.slots: list[list[list[int]]] = []
         for group in self.groups:
             group_slots: list[list[int]] = []
@@ -442,7 +369,7 @@ class _ActionsPlan(_Plan):
                     )
             self.slots.append(group_slots)
 
-    def render(self, texts: _Texts, spare_blocks: int) -> _Rendered:
+    def render(self, texts: Budget, spare_blocks: int) -> _Rendered:
         blocks = []
         for group, group_slots in zip(self.groups, self.slots, strict=True):
             elements = [
@@ -541,7 +468,7 @@ def message_payload(message: Message) -> dict[str, Any]:
     chat.postEphemeral. See the module docstring for how it stays within limits."""
     plans, lost = _plans(message.parts)
     plans, dropped = _choose(plans, MAX_MESSAGE_BLOCKS - 1)  # one block kept for a note
-    texts = _Texts(slack_len)
+    texts = _budget(slack_len)
     for plan in plans:
         plan.collect(texts)
     texts.add(CUT_NOTE, fixed=True)
@@ -614,7 +541,7 @@ class _InputPlan:
         texts = 1 + bool(self.hint) + len(self.initials) + len(self.options)
         return self._overhead() + ids + values + texts * json_len(ELLIPSIS)
 
-    def collect(self, texts: _Texts) -> None:
+    def collect(self, texts: Budget) -> None:
         texts.reserve(self._overhead())
         for name in self.names():
             texts.add(name, fixed=True)  # block_id
@@ -628,7 +555,7 @@ class _InputPlan:
         for option in self.options:
             texts.add(option.value, fixed=True)
 
-    def render(self, texts: _Texts) -> list[Any]:
+    def render(self, texts: Budget) -> list[Any]:
         label = texts[self.label_slot]
         hint = texts[self.hint_slot] if self.hint_slot is not None else None
         if self.select:
@@ -737,7 +664,7 @@ def modal_view(
         json_room -= plan.least_json()
     dropped = len(kept) < len(inputs)
 
-    texts = _Texts(json_len)
+    texts = _budget(json_len)
     for fixed in (title, submit, close, callback_id, private_metadata, FIELDS_NOTE):
         texts.add(fixed, fixed=True)
     error_slot = None

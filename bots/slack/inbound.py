@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bots.common.interactions import Unreadable
 from bots.slack.blocks import form_values
 from hdops.domain.relay import SharedFile
 
@@ -31,12 +32,7 @@ POSTED_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message
 MAX_KEYS_LOGGED = 20
 
 
-class Unreadable(Exception):
-    """A payload lacks a field hdops needs; `missing` is its path."""
-
-    def __init__(self, missing: str) -> None:
-        super().__init__(f"missing or malformed: {missing}")
-        self.missing = missing
+__all__ = ["Unreadable"]  # raised here, handled by the shared interaction runner
 
 
 def _field(obj: Any, path: str, at: str = "") -> Any:

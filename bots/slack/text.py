@@ -21,13 +21,12 @@ met in `slack_len` holds whichever way Slack counts characters.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 
-ZWSP = "\u200b"
-ELLIPSIS = "…"
+from bots.common import fitting
+from bots.common.fitting import ELLIPSIS, clean, is_blank
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+ZWSP = "\u200b"
 _SIGIL = re.compile(r"<(?=[!@#])")
 # `@here` & co., but not inside a word or an address such as `ops@here.com`.
 _BROADCAST = re.compile(r"(?<![^\W_])@(?=(?:everyone|here|channel)\b)", re.IGNORECASE)
@@ -36,10 +35,18 @@ _BROADCAST_TAIL = re.compile(r"@(?:everyone|here|channel)$", re.IGNORECASE)
 # A cut may land inside an entity written by `escape_mrkdwn`: never leave half of one.
 _ENTITIES = ("&amp;", "&lt;", "&gt;")
 
-
-def clean(text: str) -> str:
-    """Replace lone surrogates (which cannot be encoded as UTF-8 JSON) with U+FFFD."""
-    return _LONE_SURROGATE.sub("\ufffd", text)
+__all__ = [
+    "ELLIPSIS",
+    "ZWSP",
+    "clean",
+    "defang_start",
+    "escape_mrkdwn",
+    "is_blank",
+    "mend_cut",
+    "plain_text",
+    "slack_len",
+    "truncate",
+]
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -65,16 +72,6 @@ def slack_len(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-_INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
-
-
-def is_blank(text: str) -> bool:
-    """Nothing visible: only whitespace, control and format characters (zero-width
-    spaces, joiners, BOM, direction marks). Slack rejects empty text objects and
-    trims before checking; we do not rely on how much it trims."""
-    return all(ch.isspace() or unicodedata.category(ch) in _INVISIBLE for ch in text)
-
-
 def truncate(
     text: str,
     limit: int,
@@ -82,28 +79,12 @@ def truncate(
     measure: Callable[[str], int] = slack_len,
     ellipsis: str = ELLIPSIS,
 ) -> str:
-    """`text` if it fits in `limit` (as counted by `measure`), else its longest
-    prefix that fits together with `ellipsis`, never ending inside an entity.
-
-    `measure` must be additive over characters (`slack_len`, a JSON size…).
-    Returns "" only when not even the ellipsis fits."""
-    if measure(text) <= limit:
-        return text
-    room = limit - measure(ellipsis)
-    if room < 0:
-        return ""
-    # Longest prefix text[:lo] with measure <= room; every character costs at least 1.
-    lo, hi = 0, min(len(text), room)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if measure(text[:mid]) <= room:
-            lo = mid
-        else:
-            hi = mid - 1
-    return _mend_cut(text[:lo]) + ellipsis
+    """`bots.common.fitting.truncate` counted in `slack_len` (by default), never
+    ending inside an entity or on a word the cut turns into a broadcast."""
+    return fitting.truncate(text, limit, measure=measure, ellipsis=ellipsis, mend=mend_cut)
 
 
-def _mend_cut(prefix: str) -> str:
+def mend_cut(prefix: str) -> str:
     """A cut must not leave half an entity (`&am`), nor end right after a word that
     the cut turns into a broadcast (`@channel0` → `@channel…`): drop such a tail."""
     prefix = _drop_partial_entity(prefix)
