@@ -1,0 +1,41 @@
+"""Shifts (SPEC §7), being split into modules (the old module is `shifts`)."""
+
+from hdops.services.shifts.shifts import (
+    add_availability,
+    add_shifts,
+    answer_swap,
+    availability,
+    cancel_shift,
+    clear_availability,
+    contractor_profile,
+    coverage_report,
+    ics_feed,
+    list_shifts,
+    move_shift,
+    on_call,
+    request_swap,
+    run_shift_job,
+    send_coverage_digest,
+    view,
+    zone_of,
+)
+
+__all__ = [
+    "add_availability",
+    "add_shifts",
+    "answer_swap",
+    "availability",
+    "cancel_shift",
+    "clear_availability",
+    "contractor_profile",
+    "coverage_report",
+    "ics_feed",
+    "list_shifts",
+    "move_shift",
+    "on_call",
+    "request_swap",
+    "run_shift_job",
+    "send_coverage_digest",
+    "view",
+    "zone_of",
+]
