@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from hdops.cli.common import echo_json, err, handle_errors, open_store, out, settings
+from hdops.cli.payouts_export import view_json, write_csv
 from hdops.clock import utcnow
 from hdops.domain.inputs import MAX_ID
 from hdops.domain.money import format_money, format_rate, money_text
@@ -22,7 +23,11 @@ from hdops.domain.weeks import parse_week
 from hdops.files import check_output_file
 from hdops.render.payouts import summary_rows
 from hdops.services import disputes as dispute_service
-from hdops.services import payouts as payout_service
+from hdops.services.payouts.actors import cli_actor
+from hdops.services.payouts.adjustments import add_adjustment
+from hdops.services.payouts.approval import approve_week
+from hdops.services.payouts.drafting import show_week
+from hdops.services.payouts.views import export_view
 from hdops.store.orm import Person
 
 payouts_app = typer.Typer(help="Weekly payout statements.", no_args_is_help=True)
@@ -87,9 +92,9 @@ def show(
             from hdops.services.people import get_person
 
             person_id = get_person(session, person).id
-        view = payout_service.show_week(session, wanted, now, cfg, person_id=person_id)
+        view = show_week(session, wanted, now, cfg, person_id=person_id)
     if as_json:
-        echo_json(payout_service.view_json(view))
+        echo_json(view_json(view))
         return
     _print_week(view, person)
 
@@ -113,11 +118,11 @@ def approve(
     wanted = parse_week(week, now, cfg.ops_tz, default="last")
     store = open_store()
     with store.unit_of_work() as session:
-        actor = payout_service.cli_actor(session, as_person)
-        approval = payout_service.approve_week(session, actor, wanted, now, cfg, force=force)
+        actor = cli_actor(session, as_person)
+        approval = approve_week(session, actor, wanted, now, cfg, force=force)
     view = approval.view
     if as_json:
-        echo_json({"result": approval.status, **payout_service.view_json(view)})
+        echo_json({"result": approval.status, **view_json(view)})
     elif approval.status == "approved":
         totals = ", ".join(f"{format_money(t, c)} {c}" for c, t in view.totals.items())
         out.print(f"approved {view.week}: {len(view.statements)} statements, {totals}")
@@ -155,9 +160,8 @@ def export(
     wanted = parse_week(week, now, cfg.ops_tz, default="last")
     store = open_store()
     with store.unit_of_work() as session:
-        view, rows = payout_service.export_week_csv(
-            session, wanted, out_path, now, cfg, include_draft=include_draft
-        )
+        view = export_view(session, wanted, now, cfg, include_draft=include_draft)
+        rows = write_csv(view, out_path)
     if as_json:
         echo_json(
             {
@@ -190,8 +194,8 @@ def adjust(
     wanted = parse_week(week, now, cfg.ops_tz, default="last")
     store = open_store()
     with store.unit_of_work() as session:
-        actor = payout_service.cli_actor(session, as_person)
-        adj = payout_service.add_adjustment(
+        actor = cli_actor(session, as_person)
+        adj = add_adjustment(
             session, actor, person, amount, reason, wanted, now, cfg, currency=currency
         )
         who = session.get(Person, adj.person_id)
@@ -267,7 +271,7 @@ def resolve(
     cfg, now = settings(), utcnow()
     store = open_store()
     with store.unit_of_work() as session:
-        actor = payout_service.cli_actor(session, as_person)
+        actor = cli_actor(session, as_person)
         dispute, adj = dispute_service.resolve_dispute(
             session,
             actor,

@@ -20,8 +20,10 @@ from hdops.clock import utcnow
 from hdops.files import check_output_file, write_bytes
 from hdops.render import charts
 from hdops.render import shifts as render
-from hdops.services import shifts as svc
 from hdops.services.people import get_person
+from hdops.services.shifts import availability as availability_service
+from hdops.services.shifts import coverage as coverage_service
+from hdops.services.shifts import shifts as svc
 
 shift_app = typer.Typer(help="Shifts: schedule, list, move, cancel.", no_args_is_help=True)
 shifts_app = typer.Typer(help="Shift feeds.", no_args_is_help=True)
@@ -183,7 +185,7 @@ def coverage_cmd(
     store = open_store()
     try:
         with store.unit_of_work() as session:
-            report = svc.coverage_report(session, cfg, week=week, now=utcnow())
+            report = coverage_service.coverage_report(session, cfg, week=week, now=utcnow())
     finally:
         store.dispose()
     written = None
@@ -224,7 +226,7 @@ def availability_add_cmd(
     store = open_store()
     try:
         with store.unit_of_work() as session:
-            added = svc.add_availability(
+            added = availability_service.add_availability(
                 session, get_person(session, person), days, span, settings=cfg
             )
     finally:
@@ -243,7 +245,7 @@ def availability_list_cmd(person: str = PERSON) -> None:
         with store.unit_of_work() as session:
             target = get_person(session, person)
             message = render.availability_list(
-                target.display_name, svc.availability(session, target)
+                target.display_name, availability_service.availability(session, target)
             ).message
     finally:
         store.dispose()
@@ -258,7 +260,7 @@ def availability_clear_cmd(person: str = PERSON) -> None:
     store = open_store()
     try:
         with store.unit_of_work() as session:
-            count = svc.clear_availability(session, get_person(session, person))
+            count = availability_service.clear_availability(session, get_person(session, person))
     finally:
         store.dispose()
     message = render.availability_cleared(count).message

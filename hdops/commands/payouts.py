@@ -16,7 +16,11 @@ from hdops.domain.money import format_money
 from hdops.domain.weeks import IsoWeek, parse_week
 from hdops.errors import InvalidInput
 from hdops.render import payouts as render
-from hdops.services import disputes, payouts
+from hdops.services import disputes
+from hdops.services.payouts.actors import Actor
+from hdops.services.payouts.adjustments import add_adjustment
+from hdops.services.payouts.approval import Approval, approve_week
+from hdops.services.payouts.drafting import show_week
 from hdops.store.orm import Person
 
 FLAGS_WITH_VALUE = ("--week", "--currency")
@@ -70,9 +74,9 @@ def show(inv: Invocation) -> Reply:
         raise InvalidInput("Usage: /hdops payouts [--week last|this|YYYY-Www] [--mine]")
     week = _week(inv, opts.get("--week"))
     if inv.has("ops") and "--mine" not in opts:
-        view = payouts.show_week(inv.session, week, inv.now, inv.settings)
+        view = show_week(inv.session, week, inv.now, inv.settings)
         return Reply(message=render.week_summary(view, render.summary_chart(view)))
-    view = payouts.show_week(inv.session, week, inv.now, inv.settings, person_id=inv.person.id)
+    view = show_week(inv.session, week, inv.now, inv.settings, person_id=inv.person.id)
     mine = [s for s in view.statements if s.person_id == inv.person.id]
     if not mine:
         return Reply(message=render.no_statement(week))
@@ -83,7 +87,7 @@ def show(inv: Invocation) -> Reply:
     return Reply(message=Message(text=messages[0].text, parts=parts))
 
 
-def approval_reply(approval: payouts.Approval) -> Reply:
+def approval_reply(approval: Approval) -> Reply:
     view = approval.view
     if approval.status == "already":
         who = f" by {defang_mentions(view.approved_by)}" if view.approved_by else ""
@@ -107,9 +111,9 @@ def approve(inv: Invocation) -> Reply:
     if len(positional) != 1:
         raise InvalidInput("Usage: /hdops payouts approve WEEK [--force] (e.g. last or 2026-W10)")
     week = _week(inv, positional[0])
-    approval = payouts.approve_week(
+    approval = approve_week(
         inv.session,
-        payouts.Actor(inv.person, "chat"),
+        Actor(inv.person, "chat"),
         week,
         inv.now,
         inv.settings,
@@ -132,9 +136,9 @@ def adjust(inv: Invocation) -> Reply:
             "[--currency CUR]"
         )
     week = _week(inv, opts.get("--week"), default="this")
-    adjustment = payouts.add_adjustment(
+    adjustment = add_adjustment(
         inv.session,
-        payouts.Actor(inv.person, "chat"),
+        Actor(inv.person, "chat"),
         positional[0],
         positional[1],
         opts["--reason"],

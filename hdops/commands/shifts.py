@@ -12,8 +12,11 @@ from hdops.commands import Invocation, command
 from hdops.errors import InvalidInput
 from hdops.render import shifts as render
 from hdops.services import checkins
-from hdops.services import shifts as svc
 from hdops.services.people import get_person
+from hdops.services.shifts import availability as availability_service
+from hdops.services.shifts import coverage as coverage_service
+from hdops.services.shifts import shifts as svc
+from hdops.services.shifts import swaps as swap_service
 from hdops.store.orm import Person
 
 
@@ -139,7 +142,7 @@ def shift_swap(inv: Invocation) -> Reply:
     if len(inv.args) != 2:
         raise InvalidInput("Usage: /hdops shift swap SHIFT_ID @other")
     other = _person(inv, inv.args[1])
-    view = svc.request_swap(
+    view = swap_service.request_swap(
         inv.session, inv.person, inv.args[0], other, settings=inv.settings, now=inv.now
     )
     return render.swap_asked_reply(view, svc.zone_of(inv.person, inv.settings), other.display_name)
@@ -153,7 +156,9 @@ def coverage(inv: Invocation) -> Reply:
     words, opts = parse_options(inv.args, ("--week",), COVERAGE_USAGE)
     if words:
         raise InvalidInput(f"Usage: /hdops {COVERAGE_USAGE}")
-    report = svc.coverage_report(inv.session, inv.settings, week=opts.get("--week"), now=inv.now)
+    report = coverage_service.coverage_report(
+        inv.session, inv.settings, week=opts.get("--week"), now=inv.now
+    )
     return Reply(message=render.coverage_message(report))
 
 
@@ -169,7 +174,7 @@ AVAIL_USAGE = "availability add DAYS HH:MM-HH:MM (DAYS like mon-fri or sat,sun)"
 def availability_add(inv: Invocation) -> Reply:
     if len(inv.args) != 2:
         raise InvalidInput(f"Usage: /hdops {AVAIL_USAGE}")
-    days, span, tz = svc.add_availability(
+    days, span, tz = availability_service.add_availability(
         inv.session, inv.person, inv.args[0], inv.args[1], settings=inv.settings
     )
     return render.availability_added(days, span, tz)
@@ -187,7 +192,9 @@ def availability_list(inv: Invocation) -> Reply:
         if len(inv.args) != 1 or not inv.has("ops"):
             raise InvalidInput("Usage: /hdops availability list")
         person = _person(inv, inv.args[0])
-    return render.availability_list(person.display_name, svc.availability(inv.session, person))
+    return render.availability_list(
+        person.display_name, availability_service.availability(inv.session, person)
+    )
 
 
 @command(
@@ -199,7 +206,9 @@ def availability_list(inv: Invocation) -> Reply:
 def availability_clear(inv: Invocation) -> Reply:
     if inv.args:
         raise InvalidInput("Usage: /hdops availability clear")
-    return render.availability_cleared(svc.clear_availability(inv.session, inv.person))
+    return render.availability_cleared(
+        availability_service.clear_availability(inv.session, inv.person)
+    )
 
 
 @command("checkin", roles=("contractor",), usage="checkin", summary="start paid time")

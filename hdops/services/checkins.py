@@ -6,7 +6,7 @@ a week of work (issue 10), so paid time also ends by itself, whichever first:
 
 * at the shift's end: 30 minutes after a shift, a check-in still open from it is
   closed at the shift's end and flagged for ops (the shift job in
-  `hdops.services.shifts`);
+  `hdops.services.shifts.jobs`);
 * after a stretch without activity: a check-in with no activity for
   `HDOPS_CHECKIN_IDLE_MINUTES` (30) is closed at the last activity by the sweep
   that runs every minute (`close_idle_check_ins`), and task pushes stop.
@@ -37,8 +37,10 @@ from hdops.domain.weeks import IsoWeek
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import shifts as render
 from hdops.render.shifts import ShiftView
-from hdops.services import audit, dispatch, payouts, shifts
+from hdops.services import audit, dispatch
+from hdops.services.payouts import approval
 from hdops.services.people import require_active
+from hdops.services.shifts import shifts
 from hdops.store import shifts as q
 from hdops.store.orm import Person, Shift, TimeEntry
 from hdops.store.prepared import Tx
@@ -202,7 +204,7 @@ def fix_check_in(
         )
     before = entry.ended_at
     for week in _weeks_between(min(before, until), max(before, until), settings):
-        if payouts.week_is_approved(session, week):
+        if approval.week_is_approved(session, week):
             raise Conflict(
                 f"The pay for {week} is already approved, so this check-in can't change; "
                 "ask ops for an adjustment."

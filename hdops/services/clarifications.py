@@ -16,9 +16,9 @@ from hdops.errors import Conflict, InvalidInput, NotFound
 from hdops.render import clarifications as render
 from hdops.services import audit, dispatch, scope
 from hdops.services import projects as project_service
-from hdops.services import shifts as shift_service
 from hdops.services.answers import own_assignment
 from hdops.services.relay import relay_to_thread
+from hdops.services.shifts import shifts as shift_service
 from hdops.store import clarifications as clar_q
 from hdops.store.items import LIVE_ASSIGNMENT_STATUSES
 from hdops.store.orm import (

@@ -36,9 +36,9 @@ from hdops.config import Settings
 from hdops.render import people as render
 from hdops.render.shifts import ShiftView
 from hdops.services import audit, dispatch
-from hdops.services import shifts as shift_service
 from hdops.services.people import INACTIVE, get_person, is_active, roles_of, work_profile
 from hdops.services.scheduling import note_shifts_changed
+from hdops.services.shifts import shifts as shift_service
 from hdops.store import shifts as shift_q
 from hdops.store.orm import Person
 

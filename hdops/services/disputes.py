@@ -23,7 +23,11 @@ from hdops.domain.relay import SharedFile, relay_text
 from hdops.domain.weeks import IsoWeek
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import payouts as render
-from hdops.services import audit, payouts
+from hdops.services import audit
+from hdops.services.payouts.actors import Actor
+from hdops.services.payouts.adjustments import add_adjustment
+from hdops.services.payouts.approval import week_is_approved
+from hdops.services.payouts.views import dispute_view
 from hdops.services.people import require_role
 from hdops.services.relay import relay_to_thread
 from hdops.store import payouts as q
@@ -69,7 +73,7 @@ def get_dispute(session: Session, dispute_id: int) -> Dispute:
 
 def view(session: Session, dispute: Dispute) -> DisputeView:
     ids = [dispute.person_id] + ([dispute.resolved_by] if dispute.resolved_by else [])
-    return payouts.dispute_view(session, dispute, q.people(session, ids))
+    return dispute_view(session, dispute, q.people(session, ids))
 
 
 def dispute_form(session: Session, person: Person, line_id: int) -> Form:
@@ -130,7 +134,7 @@ def resolve_form(session: Session, actor: Person, dispute_id: int, accept: bool)
 
 def resolve_dispute(
     session: Session,
-    actor: payouts.Actor,
+    actor: Actor,
     dispute_id: int,
     *,
     accept: bool,
@@ -157,11 +161,11 @@ def resolve_dispute(
         person = session.get(Person, dispute.person_id)
         assert person is not None
         week = IsoWeek.parse(dispute.week)
-        if payouts.week_is_approved(session, week):
+        if week_is_approved(session, week):
             week = IsoWeek.containing(now, settings.ops_tz)
-            while payouts.week_is_approved(session, week):
+            while week_is_approved(session, week):
                 week = week.shift(1)
-        adjustment = payouts.add_adjustment(
+        adjustment = add_adjustment(
             session,
             actor,
             person.name,

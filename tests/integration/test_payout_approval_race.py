@@ -65,7 +65,7 @@ def _race_an_approval(
             assert go.wait(30)
         return real_week_view(*args, **kwargs)
 
-    monkeypatch.setattr(payouts, "week_view", week_view)
+    monkeypatch.setattr(payouts.approval, "week_view", week_view)
     outcome: dict[str, Any] = {}
 
     def approve() -> None:
