@@ -8,6 +8,7 @@ command added later needs no platform code at all.
 
 from __future__ import annotations
 
+import importlib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,7 +71,6 @@ def command(
 
 
 def commands() -> list[CommandSpec]:
-    _load_features()
     return sorted(_REGISTRY.values(), key=lambda c: c.words)
 
 
@@ -87,7 +87,6 @@ def split_words(text: str) -> list[str]:
 
 
 def resolve(words: list[str]) -> tuple[CommandSpec, list[str]]:
-    _load_features()
     lowered = [w.lower() for w in words]
     for n in range(min(3, len(words)), 0, -1):
         spec = _REGISTRY.get(tuple(lowered[:n]))
@@ -122,21 +121,10 @@ def run_command(
     return spec.handler(inv)
 
 
-_loaded = False
-
-
-def _load_features() -> None:
-    """Import the feature modules that register commands (once). They import this
-    module for `command`, so they are imported here, on first use, not at the top."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from hdops.commands import (  # noqa: F401
-        basics,
-        clarifications,
-        payouts,
-        projects,
-        roles,
-        shifts,
-    )
+# The feature modules register themselves when imported. They import this module
+# (for the decorator), so they are imported last, once everything above exists:
+# eagerly, at import, never lazily on first use — a lazy load raced between the
+# worker threads that run the core (one thread saw the registry half filled and
+# answered "Unknown command").
+for _feature in ("basics", "clarifications", "payouts", "projects", "roles", "shifts"):
+    importlib.import_module(f"hdops.commands.{_feature}")

@@ -11,6 +11,7 @@ is never trusted.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,7 +70,6 @@ def form(*verbs: str) -> Callable[[Handler], Handler]:
 
 
 def run_button(ctx: Context) -> Reply:
-    _load_features()
     handler = _BUTTONS.get(ctx.act.verb)
     if handler is None:
         raise InvalidInput(UNKNOWN_BUTTON)
@@ -77,7 +77,6 @@ def run_button(ctx: Context) -> Reply:
 
 
 def run_form(ctx: Context) -> Reply:
-    _load_features()
     handler = _FORMS.get(ctx.act.verb)
     if handler is None:
         raise InvalidInput(UNKNOWN_FORM)
@@ -86,23 +85,13 @@ def run_form(ctx: Context) -> Reply:
 
 def verbs() -> tuple[frozenset[str], frozenset[str]]:
     """The registered button verbs and form verbs."""
-    _load_features()
     return frozenset(_BUTTONS), frozenset(_FORMS)
 
 
-_loaded = False
-
-
-def _load_features() -> None:
-    """Import the feature modules that register handlers (once). They import this
-    module for `button`/`form`, so they are imported here, on first use."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    from hdops.interactions import (  # noqa: F401
-        clarifications,
-        payouts,
-        shifts,
-        tasks,
-    )
+# The feature modules register themselves when imported. They import this module
+# (for the decorator), so they are imported last, once everything above exists:
+# eagerly, at import, never lazily on first use — a lazy load raced between the
+# worker threads that run the core (one thread saw the registry half filled and
+# answered "Unknown command").
+for _feature in ("clarifications", "payouts", "shifts", "tasks"):
+    importlib.import_module(f"hdops.interactions.{_feature}")

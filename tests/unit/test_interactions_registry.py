@@ -48,3 +48,20 @@ def test_an_unknown_verb_is_refused_in_one_line(run: object, message: str) -> No
     with pytest.raises(InvalidInput, match="not recognised"):
         run(ctx)  # type: ignore[operator]
     assert "old version" in message
+
+
+def test_the_registries_are_full_as_soon_as_they_are_imported() -> None:
+    """A registry filled lazily on first use raced between the worker threads that
+    run the core: one saw it half filled and answered "Unknown command `next`"
+    (seen in the Slack latency benchmark). In a fresh interpreter, both are
+    complete right after import, before any function of theirs runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import hdops.commands as c, hdops.interactions as i\n"
+        "assert ('next',) in c._REGISTRY and ('payouts', 'approve') in c._REGISTRY\n"
+        "assert 'ans' in i._BUTTONS and 'f_text' in i._FORMS\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
