@@ -65,14 +65,14 @@ def _print_week(view: WeekView, person: str | None) -> None:
             )
     for s in view.below_floor:
         err.print(_below_floor(view, s), markup=False)
+    for d in view.open_disputes:
+        out.print(f"open dispute #{d.id} by {d.person}: {d.line} — {d.reason}", markup=False)
 
 
 def _below_floor(view: WeekView, s: StatementView) -> str:
     rate = format_money(s.effective_hourly or Decimal(0), s.currency)
     floor = format_rate(view.floor or Decimal(0))
     return f"warning: {s.name} earns {rate}/h {s.currency}, below the floor of {floor}"
-    for d in view.open_disputes:
-        out.print(f"open dispute #{d.id} by {d.person}: {d.line} — {d.reason}", markup=False)
 
 
 @payouts_app.command("show")

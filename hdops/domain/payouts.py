@@ -263,7 +263,7 @@ def clipped_seconds(
 ) -> int:
     """Seconds of a check-in inside [start, end). A check-in still open counts
     nothing: its end is not known yet (it closes by itself after a while without
-    activity, see `hdops.services.shifts`), and guessing "until now" is how a
+    activity, see `hdops.services.checkins`), and guessing "until now" is how a
     forgotten check-in once became a week of paid time."""
     if ended is None:
         return 0

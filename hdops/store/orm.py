@@ -424,7 +424,7 @@ class TimeEntry(Base):
     ended_at: Mapped[datetime | None]
     auto_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last time the person did anything in hdops while checked in (see
-    # `hdops.services.shifts.close_idle_check_ins`); None: not since check-in.
+    # `hdops.services.checkins.close_idle_check_ins`); None: not since check-in.
     last_active_at: Mapped[datetime | None]
     # Hourly rate at check-in time, so a later rate change rewrites nothing.
     hourly_rate: Mapped[Decimal | None]

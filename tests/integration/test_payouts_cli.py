@@ -17,8 +17,10 @@ from typer.testing import CliRunner, Result
 from hdops.cli.main import app
 from hdops.clock import utcnow
 from hdops.domain.weeks import IsoWeek
+from hdops.services import disputes
+from hdops.services.people import get_person
 from hdops.store.db import Store
-from hdops.store.orm import AuditEntry, PayoutStatement
+from hdops.store.orm import AuditEntry, PayoutLine, PayoutStatement
 from tests.helpers import add_items, contractor, make_project, ops
 from tests.payout_data import answer
 
@@ -142,3 +144,21 @@ def test_show_one_person_and_help(hdops: Any, last_week: IsoWeek) -> None:
     for sub in ("show", "approve", "export", "adjust", "disputes", "resolve"):
         assert "--" in hdops("payouts", sub, "--help").stdout
     assert json.loads(hdops("payouts", "disputes", "--json").stdout) == []
+
+
+def test_show_lists_open_disputes(hdops: Any, last_week: IsoWeek, store: Store) -> None:
+    """`payouts show` ends with the week's open disputes, so ops see what is
+    contested before approving (the lines were unreachable after a refactor)."""
+    hdops("payouts", "show", "--week", "last")  # drafts the week
+    with store.unit_of_work() as s:
+        alice = get_person(s, "alice")
+        line_id = s.scalars(
+            select(PayoutLine.id)
+            .join(PayoutStatement, PayoutStatement.id == PayoutLine.statement_id)
+            .where(PayoutStatement.person_id == alice.id)
+        ).first()
+        assert line_id is not None
+        opened = disputes.open_dispute(s, alice, line_id, "I answered three, not two", utcnow())
+    shown = hdops("payouts", "show", "--week", "last").stdout
+    assert f"open dispute #{opened.id} by alice" in shown
+    assert "I answered three, not two" in shown
