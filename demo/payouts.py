@@ -15,11 +15,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich import box
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
+from demo.tables import report_table
 from hdops.chat import Image
 from hdops.domain.money import format_money
 from hdops.domain.weeks import IsoWeek
@@ -108,14 +107,7 @@ def _save_chart(sim: Simulation, out_dir: Path) -> Path | None:
 
 
 def renderables(f: PayoutFigures) -> list[RenderableType]:
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        header_style="bold",
-        pad_edge=False,
-        collapse_padding=True,
-        padding=(0, 1),
-    )
+    table = report_table()
     table.add_column("Contractor", no_wrap=True)
     table.add_column("Tasks", justify="right")
     table.add_column("Hours", justify="right")

@@ -15,11 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from demo.tables import report_table
 from hdops.domain.projects import Qualification
 from hdops.domain.reports import DeliveryFigures, ProjectFigures
 from hdops.store.db import Store
@@ -124,14 +124,7 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         ]
     )
 
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        header_style="bold",
-        pad_edge=False,
-        collapse_padding=True,
-        padding=(0, 1),
-    )
+    table = report_table()
     table.add_column("Contractor", no_wrap=True)
     table.add_column("Answers", justify="right")
     table.add_column("Share", justify="right")

@@ -28,13 +28,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from apscheduler.util import ref_to_obj
-from rich import box
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from bots.local.platform import LocalMessage
 from demo.simulation import DAY_START, TICK_SECONDS, Contractor, Simulation
+from demo.tables import report_table
 from hdops.domain.reports import ShiftWeekFigures
 from hdops.domain.weeks import IsoWeek
 from hdops.render.shifts import hours as hours_text
@@ -250,14 +249,7 @@ def collect_figures(sim: ShiftSimulation) -> ShiftFigures:
 
 
 def renderables(f: ShiftFigures) -> list[RenderableType]:
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        header_style="bold",
-        pad_edge=False,
-        collapse_padding=True,
-        padding=(0, 1),
-    )
+    table = report_table()
     table.add_column("Day", no_wrap=True)
     table.add_column("Hours", justify="right")
     table.add_column("Shifts", justify="right")
