@@ -8,7 +8,7 @@ from hdops.domain.no_task import NoTask
 from hdops.errors import InvalidInput
 from hdops.render import no_task as no_task_render
 from hdops.services import clarifications, dispatch
-from hdops.services.people import require_active, set_timezone
+from hdops.services.people import require_active, set_preferred_platform, set_timezone
 from hdops.store import dispatch as q
 from hdops.store.orm import ContractorProfile
 
@@ -80,6 +80,25 @@ def tz(inv: Invocation) -> Reply:
         raise InvalidInput("Usage: /hdops tz ZONE, for example /hdops tz Europe/London")
     set_timezone(inv.session, inv.person, inv.args[0])
     return Reply.say(f"Your timezone is now {inv.args[0]}.")
+
+
+PLATFORM_WORDS = {"slack": "slack", "discord": "discord", "console": "console", "last": None}
+
+
+@command(
+    "prefer",
+    usage="prefer slack|discord|console|last",
+    summary="where your direct messages go (last: where you used hdops last)",
+)
+def prefer(inv: Invocation) -> Reply:
+    word = inv.args[0].lower() if len(inv.args) == 1 else ""
+    if word not in PLATFORM_WORDS:
+        raise InvalidInput("Usage: /hdops prefer slack|discord|console|last")
+    platform = PLATFORM_WORDS[word]
+    set_preferred_platform(inv.session, inv.person, platform)
+    if platform is None:
+        return Reply.say("Your messages now go wherever you used hdops last.")
+    return Reply.say(f"Your messages now go to {platform}, wherever you use hdops.")
 
 
 @command("help", usage="help", summary="this list")

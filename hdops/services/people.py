@@ -418,3 +418,24 @@ def _admins(session: Session) -> list[int]:
 def set_timezone(session: Session, person: Person, tz: str) -> None:
     person.tz = check_tz(tz)
     audit.record(session, "person.tz", person.name, actor_id=person.id, tz=tz)
+
+
+def set_preferred_platform(session: Session, person: Person, platform: str | None) -> None:
+    """Pin direct messages to `platform` (one the person has an identity on), or
+    None to follow the platform they used last. Audited."""
+    if platform is not None and platform not in {i.platform for i in person.identities}:
+        have = ", ".join(sorted({i.platform for i in person.identities})) or "none"
+        raise InvalidInput(
+            f"You have no {platform} identity here (yours: {have}); ask ops to add one."
+        )
+    if person.preferred_platform == platform:
+        return
+    audit.record(
+        session,
+        "person.prefer",
+        person.name,
+        actor_id=person.id,
+        before=person.preferred_platform,
+        after=platform,
+    )
+    person.preferred_platform = platform

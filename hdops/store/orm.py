@@ -86,6 +86,9 @@ class Person(Base):
     # The platform this person used last (slack | discord | console): their direct
     # messages go there (see `hdops.store.outbox.address_person`).
     last_platform: Mapped[str | None] = mapped_column(String(16))
+    # Chosen with `/hdops prefer`: direct messages go here while the person has an
+    # identity on it, whichever platform they used last. None: follow the last used.
+    preferred_platform: Mapped[str | None] = mapped_column(String(16))
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="Identity.id"

@@ -105,7 +105,7 @@ def enqueue(
 PLATFORM_PREFERENCE = ("slack", "discord", "console")
 
 PERSON_PLATFORMS = Prepared(
-    select(Person.last_platform, Identity.platform)
+    select(Person.preferred_platform, Person.last_platform, Identity.platform)
     .join(Identity, Identity.person_id == Person.id)
     .where(Person.id == bindparam("pid"))
 )
@@ -124,14 +124,15 @@ UNSENT_REF_PLATFORM = Prepared(
 
 
 def address_person(db: Session | Tx, person_id: int) -> str | None:
-    """The platform a direct message to this person goes to: the one they used
-    last, if they still have an identity there; else their first identity in
-    `PLATFORM_PREFERENCE`. None if they have no identity at all."""
+    """The platform a direct message to this person goes to: the one they chose
+    with `/hdops prefer`, else the one they used last, if they still have an
+    identity there; else their first identity in `PLATFORM_PREFERENCE`. None if
+    they have no identity at all."""
     rows = as_tx(db).rows(PERSON_PLATFORMS, {"pid": person_id})
-    platforms = {platform for _, platform in rows}
-    last = rows[0][0] if rows else None
-    if last in platforms:
-        return str(last)
+    platforms = {platform for _, _, platform in rows}
+    for chosen in (rows[0][0], rows[0][1]) if rows else ():
+        if chosen in platforms:
+            return str(chosen)
     return next((p for p in PLATFORM_PREFERENCE if p in platforms), None)
 
 
