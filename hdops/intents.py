@@ -107,14 +107,17 @@ def collect_handoff(session: Session, target: HandoffTarget) -> list[Handed]:
 
 def address(db: Session | Tx, target: Target) -> str | None:
     """The platform a message is addressed to, fixed when it is written: a person's
-    last used platform; the platform of the message replied to or edited. Channel
-    posts and ops notices are not addressed (None): the process serving their
-    channels sends them."""
+    chosen or last used platform; the platform of the message replied to or
+    edited; the one platform of a post to a single channel (a project's home
+    clarifications channel). Ops notices and posts to channels on several
+    platforms are not addressed (None): a process serving one of them sends it."""
     if target.person is not None:
         return outbox.address_person(db, target.person)
     key = target.edit or target.thread_of
     if key is not None:
         return outbox.address_ref(db, key)
+    if not target.ops and len(target.channels) == 1:
+        return next(iter(target.channels))
     return None
 
 

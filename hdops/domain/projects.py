@@ -11,10 +11,17 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hdops.domain.money import parse_decimal
 from hdops.domain.people import parse_identity
@@ -80,11 +87,21 @@ class ClarificationChannels(BaseModel):
     slack_channel: str | None = Field(None, pattern=r"^[CG][A-Z0-9]{2,20}$")
     discord_channel: str | None = Field(None, pattern=r"^[0-9]{1,20}$")
     console_channel: str | None = Field(None, pattern=r"^[a-z0-9-]{1,40}$")
+    # Where questions are posted when the project has channels on several platforms
+    # (researchers answer in one place; replies reach each contractor on their own
+    # platform). Unset: the first platform a running bot serves (Slack first).
+    home: Literal["slack", "discord", "console"] | None = None
 
     @field_validator("discord_channel", mode="before")
     @classmethod
     def _int_to_str(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
+
+    @model_validator(mode="after")
+    def _home_has_a_channel(self) -> ClarificationChannels:
+        if self.home is not None and getattr(self, f"{self.home}_channel") is None:
+            raise ValueError(f"home is {self.home}, but no {self.home}_channel is given")
+        return self
 
 
 class Escalation(BaseModel):

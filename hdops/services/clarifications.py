@@ -44,12 +44,18 @@ def _clean(text: str, what: str = "message") -> str:
 
 
 def _channels(project: Project) -> dict[str, str]:
+    """The channels a question is posted to: the spec's home channel only, when it
+    names one (so researchers answer in one place whichever platform the
+    contractor is on); else every configured one, for whichever bot serves them."""
     spec = project.spec.get("clarifications") or {}
     mapping = {
         "slack": spec.get("slack_channel"),
         "discord": spec.get("discord_channel"),
         "console": spec.get("console_channel") or "clarifications",
     }
+    home = spec.get("home")
+    if home is not None and mapping.get(home):
+        return {home: str(mapping[home])}
     return {k: v for k, v in mapping.items() if v}
 
 

@@ -292,3 +292,12 @@ def test_junk_never_crashes_the_parser(raw: Any) -> None:
         assert exc.problems or exc.summary
     else:
         assert isinstance(spec, ProjectSpec)
+
+
+def test_a_clarifications_home_needs_its_channel() -> None:
+    problems = problems_of(valid_spec(clarifications={"home": "discord", "slack_channel": "C0Q"}))
+    assert any("home is discord, but no discord_channel" in p for p in problems), problems
+    spec = parse_project_spec(
+        valid_spec(clarifications={"home": "slack", "slack_channel": "C0Q", "discord_channel": 42})
+    )
+    assert spec.clarifications.home == "slack"
