@@ -183,6 +183,23 @@ async def test_a_dropped_connection_resumes_and_replays_once(
         assert bot.messages == ["sent while the bot was away", "after"]  # replayed once
 
 
+async def test_a_thread_on_a_message_and_a_user_posting_in_it(
+    fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = fake_discord.add_user("alice")
+    async with running_bot(fake_discord, monkeypatch) as bot:
+        channel = bot.get_channel(int(fake_discord.general.id))
+        assert isinstance(channel, discord.TextChannel)
+        question = await channel.send(
+            "Question from a contractor", allowed_mentions=discord.AllowedMentions.none()
+        )
+        await question.create_thread(name="clarification")
+        [thread] = fake_discord.threads(fake_discord.general)
+        await fake_discord.post_in_thread(alice, thread, "Use the rubric, section 2")
+        await _until(lambda: "Use the rubric, section 2" in bot.messages)
+        assert _texts(fake_discord.thread_messages(thread)) == ["Use the rubric, section 2"]
+
+
 async def test_an_invalid_session_makes_the_bot_identify_again(
     fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
