@@ -51,6 +51,7 @@ from bots.discord.limits import discord_len
 from bots.discord.text import (
     ELLIPSIS,
     chunks,
+    clean,
     code_block,
     is_blank,
     markdown,
@@ -120,6 +121,7 @@ class _Block:
     suffix: str = ""
     filename: str = ""
     action: str | None = None  # a field's full_text_action
+    cut: bool = False  # cut to its element's limit before the budget was shared
 
 
 @dataclass
@@ -229,8 +231,9 @@ def _field_block(part: FieldPart, texts: Budget) -> _Block:
         check_id(part.full_text_action, "full_text_action")
     if part.full_text_action is not None or discord_len(value) <= L.FIELD_VALUE:
         name = truncate(label, L.FIELD_NAME) if not is_blank(label) else EMPTY
-        slots = [texts.add(name), texts.add(truncate(value, L.FIELD_VALUE))]
-        return _Block("field", slots, action=part.full_text_action)
+        shown = truncate(value, L.FIELD_VALUE)
+        slots = [texts.add(name), texts.add(shown)]
+        return _Block("field", slots, action=part.full_text_action, cut=shown != value)
     # Too long for a field and no full text to offer: `**label**` and the value in
     # the description, where it has room to arrive whole (relayed replies must).
     value = truncate(value, L.EMBED_TOTAL)
@@ -258,7 +261,7 @@ def _embeds(parts: Sequence[Part]) -> tuple[list[dict[str, Any]], list[str], boo
             out.describe(block.prefix + block.joiner.join(fitted) + block.suffix)
         elif block.kind == "field":
             out.add_field(fitted[0], fitted[1] or EMPTY)
-            if block.action is not None and any(texts.was_cut(s) for s in block.slots[1:]):
+            if block.action is not None and (block.cut or texts.was_cut(block.slots[1])):
                 cut_actions.append(block.action)
         else:
             out.image(fitted[0], block.filename)
@@ -451,7 +454,7 @@ def _input(spec: FormField) -> dict[str, Any]:
     if spec.min_length > 0:
         element["min_length"] = min(spec.min_length, max_length)
     if spec.initial:
-        value = truncate(spec.initial.replace("\r\n", "\n"), max_length, ellipsis="")
+        value = truncate(clean(spec.initial).replace("\r\n", "\n"), max_length, ellipsis="")
         if spec.kind == "short":
             value = _one_line(value)
         if value:
@@ -511,6 +514,15 @@ def refilled(form: Form, typed: Mapping[str, str]) -> Form:
     return form.model_copy(update={"fields": fields})
 
 
+def _typed(form: Form, name: str, value: str) -> str:
+    """What was typed into a field, a choice shown by its label."""
+    spec = next(f for f in form.fields if f.name == name)
+    if spec.kind != "select" or not spec.options:
+        return value
+    labels = {o.value: o.label for o in spec.options}
+    return ", ".join(labels.get(v, v) for v in value.split(",") if v)
+
+
 def form_errors_reply(
     form: Form, errors: Mapping[str, str], typed: Mapping[str, str], draft_id: str
 ) -> dict[str, Any]:
@@ -522,7 +534,8 @@ def form_errors_reply(
     parts: list[Part] = [Paragraph(text="Please fix this and submit again:")]
     for key, text in errors.items():
         parts.append(FieldPart(label=labels.get(key, "Form"), value=_one_line(text) or EMPTY))
-    kept = [(labels[n], v) for n, v in typed.items() if n in labels and not is_blank(v)]
+    kept = [(labels[n], _typed(form, n, v)) for n, v in typed.items() if n in labels]
+    kept = [(label, v) for label, v in kept if not is_blank(v)]
     if kept:
         parts.append(Context(text="What you typed:"))
         parts.extend(FieldPart(label=label, value=value) for label, value in kept)

@@ -30,7 +30,17 @@ from bots.common import fitting
 from bots.common.fitting import ELLIPSIS, clean, is_blank
 from bots.discord.limits import discord_len
 
-__all__ = ["ELLIPSIS", "ZWSP", "code_block", "defang", "is_blank", "markdown", "mend", "plain"]
+__all__ = [
+    "ELLIPSIS",
+    "ZWSP",
+    "clean",
+    "code_block",
+    "defang",
+    "is_blank",
+    "markdown",
+    "mend",
+    "plain",
+]
 
 ZWSP = "\u200b"
 _URL = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]")
@@ -38,6 +48,7 @@ _MARKDOWN = re.compile(r"[\\*_~`|>#\-+\[\]]|(?<=[0-9])\.")
 _AT = re.compile(r"@(?=everyone|here|[!&]?[0-9])", re.IGNORECASE)
 _MARKUP_OPEN = re.compile(r"<(?=[@#/:!&]|t:|a:)")
 _BACKTICK = re.compile(r"`")
+_LINK_JOIN = re.compile(r"\](?=\()")
 
 
 def defang(text: str) -> str:
@@ -54,7 +65,9 @@ def markdown(text: str) -> str:
         out.append(match.group(0))
         last = match.end()
     out.append(_MARKDOWN.sub(r"\\\g<0>", text[last:]))
-    return defang("".join(out))
+    # `[text](url)` is already no link once its brackets are escaped; a zero-width
+    # space between `]` and `(` as well, as the core does (defence in depth).
+    return defang(_LINK_JOIN.sub("]" + ZWSP, "".join(out)))
 
 
 def code_block(text: str) -> str:
