@@ -135,7 +135,7 @@ def assert_no_pings(payload: dict[str, Any], users: list[str]) -> None:
 def shown(text: str) -> str:
     """What Discord shows for escaped text: a backslash before punctuation is
     dropped, zero-width spaces are invisible."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(ZWSP, "")
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text).replace(ZWSP, "")
 
 
 def discord_ids(parts: list[Any]) -> list[str]:
@@ -275,6 +275,29 @@ def test_user_markdown_and_mentions_show_literally() -> None:
     for raw in ("**", "||", "](", "\n#", "\n>", "\n-", "\n1.", "<@&", "<#", "@here"):
         assert raw not in description
     assert "https://evil.example" in description  # addresses stay links
+
+
+def test_long_texts_share_the_6000_fairly() -> None:
+    parts: list[Any] = [Paragraph(text="a" * 5000), Paragraph(text="b" * 5000), Heading(text="Hi")]
+    payload = message_payload(Message(text="x", parts=parts))
+    assert_within_limits(payload)
+    shown_texts = "".join(e.get("description", "") for e in payload["embeds"])
+    assert 2800 < shown_texts.count("a") < 3000 and 2800 < shown_texts.count("b") < 3000
+    assert payload["embeds"][-1]["title"] == "Hi"  # short texts stay whole
+
+
+def test_thousands_of_parts_stay_within_the_total() -> None:
+    payload = message_payload(Message(text="x", parts=[Paragraph(text="word")] * 4000))
+    assert_within_limits(payload)
+    assert payload["embeds"][-1]["footer"] == {"text": CUT_NOTE}
+
+
+def test_a_text_split_across_embeds_is_never_split_inside_an_escape() -> None:
+    text = "a" + "*" * 3000  # escaped: "a" then 3000 backslash-star pairs
+    payload = message_payload(Message(text="x", parts=[Paragraph(text=text)]))
+    first, second = (e["description"] for e in payload["embeds"])
+    assert second.endswith("…")
+    assert text.startswith(shown(first) + shown(second)[:-1])
 
 
 def test_addresses_are_not_escaped() -> None:
