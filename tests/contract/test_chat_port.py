@@ -1,7 +1,8 @@
 """The ChatPort contract: every chat port behaves the same where the core relies on it.
 
 Run against each port (the local chat; Slack through the real slack_sdk client
-and `SlackPort` against the strict fake Slack; Discord joins when it exists),
+and `SlackPort` against the strict fake Slack; `DiscordPort` against the strict
+fake Discord),
 the way APScheduler runs one suite against every job store. What the outbox
 delivery loop assumes of a port is written down here once: where a message
 lands, that a thread reply stays in its thread, that an edit replaces, that a
@@ -17,19 +18,28 @@ import pytest
 
 from hdops.chat import Message, Paragraph
 from hdops.ports import DeliveryError, Send
-from tests.contract.worlds import LocalWorld, SlackWorld, World
+from tests.contract.worlds import DiscordWorld, LocalWorld, SlackWorld, World
+from tests.fakes.discord.server import FakeDiscord
 from tests.fakes.slack.server import FakeSlack
 
-pytest_plugins = ["tests.fakes.slack.fixtures"]
+pytest_plugins = ["tests.fakes.slack.fixtures", "tests.fakes.discord.fixtures"]
 
-PORTS = ["local", "slack"]
+PORTS = ["local", "slack", "discord"]
 
 
 @pytest.fixture(params=PORTS)
-async def world(request: pytest.FixtureRequest, fake_slack: FakeSlack) -> AsyncIterator[World]:
-    """(The fake Slack starts for every port: it is cheap, and keeps this fixture
+async def world(
+    request: pytest.FixtureRequest, fake_slack: FakeSlack, fake_discord: FakeDiscord
+) -> AsyncIterator[World]:
+    """(The fakes start for every port: they are cheap, and it keeps this fixture
     free of async fixture lookups.)"""
-    made: World = SlackWorld(fake_slack) if request.param == "slack" else LocalWorld()
+    made: World
+    if request.param == "slack":
+        made = SlackWorld(fake_slack)
+    elif request.param == "discord":
+        made = DiscordWorld(fake_discord)
+    else:
+        made = LocalWorld()
     try:
         yield made
     finally:
@@ -58,9 +68,21 @@ async def test_a_thread_reply_stays_in_its_thread(world: World) -> None:
     room = world.channel("clarifications")
     parent = await world.port.post_channel(room, _msg("alice asks: is a tie allowed?"))
     reply = await world.port.post_thread(parent, _msg("rita (researcher): yes"))
-    assert reply.channel == parent.channel
+    # (Where the reply lives is the port's business: Slack's is in the parent's
+    # channel, Discord's in the thread channel; an edit uses the returned ref.)
+    await world.port.edit(reply, _msg("rita (researcher): yes, ties are fine"))
     assert world.top_level(room) == ["alice asks: is a tie allowed?"]
-    assert world.thread(parent) == ["rita (researcher): yes"]
+    assert world.thread(parent) == ["rita (researcher): yes, ties are fine"]
+
+
+async def test_a_reply_under_a_direct_message_stays_with_it(world: World) -> None:
+    """The task thread of a DM'd task: Slack and the local chat thread it; Discord,
+    which has no threads in DMs, quotes the task message."""
+    alice = world.user("alice")
+    task = await world.port.send_dm(alice, _msg("Task 1: pick A or B"))
+    await world.port.post_thread(task, _msg("rita (researcher): either is fine"))
+    assert world.dm(alice) == ["Task 1: pick A or B"]
+    assert world.thread(task) == ["rita (researcher): either is fine"]
 
 
 async def test_an_edit_replaces_the_message_in_place(world: World) -> None:
@@ -100,6 +122,28 @@ async def test_a_message_posted_with_a_key_is_found_again(world: World) -> None:
     thread = Send(world.port.platform, "thread", post.channel, post.message_id)
     assert await world.port.find_sent(thread, "43") == reply
     assert await world.port.find_sent(Send(world.port.platform, "post", room, ""), "44") is None
+
+
+async def test_delivering_again_after_a_crash_shows_the_message_once(world: World) -> None:
+    """What the delivery loop does with a row a dead process may have sent: ask the
+    platform (`find_sent`), and post only if it says no. Whether the port finds the
+    message or the platform deduplicates the repeated post (Discord's nonce), the
+    person sees it once."""
+    alice = world.user("alice")
+    room = world.channel("ops")
+    first = await world.port.post_channel(room, _msg("summary"), key="77")
+    dm = await world.port.send_dm(alice, _msg("statement"), key="78")
+    post = Send(world.port.platform, "post", room, "")
+    again = await world.port.find_sent(post, "77") or await world.port.post_channel(
+        room, _msg("summary"), key="77"
+    )
+    direct = Send(world.port.platform, "dm", dm.channel, alice)
+    dm_again = await world.port.find_sent(direct, "78") or await world.port.send_dm(
+        alice, _msg("statement"), dm_channel=dm.channel, key="78"
+    )
+    assert (again, dm_again) == (first, dm)
+    assert world.top_level(room) == ["summary"]
+    assert world.dm(alice) == ["statement"]
 
 
 async def test_rate_limits_are_reported_as_throttling_with_a_wait(world: World) -> None:

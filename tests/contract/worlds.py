@@ -4,18 +4,25 @@ A world owns a port and the platform behind it (the in-process local chat, or
 the strict fake Slack on 127.0.0.1 with the real `SlackPort` and slack_sdk client)
 and lets the suite read what people would see and make the platform misbehave.
 A port that cannot do something the contract describes says so in its world's
-`can` set, and the suite skips that case by name for that port only.
+`can` set, and the suite skips that case by name for that port only. (The
+Discord world has no "find_sent": Discord deduplicates a repeated post by its
+nonce instead, which the crash-resend case checks for every port.)
 """
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.discord.port import DiscordPort
 from bots.local.platform import LocalChat
 from bots.slack.port import SlackPort
 from hdops.ports import ChatPort, SentRef
+from tests.fakes.discord.guild import FakeMessage as FakeDiscordMessage
+from tests.fakes.discord.guild import FakeUser as FakeDiscordUser
+from tests.fakes.discord.server import FakeDiscord
 from tests.fakes.slack.server import FakeSlack
 
 
@@ -129,3 +136,61 @@ class SlackWorld:
 
     async def close(self) -> None:
         await self.slack.aclose()
+
+
+def _discord_text(message: FakeDiscordMessage) -> str:
+    """What a person reads: the content, then each embed's description, with the
+    renderer's escapes shown as Discord shows them."""
+    texts = [message.content] + [str(e.get("description") or "") for e in message.embeds]
+    joined = "\n".join(t for t in texts if t)
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", joined).replace("\u200b", "")
+
+
+class DiscordWorld:
+    """The real `DiscordPort` (aiohttp, Discord's HTTP API) against the strict fake."""
+
+    can = frozenset({"throttle"})  # a resend is deduplicated by nonce, not looked up
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.discord = DiscordPort(fake.token, fake.api_base)
+        self.port: ChatPort = self.discord
+        self._users: dict[str, FakeDiscordUser] = {}
+
+    def user(self, name: str) -> str:
+        person = self.fake.add_user(name)
+        self._users[person.id] = person
+        return person.id
+
+    def channel(self, name: str) -> str:
+        return self.fake.add_channel(name).id
+
+    def _mine(self, messages: list[FakeDiscordMessage]) -> list[FakeDiscordMessage]:
+        return [m for m in messages if m.author is self.fake.bot]
+
+    def top_level(self, channel: str) -> list[str]:
+        place = self.fake.world.channels[channel]
+        return [_discord_text(m) for m in self._mine(self.fake.channel_messages(place))]
+
+    def dm(self, user_id: str) -> list[str]:
+        mine = self._mine(self.fake.dms(self._users[user_id]))
+        return [_discord_text(m) for m in mine if m.reference is None]
+
+    def thread(self, parent: SentRef) -> list[str]:
+        thread = self.fake.world.channels.get(parent.message_id)
+        if thread is not None and thread.is_thread:  # a guild channel: the message's thread
+            return [_discord_text(m) for m in self._mine(self.fake.thread_messages(thread))]
+        place = self.fake.world.channels[parent.channel]  # a DM: replies quoting it
+        mine = self._mine(self.fake.channel_messages(place))
+        return [_discord_text(m) for m in mine if m.reference == parent.message_id]
+
+    def gone(self, user_id: str) -> None:
+        del self.fake.world.users[user_id]
+
+    def throttle_next_post(self, retry_after: int) -> None:
+        self.fake.fail_next(
+            "POST /channels/{channel_id}/messages", 429, retry_after=float(retry_after)
+        )
+
+    async def close(self) -> None:
+        await self.discord.aclose()

@@ -66,6 +66,8 @@ class FakeMessage:
     timestamp: str = field(default_factory=iso_now)
     interaction_id: str | None = None  # the interaction it answers, if any
     ephemeral_to: str | None = None  # user id: only they see it
+    nonce: str | None = None  # the sender's nonce (`enforce_nonce` dedupes on it)
+    reference: str | None = None  # message_reference.message_id: a reply to that message
 
     @property
     def ephemeral(self) -> bool:
@@ -92,6 +94,12 @@ class FakeMessage:
         }
         if self.guild_id:
             data["guild_id"] = self.guild_id
+        if self.reference is not None:  # a reply (type 19) to a message in this channel
+            data["type"] = 19
+            data["message_reference"] = {
+                "message_id": self.reference,
+                "channel_id": self.channel_id,
+            }
         return data
 
     def custom_ids(self) -> list[str]:

@@ -314,6 +314,13 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ acting as a user
 
+    async def _notify(self, event: str, data: dict[str, Any]) -> None:
+        """An event the bot's own HTTP call causes. Discord sends it to the bot's
+        Gateway session if it has one; a bot using only the HTTP API (the outbox
+        port on its own) has none, and nothing is sent."""
+        if self.gateway.session is not None:
+            await self.dispatch(event, data)
+
     async def slash_command(
         self,
         user: FakeUser,
@@ -773,8 +780,25 @@ class FakeDiscord:
     ) -> Any:
         channel = self._channel(params["channel_id"])
         _refuse(limits.check_message(body))
-        message = self.world.post(channel, self.bot, **_message_fields(body))
-        await self.dispatch("MESSAGE_CREATE", self._message_event(message))
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: "checked for uniqueness in the past few minutes; if another
+            # message was created by the same author with the same nonce, that
+            # message will be returned and no new message will be created."
+            for earlier in channel.messages:
+                if earlier.author is self.bot and earlier.nonce == str(nonce):
+                    return earlier.to_json()
+        reference = (body.get("message_reference") or {}).get("message_id")
+        if reference is not None:
+            self._message(channel, str(reference))  # 10008 Unknown Message otherwise
+        message = self.world.post(
+            channel,
+            self.bot,
+            **_message_fields(body),
+            nonce=None if nonce is None else str(nonce),
+            reference=None if reference is None else str(reference),
+        )
+        await self._notify("MESSAGE_CREATE", self._message_event(message))
         return message.to_json()
 
     async def _edit_message(self, params: dict[str, str], query: dict[str, str], body: Any) -> Any:
@@ -794,7 +818,7 @@ class FakeDiscord:
         if message.id in self.world.channels:
             raise DiscordError(400, 160004, "A thread has already been created for this message")
         thread = self.world.add_thread(channel, str(body.get("name")), self.bot, message.id)
-        await self.dispatch("THREAD_CREATE", {**thread.to_json(), "newly_created": True})
+        await self._notify("THREAD_CREATE", {**thread.to_json(), "newly_created": True})
         return thread.to_json()
 
     async def _thread(self, params: dict[str, str], query: dict[str, str], body: Any) -> Any:
@@ -803,7 +827,7 @@ class FakeDiscord:
             raise DiscordError(400, 50024, "Cannot execute action on this channel type")
         thread_id = self.world.ids.next()
         thread = self.world.add_thread(channel, str(body.get("name")), self.bot, thread_id)
-        await self.dispatch("THREAD_CREATE", {**thread.to_json(), "newly_created": True})
+        await self._notify("THREAD_CREATE", {**thread.to_json(), "newly_created": True})
         return thread.to_json()
 
     def _webhook_interaction(self, params: dict[str, str]) -> Interaction:
