@@ -36,7 +36,7 @@ SWEEP_SECONDS = 30.0
 DEFAULT_HTTP_HOST = "127.0.0.1"
 
 
-def required_tokens(cfg: Settings, slack: bool, http_port: int | None) -> None:
+def required_tokens(cfg: Settings, slack: bool, discord: bool, http_port: int | None) -> None:
     missing = []
     if slack:
         if cfg.slack_bot_token is None:
@@ -45,6 +45,8 @@ def required_tokens(cfg: Settings, slack: bool, http_port: int | None) -> None:
             missing.append("SLACK_APP_TOKEN (Socket Mode; or use --http PORT)")
         if http_port is not None and cfg.slack_signing_secret is None:
             missing.append("SLACK_SIGNING_SECRET (HTTP mode)")
+    if discord and cfg.discord_bot_token is None:
+        missing.append("DISCORD_BOT_TOKEN")
     if missing:
         raise HdopsError("missing configuration: set " + ", ".join(missing))
 
@@ -88,6 +90,7 @@ async def serve(runtime: Runtime) -> None:
 @handle_errors
 def run(
     slack: bool = typer.Option(False, "--slack", help="Run the Slack bot."),
+    discord: bool = typer.Option(False, "--discord", help="Run the Discord bot."),
     http: int | None = typer.Option(
         None,
         "--http",
@@ -103,12 +106,14 @@ def run(
     ),
 ) -> None:
     """Run the chosen bots, the outbox delivery and the scheduler in one process."""
-    if not slack:
-        raise HdopsError("choose a platform: hdops run --slack")
+    if not slack and not discord:
+        raise HdopsError("choose at least one platform: hdops run --slack and/or --discord")
+    if http is not None and not slack:
+        raise HdopsError("--http is Slack's HTTP mode: hdops run --slack --http PORT")
     if host is not None and (http is None or not slack):
         raise HdopsError("--host is for Slack's HTTP mode: hdops run --slack --http PORT --host H")
     cfg = settings()
-    required_tokens(cfg, slack, http)
+    required_tokens(cfg, slack, discord, http)
     store = open_store()
     lock = acquire_writer_lock(cfg.database_url)
     try:
@@ -119,11 +124,16 @@ def run(
         # jobs are warnings and errors, and stay.
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         runtime = bootstrap(cfg, store, scheduler=True, with_metrics=True)
-        # Imported here, plainly: `hdops` starts without loading slack_bolt for
-        # every other command.
-        from bots.slack import app as slack_app
+        # Imported here, plainly: `hdops` starts without loading slack_bolt or
+        # discord.py for every other command.
+        if slack:
+            from bots.slack import app as slack_app
 
-        slack_app.attach(runtime, http_port=http, http_host=host or DEFAULT_HTTP_HOST)
+            slack_app.attach(runtime, http_port=http, http_host=host or DEFAULT_HTTP_HOST)
+        if discord:
+            from bots.discord import client as discord_client
+
+            discord_client.attach(runtime)
         asyncio.run(serve(runtime))
     finally:
         lock.release()

@@ -6,6 +6,7 @@ an error that includes it never leaks a token.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,6 +69,20 @@ class Settings(BaseSettings):
     discord_ops_channel: str | None = Field(
         None, validation_alias=AliasChoices("HDOPS_DISCORD_OPS_CHANNEL")
     )
+    # Guilds (servers) where `/hdops` is registered, comma-separated ids.
+    discord_guilds: str = Field("", validation_alias=AliasChoices("HDOPS_DISCORD_GUILDS"))
+
+    @field_validator("discord_guilds")
+    @classmethod
+    def _guild_ids(cls, value: str) -> str:
+        ids = [g.strip() for g in value.split(",") if g.strip()]
+        if any(not re.fullmatch(r"[0-9]{1,20}", g) for g in ids):
+            raise ValueError("comma-separated Discord guild ids (digits)")
+        return ",".join(ids)
+
+    @property
+    def discord_guild_ids(self) -> list[str]:
+        return [g for g in self.discord_guilds.split(",") if g]
 
     @field_validator("ops_tz")
     @classmethod

@@ -83,7 +83,8 @@ class DiscordPort:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        """One HTTP API call; the JSON answer, or DeliveryError (see `_delivery_error`)."""
         url = f"{self.api_url}{path}"
         try:
             async with self.session().request(
@@ -97,7 +98,7 @@ class DiscordPort:
             raise DeliveryError(f"discord: {exc.__class__.__name__}") from None
 
     async def open_dm(self, user_id: str) -> str:
-        channel = await self._call("POST", "/users/@me/channels", {"recipient_id": user_id})
+        channel = await self.call("POST", "/users/@me/channels", {"recipient_id": user_id})
         self._dm_channels.add(str(channel["id"]))
         return str(channel["id"])
 
@@ -114,7 +115,7 @@ class DiscordPort:
     async def _post(self, channel: str, body: dict[str, Any], key: str) -> SentRef:
         if key:
             body = {**body, "nonce": nonce_for(key), "enforce_nonce": True}
-        sent = await self._call("POST", f"/channels/{channel}/messages", body)
+        sent = await self.call("POST", f"/channels/{channel}/messages", body)
         return SentRef(str(sent["channel_id"]), str(sent["id"]))
 
     async def post_thread(self, parent: SentRef, message: Message, *, key: str = "") -> SentRef:
@@ -132,7 +133,7 @@ class DiscordPort:
         has no threads (a DM)."""
         path = f"/channels/{parent.channel}/messages/{parent.message_id}/threads"
         try:
-            thread = await self._call("POST", path, {"name": THREAD_NAME})
+            thread = await self.call("POST", path, {"name": THREAD_NAME})
         except DeliveryError as exc:
             code = getattr(exc, "code", None)
             if code == THREAD_EXISTS:
@@ -144,7 +145,7 @@ class DiscordPort:
         return str(thread["id"])
 
     async def edit(self, ref: SentRef, message: Message) -> None:
-        await self._call(
+        await self.call(
             "PATCH", f"/channels/{ref.channel}/messages/{ref.message_id}", message_payload(message)
         )
 

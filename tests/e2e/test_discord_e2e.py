@@ -1,0 +1,124 @@
+"""The Discord adapter end to end: the real discord.py client and `DiscordPort`
+against the strict fake Discord, with the real core, outbox and store.
+
+A contractor runs `/hdops command: next`, gets a task in a DM, presses an answer
+button: the answer is stored once, the task message is edited, the next task
+arrives — and a button on a message sent before the bot restarted still works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+import discord
+import pytest
+import yarl
+from discord.gateway import DiscordWebSocket
+from sqlalchemy import func, select
+
+from bots.discord.client import DiscordAdapter, attach
+from bots.runtime import Runtime, bootstrap
+from hdops.config import Settings
+from hdops.services.people import add_person
+from hdops.store.db import Store
+from hdops.store.orm import Answer
+from tests.fakes.discord import FakeDiscord, FakeMessage
+from tests.helpers import add_items, make_project
+
+pytestmark = pytest.mark.timeout(60)
+pytest_plugins = ["tests.fakes.discord.fixtures"]
+
+
+async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    fake: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Runtime, DiscordAdapter]]:
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)  # restored after
+    settings = Settings(
+        discord_bot_token=fake.token,
+        discord_api_url=fake.api_base,
+        discord_guilds=fake.guild.id,
+    )
+    runtime = bootstrap(settings, store)
+    adapter = attach(runtime)
+    tasks = [asyncio.create_task(t()) for t in runtime.tasks]
+    tasks.append(asyncio.create_task(runtime.deliverer.run_forever(interval=0.1)))
+    try:
+        await asyncio.wait_for(adapter.client.wait_until_ready(), 15)
+        yield runtime, adapter
+    finally:
+        await adapter.client.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await adapter.port.aclose()
+
+
+def _tasks(fake: FakeDiscord, user: object) -> list[FakeMessage]:
+    return [
+        m
+        for m in fake.dms(user)  # type: ignore[arg-type]
+        if any(c.startswith("hd:ans:") for c in m.custom_ids())
+    ]
+
+
+async def test_a_task_is_answered_with_a_button_and_survives_a_restart(
+    fake_discord: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = fake_discord.add_user("alice")
+    with store.unit_of_work() as s:
+        add_items(s, make_project(s), 4)
+        add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
+
+    async with running(fake_discord, store, monkeypatch):
+        asked = await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
+        assert asked.responded and (asked.responded_after or 9) < 3
+        await _until(lambda: len(_tasks(fake_discord, alice)) == 1)
+        first = _tasks(fake_discord, alice)[0]
+        answer = next(c for c in first.custom_ids() if c.startswith("hd:ans:"))
+        clicked = await fake_discord.click(alice, first, answer)
+        assert clicked.responded, clicked
+        await _until(
+            lambda: (
+                first.edited is not None
+                and any(m.id != first.id for m in _tasks(fake_discord, alice))
+            )
+        )
+        assert "hd:ans:" not in " ".join(first.custom_ids())  # answered: no buttons left
+        second = next(m for m in _tasks(fake_discord, alice) if m.id != first.id)
+    with store.read() as s:
+        assert s.scalar(select(func.count(Answer.id))) == 1
+
+    # A new process: the button on the message sent before the restart still works.
+    async with running(fake_discord, store, monkeypatch):
+        answer = next(c for c in second.custom_ids() if c.startswith("hd:ans:"))
+        clicked = await fake_discord.click(alice, second, answer)
+        assert clicked.responded
+        await _until(lambda: second.edited is not None)
+    with store.read() as s:
+        assert s.scalar(select(func.count(Answer.id))) == 2
+
+
+def test_run_discord_names_the_missing_token(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bots.cli import app
+
+    monkeypatch.setenv("HDOPS_DATABASE_URL", db_url)
+    monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["run", "--discord"])
+    assert result.exit_code != 0
+    assert result.stderr.strip().splitlines() == [
+        "error: missing configuration: set DISCORD_BOT_TOKEN"
+    ]
