@@ -313,7 +313,7 @@ async def test_a_failure_report_that_fails_is_not_reported_again(store: Store) -
         await d.deliver_due()
     # the row, its report to the ops channel, that report's copy to omar's DM
     assert [(r.lane, r.status) for r in rows(store)] == [
-        ("channels:slack=C0X", "failed"),
+        ("slack:channels:slack=C0X", "failed"),  # one channel: addressed to its platform
         ("ops", "failed"),
         (f"slack:person:{rows(store)[2].payload['target']['person']}", "failed"),
     ]
