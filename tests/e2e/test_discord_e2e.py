@@ -23,7 +23,7 @@ from bots.runtime import Runtime, bootstrap
 from hdops.config import Settings
 from hdops.services.people import add_person
 from hdops.store.db import Store
-from hdops.store.orm import Answer
+from hdops.store.orm import Answer, Shift
 from tests.fakes.discord import FakeDiscord, FakeMessage
 from tests.helpers import add_items, make_project
 
@@ -122,3 +122,68 @@ def test_run_discord_names_the_missing_token(db_url: str, monkeypatch: pytest.Mo
     assert result.stderr.strip().splitlines() == [
         "error: missing configuration: set DISCORD_BOT_TOKEN"
     ]
+
+
+async def test_a_question_goes_to_the_channel_and_the_answer_comes_back_without_pings(
+    fake_discord: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = fake_discord.add_user("alice")
+    rita = fake_discord.add_user("rita")
+    room = fake_discord.add_channel("questions")
+    with store.unit_of_work() as s:
+        project = make_project(
+            s,
+            researchers=[f"discord:{rita.id}"],
+            clarifications={"discord_channel": room.id, "home": "discord"},
+        )
+        add_items(s, project, 3)
+        add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
+        add_person(s, "rita", identities=[f"discord:{rita.id}"], roles=["researcher"])
+
+    async with running(fake_discord, store, monkeypatch):
+        await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
+        await _until(lambda: len(_tasks(fake_discord, alice)) == 1)
+        task = _tasks(fake_discord, alice)[0]
+        ask = next(c for c in task.custom_ids() if c.startswith("hd:ask:"))
+        opened = await fake_discord.click(alice, task, ask)
+        assert opened.response_type == 9  # the question form, as a modal
+        modal = fake_discord.open_modal(alice)
+        assert modal is not None
+        field = next(str(i.get("custom_id")) for i in modal.inputs())
+        await fake_discord.submit_modal(alice, modal, {field: "Is a tie allowed? @everyone"})
+        await _until(lambda: len(fake_discord.channel_messages(room)) == 1)
+        [post] = fake_discord.channel_messages(room)
+
+        # rita answers in a thread on the question, as Discord's client lets her
+        thread = fake_discord.world.add_thread(room, "Question", rita, post.id)
+        await fake_discord.dispatch("THREAD_CREATE", {**thread.to_json(), "newly_created": True})
+        await fake_discord.post_in_thread(rita, thread, "Yes, ties are fine. @everyone <@123>")
+
+        def relayed() -> list[FakeMessage]:
+            return [m for m in fake_discord.dms(alice) if m.reference == task.id]
+
+        await _until(lambda: any("ties are fine" in str(m.embeds) for m in relayed()))
+        reply = next(m for m in relayed() if "ties are fine" in str(m.embeds))
+        shown = str(reply.embeds)
+        assert "rita (researcher)" in shown
+        assert "@everyone" not in shown and "<@123>" not in shown  # defanged
+        assert reply.content == ""  # nothing outside the embed that could ping
+
+
+async def test_ops_add_a_shift_and_a_contractor_is_refused(
+    fake_discord: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = fake_discord.add_user("alice")
+    olga = fake_discord.add_user("olga")
+    with store.unit_of_work() as s:
+        add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
+        add_person(s, "olga", identities=[f"discord:{olga.id}"], roles=["ops"])
+
+    async with running(fake_discord, store, monkeypatch):
+        command = {"command": "shift add alice 2030-01-07 09:00-13:00"}
+        await fake_discord.slash_command(olga, "hdops", [], command)
+        await fake_discord.slash_command(alice, "hdops", [], command)
+        said = {u.name: str(fake_discord.ephemerals(u)[-1].embeds) for u in (olga, alice)}
+    assert "Only" in said["alice"] and "ops" in said["alice"]
+    with store.read() as s:
+        assert s.scalar(select(func.count(Shift.id))) == 1
