@@ -168,6 +168,36 @@ class Claimed(NamedTuple):
         return self.retried_at or self.created_at
 
 
+_CLAIMED_COLUMNS = (
+    _OUTBOX.c.id,
+    _OUTBOX.c.kind,
+    _OUTBOX.c.payload,
+    _OUTBOX.c.attempts,
+    _OUTBOX.c.created_at,
+    _OUTBOX.c.retried_at,
+    _OUTBOX.c.lane,
+    _OUTBOX.c.dedupe_key,
+    _OUTBOX.c.platform,
+    _OUTBOX.c.sending,
+)
+
+
+def _claimed(row: Any) -> Claimed:
+    """A row selected with `_CLAIMED_COLUMNS`, as claiming and expiry see it."""
+    return Claimed(
+        row.id,
+        row.kind,
+        row.payload,
+        row.attempts,
+        row.created_at,
+        row.retried_at,
+        row.lane or "",
+        row.dedupe_key,
+        row.platform,
+        bool(row.sending),
+    )
+
+
 def claim_due(
     session: Session,
     now: datetime,
@@ -184,18 +214,7 @@ def claim_due(
     to no platform in particular if `unaddressed`."""
     table = _OUTBOX
     stmt = (
-        select(
-            table.c.id,
-            table.c.kind,
-            table.c.payload,
-            table.c.attempts,
-            table.c.created_at,
-            table.c.retried_at,
-            table.c.lane,
-            table.c.dedupe_key,
-            table.c.platform,
-            table.c.sending,
-        )
+        select(*_CLAIMED_COLUMNS)
         .where(table.c.status == "pending", table.c.next_attempt_at <= now)
         .order_by(table.c.id)
         .limit(limit)
@@ -205,21 +224,7 @@ def claim_due(
         stmt = stmt.where(or_(mine, table.c.platform.is_(None)) if unaddressed else mine)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = [
-        Claimed(
-            r.id,
-            r.kind,
-            r.payload,
-            r.attempts,
-            r.created_at,
-            r.retried_at,
-            r.lane or "",
-            r.dedupe_key,
-            r.platform,
-            bool(r.sending),
-        )
-        for r in session.execute(stmt)
-    ]
+    rows = [_claimed(r) for r in session.execute(stmt)]
     if rows:
         extend_claims(session, [r.id for r in rows], deadline)
     return rows
@@ -231,17 +236,7 @@ def stale(session: Session, now: datetime, max_age: timedelta, limit: int = 100)
     table = _OUTBOX
     cutoff = now - max_age
     stmt = (
-        select(
-            table.c.id,
-            table.c.kind,
-            table.c.payload,
-            table.c.attempts,
-            table.c.created_at,
-            table.c.retried_at,
-            table.c.lane,
-            table.c.dedupe_key,
-            table.c.platform,
-        )
+        select(*_CLAIMED_COLUMNS)
         .where(
             table.c.status == "pending",
             table.c.next_attempt_at <= now,
@@ -255,20 +250,7 @@ def stale(session: Session, now: datetime, max_age: timedelta, limit: int = 100)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    return [
-        Claimed(
-            r.id,
-            r.kind,
-            r.payload,
-            r.attempts,
-            r.created_at,
-            r.retried_at,
-            r.lane or "",
-            r.dedupe_key,
-            r.platform,
-        )
-        for r in session.execute(stmt)
-    ]
+    return [_claimed(r) for r in session.execute(stmt)]
 
 
 def extend_claims(session: Session, ids: Collection[int], deadline: datetime) -> None:
