@@ -34,6 +34,8 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
+from tests.fakes.leniency import check_leniency
+
 from . import limits
 from .gateway import Gateway, Session
 from .guild import DM, EPHEMERAL, FakeChannel, FakeGuild, FakeMessage, FakeUser, World, iso_now
@@ -55,17 +57,6 @@ LENIENCIES: dict[str, str] = {
         " each is recorded in `FakeDiscord.forgiven`"
     ),
 }
-
-
-def check_leniency(lenient: Mapping[str, str]) -> dict[str, str]:
-    """`lenient` validated: known names only, each with a non-empty reason."""
-    unknown = sorted(set(lenient) - set(LENIENCIES))
-    if unknown:
-        raise ValueError(f"unknown leniency {unknown}; the fake knows {sorted(LENIENCIES)}")
-    for name, reason in lenient.items():
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError(f"leniency {name!r} needs its reason, e.g. {{{name!r}: 'why'}}")
-    return dict(lenient)
 
 
 class Violation(NamedTuple):
@@ -168,7 +159,7 @@ class FakeDiscord:
     ) -> None:
         self.token = token
         self.interaction_deadline = interaction_deadline
-        self.lenient = check_leniency(lenient or {})
+        self.lenient = check_leniency(lenient or {}, LENIENCIES)
         self.world = World()
         self.guild = self.world.add_guild("hdops-test")
         self.general = self.world.add_channel(self.guild, "general")

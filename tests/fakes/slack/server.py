@@ -36,6 +36,8 @@ from typing import Any, Literal, NamedTuple, TypeVar
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.leniency import check_leniency
+
 from .payloads import Payloads, rich_text, shared_file
 from .rate_limits import RateLimiter
 from .signing import SignatureMode, signed_headers
@@ -81,17 +83,6 @@ LENIENCIES: dict[str, str] = {
         " each is recorded in `FakeSlack.forgiven`"
     ),
 }
-
-
-def check_leniency(lenient: Mapping[str, str]) -> dict[str, str]:
-    """`lenient` validated: known names only, each with a non-empty reason."""
-    unknown = sorted(set(lenient) - set(LENIENCIES))
-    if unknown:
-        raise ValueError(f"unknown leniency {unknown}; the fake knows {sorted(LENIENCIES)}")
-    for name, reason in lenient.items():
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError(f"leniency {name!r} needs its reason, e.g. {{{name!r}: 'why'}}")
-    return dict(lenient)
 
 
 class Violation(NamedTuple):
@@ -189,7 +180,7 @@ class FakeSlack:
         self.ack_timeout = ack_timeout
         self.echo_bot_messages = echo_bot_messages
         self.bot_events = set(bot_events)
-        self.lenient = check_leniency(lenient or {})
+        self.lenient = check_leniency(lenient or {}, LENIENCIES)
         self.rate_limiter = RateLimiter()
         self.forgiven: list[Violation] = []  # what a leniency let through
         self.ws = Workspace()
