@@ -8,7 +8,6 @@ command added later needs no platform code at all.
 
 from __future__ import annotations
 
-import importlib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -126,5 +125,9 @@ def run_command(
 # eagerly, at import, never lazily on first use — a lazy load raced between the
 # worker threads that run the core (one thread saw the registry half filled and
 # answered "Unknown command").
-for _feature in ("basics", "clarifications", "payouts", "projects", "roles", "shifts"):
-    importlib.import_module(f"hdops.commands.{_feature}")
+from hdops.commands import basics as _basics  # noqa: E402, F401
+from hdops.commands import clarifications as _clarifications  # noqa: E402, F401
+from hdops.commands import payouts as _payouts  # noqa: E402, F401
+from hdops.commands import projects as _projects  # noqa: E402, F401
+from hdops.commands import roles as _roles  # noqa: E402, F401
+from hdops.commands import shifts as _shifts  # noqa: E402, F401

@@ -11,7 +11,6 @@ is never trusted.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,5 +92,7 @@ def verbs() -> tuple[frozenset[str], frozenset[str]]:
 # eagerly, at import, never lazily on first use — a lazy load raced between the
 # worker threads that run the core (one thread saw the registry half filled and
 # answered "Unknown command").
-for _feature in ("clarifications", "payouts", "shifts", "tasks"):
-    importlib.import_module(f"hdops.interactions.{_feature}")
+from hdops.interactions import clarifications as _clarifications  # noqa: E402, F401
+from hdops.interactions import payouts as _payouts  # noqa: E402, F401
+from hdops.interactions import shifts as _shifts  # noqa: E402, F401
+from hdops.interactions import tasks as _tasks  # noqa: E402, F401
