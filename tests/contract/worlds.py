@@ -11,7 +11,6 @@ nonce instead, which the crash-resend case checks for every port.)
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,6 +21,7 @@ from bots.slack.port import SlackPort
 from hdops.ports import ChatPort, SentRef
 from tests.fakes.discord.guild import FakeMessage as FakeDiscordMessage
 from tests.fakes.discord.guild import FakeUser as FakeDiscordUser
+from tests.fakes.discord.guild import shown_text
 from tests.fakes.discord.server import FakeDiscord
 from tests.fakes.slack.server import FakeSlack
 
@@ -142,8 +142,7 @@ def _discord_text(message: FakeDiscordMessage) -> str:
     """What a person reads: the content, then each embed's description, with the
     renderer's escapes shown as Discord shows them."""
     texts = [message.content] + [str(e.get("description") or "") for e in message.embeds]
-    joined = "\n".join(t for t in texts if t)
-    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", joined).replace("\u200b", "")
+    return shown_text("\n".join(t for t in texts if t))
 
 
 class DiscordWorld:

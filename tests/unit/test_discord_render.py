@@ -43,6 +43,7 @@ from hdops.chat import (
     Select,
     Table,
 )
+from tests.fakes.discord.guild import shown_text as shown
 
 # --------------------------------------------------------------------------- checks
 
@@ -130,12 +131,6 @@ def assert_no_pings(payload: dict[str, Any], users: list[str]) -> None:
                 assert f"<@{uid}>" in text
                 text = text.replace(f"<@{uid}>", "")
         assert not _PING.search(text), (where, text)
-
-
-def shown(text: str) -> str:
-    """What Discord shows for escaped text: a backslash before punctuation is
-    dropped, zero-width spaces are invisible."""
-    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text).replace(ZWSP, "")
 
 
 def discord_ids(parts: list[Any]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,12 @@ class FakeUser:
         if self.bot:
             data["bot"] = True
         return data
+
+
+def shown_text(text: str) -> str:
+    """What Discord shows for escaped Markdown text: a backslash before punctuation is
+    dropped; zero-width spaces are invisible."""
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text).replace("\u200b", "")
 
 
 @dataclass
@@ -101,6 +108,17 @@ class FakeMessage:
                 "channel_id": self.channel_id,
             }
         return data
+
+    def shown(self) -> str:
+        """What a person reads: the content, then each embed's title, description,
+        fields and footer, with Markdown escapes shown as Discord shows them."""
+        texts = [self.content]
+        for embed in self.embeds:
+            texts += [str(embed.get("title") or ""), str(embed.get("description") or "")]
+            for f in embed.get("fields") or []:
+                texts += [str(f.get("name") or ""), str(f.get("value") or "")]
+            texts.append(str((embed.get("footer") or {}).get("text") or ""))
+        return shown_text("\n".join(t for t in texts if t))
 
     def custom_ids(self) -> list[str]:
         return [
