@@ -34,6 +34,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 
 from bots.common.interactions import InteractionRunner
 from bots.discord.drafts import Draft, Drafts
@@ -104,6 +106,7 @@ class _Client(discord.Client):
         self.adapter = adapter
 
     async def setup_hook(self) -> None:
+        await self.adapter.find_gateway()
         await self.adapter.register_commands()
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -126,6 +129,15 @@ class DiscordAdapter:
     async def run(self) -> None:
         assert self.settings.discord_bot_token is not None
         await self.client.start(self.settings.discord_bot_token.get_secret_value())
+
+    async def find_gateway(self) -> None:
+        """Ask the API where the Gateway is (`GET /gateway/bot`, as Discord asks bots
+        to) instead of discord.py's built-in wss://gateway.discord.gg: the Gateway then
+        follows `HDOPS_DISCORD_API_URL`, so a proxy or a local fake Discord serves both.
+        discord.py reads the URL from a class attribute, set here once per process
+        (like `discord.http.Route.BASE` in `attach`); it connects after this hook."""
+        found = await self.port.call("GET", "/gateway/bot")
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(str(found["url"]))
 
     async def register_commands(self) -> None:
         """`/hdops` in each guild the bot is in (guild commands appear at once)."""

@@ -10,7 +10,6 @@ from typing import Any
 
 import discord
 import pytest
-import yarl
 from discord.gateway import DiscordWebSocket
 
 from bots.discord.client import DiscordAdapter, attach
@@ -38,10 +37,11 @@ def discord_settings(fake: FakeDiscord, **more: Any) -> Settings:
     )
 
 
-def point_discord_py_at(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
-    """discord.py's Gateway URL is a class attribute; the API base is set by `attach`
-    from the settings (restored after the test by monkeypatch)."""
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+def restore_discord_py(monkeypatch: pytest.MonkeyPatch) -> None:
+    """discord.py keeps the API base and the Gateway URL in class attributes, which
+    the adapter sets from the settings and from `GET /gateway/bot`; restored after the
+    test by monkeypatch (set to themselves here)."""
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
     monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
 
 
@@ -54,7 +54,7 @@ async def running(
 ) -> AsyncIterator[tuple[Runtime, DiscordAdapter]]:
     """One bot process: bootstrap, the Discord adapter attached, its Gateway client
     and the delivery loop running until the block ends."""
-    point_discord_py_at(fake, monkeypatch)
+    restore_discord_py(monkeypatch)
     runtime = bootstrap(settings or discord_settings(fake), store)
     adapter = attach(runtime)
     tasks = [asyncio.create_task(t()) for t in runtime.tasks]

@@ -8,69 +8,18 @@ arrives — and a button on a message sent before the bot restarted still works.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-
-import discord
 import pytest
-import yarl
-from discord.gateway import DiscordWebSocket
 from sqlalchemy import func, select
 
-from bots.discord.client import DiscordAdapter, attach
-from bots.runtime import Runtime, bootstrap
-from hdops.config import Settings
 from hdops.services.people import add_person
 from hdops.store.db import Store
 from hdops.store.orm import Answer, Shift
+from tests.e2e.discord_system import running, tasks, until
 from tests.fakes.discord import FakeDiscord, FakeMessage
 from tests.helpers import add_items, make_project
 
 pytestmark = pytest.mark.timeout(60)
 pytest_plugins = ["tests.fakes.discord.fixtures"]
-
-
-async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)
-
-
-@contextlib.asynccontextmanager
-async def running(
-    fake: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[Runtime, DiscordAdapter]]:
-    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)  # restored after
-    settings = Settings(
-        discord_bot_token=fake.token,
-        discord_api_url=fake.api_base,
-        discord_guilds=fake.guild.id,
-    )
-    runtime = bootstrap(settings, store)
-    adapter = attach(runtime)
-    tasks = [asyncio.create_task(t()) for t in runtime.tasks]
-    tasks.append(asyncio.create_task(runtime.deliverer.run_forever(interval=0.1)))
-    try:
-        await asyncio.wait_for(adapter.client.wait_until_ready(), 15)
-        yield runtime, adapter
-    finally:
-        await adapter.client.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await adapter.port.aclose()
-
-
-def _tasks(fake: FakeDiscord, user: object) -> list[FakeMessage]:
-    return [
-        m
-        for m in fake.dms(user)  # type: ignore[arg-type]
-        if any(c.startswith("hd:ans:") for c in m.custom_ids())
-    ]
 
 
 async def test_a_task_is_answered_with_a_button_and_survives_a_restart(
@@ -84,19 +33,19 @@ async def test_a_task_is_answered_with_a_button_and_survives_a_restart(
     async with running(fake_discord, store, monkeypatch):
         asked = await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
         assert asked.responded and (asked.responded_after or 9) < 3
-        await _until(lambda: len(_tasks(fake_discord, alice)) == 1)
-        first = _tasks(fake_discord, alice)[0]
+        await until(lambda: len(tasks(fake_discord, alice)) == 1)
+        first = tasks(fake_discord, alice)[0]
         answer = next(c for c in first.custom_ids() if c.startswith("hd:ans:"))
         clicked = await fake_discord.click(alice, first, answer)
         assert clicked.responded, clicked
-        await _until(
+        await until(
             lambda: (
                 first.edited is not None
-                and any(m.id != first.id for m in _tasks(fake_discord, alice))
+                and any(m.id != first.id for m in tasks(fake_discord, alice))
             )
         )
         assert "hd:ans:" not in " ".join(first.custom_ids())  # answered: no buttons left
-        second = next(m for m in _tasks(fake_discord, alice) if m.id != first.id)
+        second = next(m for m in tasks(fake_discord, alice) if m.id != first.id)
     with store.read() as s:
         assert s.scalar(select(func.count(Answer.id))) == 1
 
@@ -105,7 +54,7 @@ async def test_a_task_is_answered_with_a_button_and_survives_a_restart(
         answer = next(c for c in second.custom_ids() if c.startswith("hd:ans:"))
         clicked = await fake_discord.click(alice, second, answer)
         assert clicked.responded
-        await _until(lambda: second.edited is not None)
+        await until(lambda: second.edited is not None)
     with store.read() as s:
         assert s.scalar(select(func.count(Answer.id))) == 2
 
@@ -142,8 +91,8 @@ async def test_a_question_goes_to_the_channel_and_the_answer_comes_back_without_
 
     async with running(fake_discord, store, monkeypatch):
         await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
-        await _until(lambda: len(_tasks(fake_discord, alice)) == 1)
-        task = _tasks(fake_discord, alice)[0]
+        await until(lambda: len(tasks(fake_discord, alice)) == 1)
+        task = tasks(fake_discord, alice)[0]
         ask = next(c for c in task.custom_ids() if c.startswith("hd:ask:"))
         opened = await fake_discord.click(alice, task, ask)
         assert opened.response_type == 9  # the question form, as a modal
@@ -151,7 +100,7 @@ async def test_a_question_goes_to_the_channel_and_the_answer_comes_back_without_
         assert modal is not None
         field = next(str(i.get("custom_id")) for i in modal.inputs())
         await fake_discord.submit_modal(alice, modal, {field: "Is a tie allowed? @everyone"})
-        await _until(lambda: len(fake_discord.channel_messages(room)) == 1)
+        await until(lambda: len(fake_discord.channel_messages(room)) == 1)
         [post] = fake_discord.channel_messages(room)
 
         # rita answers in a thread on the question, as Discord's client lets her
@@ -162,7 +111,7 @@ async def test_a_question_goes_to_the_channel_and_the_answer_comes_back_without_
         def relayed() -> list[FakeMessage]:
             return [m for m in fake_discord.dms(alice) if m.reference == task.id]
 
-        await _until(lambda: any("ties are fine" in str(m.embeds) for m in relayed()))
+        await until(lambda: any("ties are fine" in str(m.embeds) for m in relayed()))
         reply = next(m for m in relayed() if "ties are fine" in str(m.embeds))
         shown = str(reply.embeds)
         assert "rita (researcher)" in shown
