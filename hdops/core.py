@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from hdops import actions, intents, interactions
 from hdops.chat import Reply
 from hdops.clock import Clock, SystemClock
-from hdops.commands import run_command
+from hdops.commands import command_spec, run_command
 from hdops.config import Settings
 from hdops.domain.people import parse_identity
 from hdops.domain.relay import SharedFile
@@ -36,7 +36,7 @@ from hdops.errors import HdopsError, InvalidInput, PermissionDenied
 from hdops.intents import HandoffTarget
 from hdops.render import problems
 from hdops.render import relay as relay_render
-from hdops.services import audit, checkins, clarifications, disputes
+from hdops.services import audit, checkins, clarifications, disputes, suggestions
 from hdops.services import people as people_service
 from hdops.services import sweep as periodic
 from hdops.store import outbox
@@ -284,6 +284,34 @@ class Core:
             return Reply.nothing()
 
         return self._run(identity, event_id, run, kind="thread_reply", if_unknown=Reply.nothing())
+
+    def suggest(self, identity: str, words: str, param: str, typed: str) -> list[str]:
+        """Values to offer while `identity` types parameter `param` of `/hdops words`
+        (Discord's autocomplete). Read-only and never an error: a stranger, an unknown
+        command or parameter, or a failure suggests nothing."""
+        try:
+            spec = command_spec(words)
+            found = next((p for p in spec.params if p.name == param), None) if spec else None
+            key = parse_identity(identity)
+            if spec is None or found is None:
+                return []
+            with self.store.read() as session:
+                person = people_service.person_by_identity(session, key.platform, key.external_id)
+                if person is None:
+                    return []
+                return suggestions.suggest(
+                    session,
+                    person,
+                    needs=spec.roles,
+                    kind=found.kind,
+                    choices=found.choices,
+                    typed=typed,
+                    now=self.clock.now(),
+                    ops_tz=self.settings.ops_tz,
+                )
+        except Exception:
+            log.exception("suggestions failed")
+            return []
 
     def display_names(self, platform: str, external_ids: Sequence[str]) -> dict[str, str]:
         """How hdops names the people behind these platform user ids (those it knows),

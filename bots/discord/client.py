@@ -21,9 +21,10 @@ messages go through the outbox and `bots.discord.port.DiscordPort`.
   `guild_messages` and `dm_messages` (replies in question threads and task DMs
   are relayed), and the privileged `message_content` (without it Discord sends
   those replies without their text).
-* **Commands.** One `/hdops` command with a free-text `command` option
-  (`/hdops command: payouts --week last`), bulk-registered in the configured
-  guilds at start; the core parses the words exactly as on Slack.
+* **Commands.** `/hdops` with a subcommand per hdops command and typed options
+  (`bots.discord.commands`, built from the core's registry), bulk-registered in the
+  configured guilds at start; the typed values become the words the core parses
+  exactly as on Slack. Projects, names, weeks and zones are autocompleted by the core.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from bots.common.interactions import InteractionRunner
+from bots.discord.commands import command_payload, read
 from bots.discord.drafts import Draft, Drafts
 from bots.discord.port import DiscordPort
 from bots.discord.render import (
@@ -57,19 +59,7 @@ ANSWER_WITHIN = 2.0  # seconds before an interaction is deferred (Discord allows
 EPHEMERAL = 64
 # Interaction callback types.
 MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, MODAL = 4, 5, 6, 9
-COMMAND = {
-    "name": "hdops",
-    "description": "hdops: tasks, questions, shifts and pay",
-    "options": [
-        {
-            "type": 3,
-            "name": "command",
-            "description": "what to do, e.g. next, pause, payouts (empty: help)",
-            "required": False,
-            "max_length": 4000,
-        }
-    ],
-}
+AUTOCOMPLETE_RESULT = 8
 
 
 def intents() -> discord.Intents:
@@ -145,7 +135,7 @@ class DiscordAdapter:
         guilds = self.settings.discord_guild_ids
         for guild in guilds:
             await self.port.call(
-                "PUT", f"/applications/{app['id']}/guilds/{guild}/commands", [COMMAND]
+                "PUT", f"/applications/{app['id']}/guilds/{guild}/commands", [command_payload()]
             )
         self.application_id = str(app["id"])
 
@@ -157,9 +147,13 @@ class DiscordAdapter:
         identity, event_id = f"discord:{user}", f"discord:int:{interaction.id}"
         kind = interaction.type
         with self.runner.working():
-            if kind == discord.InteractionType.application_command:
-                options = {o.get("name"): o.get("value") for o in data.get("options") or []}
-                text = str(options.get("command") or "help")
+            if kind == discord.InteractionType.autocomplete:
+                await self._suggest(interaction, identity, data)
+            elif kind == discord.InteractionType.application_command:
+                try:
+                    text = read(data).text()
+                except LookupError:
+                    text = "help"  # a command from an older release, still in the client
                 await self._answer(
                     interaction, "command", self.core.command, identity, text, event_id, "discord"
                 )
@@ -185,6 +179,24 @@ class DiscordAdapter:
                     event_id,
                     typed=fields,
                 )
+
+    async def _suggest(
+        self, interaction: discord.Interaction, identity: str, data: Mapping[str, Any]
+    ) -> None:
+        """Autocomplete: the core's suggestions for the option being typed."""
+        choices: list[str] = []
+        try:
+            typed = read(data)
+        except LookupError:
+            typed = None
+        if typed is not None and typed.spec is not None and typed.focused is not None:
+            words = " ".join(typed.spec.words)
+            so_far = str(typed.values.get(typed.focused) or "")
+            choices = await self.runner.call(
+                self.core.suggest, identity, words, typed.focused, so_far
+            )
+        body = {"choices": [{"name": c[:100], "value": c[:100]} for c in choices[:25]]}
+        await self._callback(interaction, AUTOCOMPLETE_RESULT, body)
 
     async def _answer(
         self,

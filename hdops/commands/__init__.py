@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from hdops.chat import Reply
+from hdops.commands.usage import Param, parse_usage
 from hdops.config import Settings
 from hdops.domain.people import Role
 from hdops.errors import InvalidInput, PermissionDenied
@@ -37,9 +38,20 @@ class Invocation:
     settings: Settings
     platform: str
     roles: set[str] = field(default_factory=set)
+    spec_words: tuple[str, ...] = ()
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
+
+    def free_text(self, after: int = 0) -> str:
+        """The command's free text as typed (quotes, apostrophes and spacing kept):
+        the raw text after the command's words and its first `after` argument words."""
+        text = _bare(self.raw).strip()
+        words = len(self.spec_words) + after
+        for _ in range(words):
+            parts = text.split(None, 1)
+            text = parts[1] if len(parts) > 1 else ""
+        return text.strip()
 
 
 Handler = Callable[[Invocation], Reply]
@@ -52,6 +64,13 @@ class CommandSpec:
     roles: tuple[Role, ...]  # empty: anyone registered
     usage: str
     summary: str
+    params: tuple[Param, ...] = ()
+
+    @property
+    def free_text(self) -> bool:
+        """Does the command end in free text (`ask TEXT`), read as typed?"""
+        positional = [p for p in self.params if p.flag is None]
+        return bool(positional) and positional[-1].kind == "text"
 
 
 _REGISTRY: dict[tuple[str, ...], CommandSpec] = {}
@@ -63,7 +82,8 @@ def command(
     key = tuple(words.split())
 
     def register(fn: Handler) -> Handler:
-        _REGISTRY[key] = CommandSpec(key, fn, roles, usage or words, summary)
+        line = usage or words
+        _REGISTRY[key] = CommandSpec(key, fn, roles, line, summary, parse_usage(key, line))
         return fn
 
     return register
@@ -73,16 +93,44 @@ def commands() -> list[CommandSpec]:
     return sorted(_REGISTRY.values(), key=lambda c: c.words)
 
 
-def split_words(text: str) -> list[str]:
+def _bare(text: str) -> str:
     text = text.strip()
     if len(text) > MAX_COMMAND_CHARS:
         raise InvalidInput(f"That command is too long (at most {MAX_COMMAND_CHARS} characters).")
-    if text.startswith("/hdops"):
-        text = text[len("/hdops") :]
+    return text[len("/hdops") :] if text.startswith("/hdops") else text
+
+
+def command_spec(words: str) -> CommandSpec | None:
+    """The command called exactly `words` ("shift add"), if there is one."""
+    return _REGISTRY.get(tuple(words.lower().split()))
+
+
+def split_words(text: str) -> list[str]:
     try:
-        return shlex.split(text)
+        return shlex.split(_bare(text))
     except ValueError as exc:
         raise InvalidInput(f"Could not read that command: {exc}.") from None
+
+
+def parse(text: str) -> tuple[CommandSpec, list[str]]:
+    """The command and its argument words. Words are shell-quoted (`--reason "two
+    words"`), except that a command ending in free text (`ask TEXT`) takes the text as
+    typed when quoting cannot read it: "ask don't tie?" is a question, not an error."""
+    try:
+        return resolve(split_words(text))
+    except InvalidInput:
+        spec, rest = resolve(_bare(text).split())
+        if not spec.free_text:
+            raise
+        # the words before the text one by one (`'*'` is `*`), the text as it is
+        before = sum(1 for p in spec.params if p.flag is None) - 1
+        head: list[str] = []
+        for word in rest[:before]:
+            try:
+                head += shlex.split(word)
+            except ValueError:
+                head.append(word)
+        return spec, head + rest[before:]
 
 
 def resolve(words: list[str]) -> tuple[CommandSpec, list[str]]:
@@ -108,7 +156,7 @@ def run_command(
     settings: Settings,
     platform: str,
 ) -> Reply:
-    spec, args = resolve(split_words(text))
+    spec, args = parse(text)
     held = roles_of(session, person.id)
     if spec.roles and not held & set(spec.roles):
         need = " or ".join(spec.roles)
@@ -116,7 +164,7 @@ def run_command(
         raise PermissionDenied(
             f"Only {need} can use /hdops {words}.", actor_id=person.id, subject=f"/hdops {words}"
         )
-    inv = Invocation(session, person, args, text, now, settings, platform, held)
+    inv = Invocation(session, person, args, text, now, settings, platform, held, spec.words)
     return spec.handler(inv)
 
 

@@ -61,10 +61,7 @@ def resume(inv: Invocation) -> Reply:
 
 @command("ask", roles=("contractor",), usage="ask TEXT", summary="ask about your current task")
 def ask(inv: Invocation) -> Reply:
-    text = inv.raw.strip()
-    if text.startswith("/hdops"):
-        text = text[len("/hdops") :].strip()
-    text = text[len("ask") :].strip() if text.lower().startswith("ask") else " ".join(inv.args)
+    text = inv.free_text()
     if not text:
         raise InvalidInput("Usage: /hdops ask TEXT — your question about the current task.")
     assignment = clarifications.current_or_last_assignment(inv.session, inv.person)

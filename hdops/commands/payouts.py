@@ -167,7 +167,7 @@ def dispute(inv: Invocation) -> Reply:
         raise InvalidInput("Usage: /hdops payouts dispute LINE_ID REASON")
     line_id = parse_id(inv.args[0], "LINE_ID")
     opened = disputes.open_dispute(
-        inv.session, inv.person, line_id, " ".join(inv.args[1:]), inv.now
+        inv.session, inv.person, line_id, inv.free_text(after=1), inv.now
     )
     return Reply.say(f"Dispute #{opened.id} sent to ops. Their replies appear in its thread.")
 

@@ -239,7 +239,7 @@ def checkin_fix(inv: Invocation) -> Reply:
         inv.session,
         inv.person,
         inv.args[0],
-        " ".join(inv.args[1:]),
+        inv.free_text(after=1),
         settings=inv.settings,
         now=inv.now,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from hdops.store.orm import Identity, Person, RoleGrant
@@ -46,3 +46,14 @@ def roles_of(session: Session, person_id: int) -> set[str]:
 
 def holders_of(session: Session, role: str) -> list[int]:
     return list(session.scalars(select(RoleGrant.person_id).where(RoleGrant.role == role)))
+
+
+def names_like(session: Session, typed: str, limit: int) -> list[str]:
+    """Names containing `typed` (any case; `%` and `_` are literal), by name."""
+    stmt = (
+        select(Person.name)
+        .where(func.lower(Person.name).contains(typed.lower(), autoescape=True))
+        .order_by(Person.name)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

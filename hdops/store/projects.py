@@ -98,3 +98,14 @@ def accepted_per_contractor(session: Session, project_id: int) -> list[tuple[str
         .order_by(func.count(Answer.id).desc(), Person.display_name)
     ).all()
     return [(name, n) for name, n in rows]
+
+
+def names_like(session: Session, typed: str, within: list[int] | None, limit: int) -> list[str]:
+    """Project names containing `typed` (any case; `%` and `_` are literal), among
+    `within` (None: every project), by name."""
+    stmt = select(Project.name).where(
+        func.lower(Project.name).contains(typed.lower(), autoescape=True)
+    )
+    if within is not None:
+        stmt = stmt.where(Project.id.in_(within))
+    return list(session.scalars(stmt.order_by(Project.name).limit(limit)))

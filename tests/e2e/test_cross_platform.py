@@ -67,7 +67,7 @@ async def test_a_discord_contractor_asks_and_a_slack_researcher_answers(
     try:
         async with connected_over_socket_mode(fake_slack, slack.app):
             await asyncio.wait_for(discord_side.client.wait_until_ready(), 15)
-            await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
+            await fake_discord.slash_command(alice, "hdops", ["next"])
             await until(lambda: len(tasks(fake_discord, alice)) == 1)
             [task] = tasks(fake_discord, alice)
 

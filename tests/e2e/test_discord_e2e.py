@@ -31,7 +31,7 @@ async def test_a_task_is_answered_with_a_button_and_survives_a_restart(
         add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
 
     async with running(fake_discord, store, monkeypatch):
-        asked = await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
+        asked = await fake_discord.slash_command(alice, "hdops", ["next"])
         assert asked.responded and (asked.responded_after or 9) < 3
         await until(lambda: len(tasks(fake_discord, alice)) == 1)
         first = tasks(fake_discord, alice)[0]
@@ -90,7 +90,7 @@ async def test_a_question_goes_to_the_channel_and_the_answer_comes_back_without_
         add_person(s, "rita", identities=[f"discord:{rita.id}"], roles=["researcher"])
 
     async with running(fake_discord, store, monkeypatch):
-        await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
+        await fake_discord.slash_command(alice, "hdops", ["next"])
         await until(lambda: len(tasks(fake_discord, alice)) == 1)
         task = tasks(fake_discord, alice)[0]
         ask = next(c for c in task.custom_ids() if c.startswith("hd:ask:"))
@@ -129,10 +129,64 @@ async def test_ops_add_a_shift_and_a_contractor_is_refused(
         add_person(s, "olga", identities=[f"discord:{olga.id}"], roles=["ops"])
 
     async with running(fake_discord, store, monkeypatch):
-        command = {"command": "shift add alice 2030-01-07 09:00-13:00"}
-        await fake_discord.slash_command(olga, "hdops", [], command)
-        await fake_discord.slash_command(alice, "hdops", [], command)
-        said = {u.name: str(fake_discord.ephemerals(u)[-1].embeds) for u in (olga, alice)}
+        # typed options: a member from Discord's picker, a date, a time, a zone, a count
+        typed = {
+            "user": alice,
+            "date": "2030-01-07",
+            "time": "09:00-13:00",
+            "weekly": 2,
+            "tz": "Europe/Paris",
+        }
+        await fake_discord.slash_command(olga, "hdops", ["shift", "add"], typed)
+        await fake_discord.slash_command(alice, "hdops", ["shift", "add"], typed)
+        said = {u.name: fake_discord.ephemerals(u)[-1].shown() for u in (olga, alice)}
+        # a command typed as on Slack still works
+        await fake_discord.slash_command(
+            olga, "hdops", ["text"], {"command": "shift list alice --week 2030-W02"}
+        )
+        listed = fake_discord.ephemerals(olga)[-1].shown()
     assert "Only" in said["alice"] and "ops" in said["alice"]
+    assert "alice" in said["olga"] and "Europe/Paris" in said["olga"]
+    assert "alice" in listed and "08:00–12:00" in listed  # olga reads UTC
     with store.read() as s:
-        assert s.scalar(select(func.count(Shift.id))) == 1
+        shifts = list(s.scalars(select(Shift)))
+    assert len(shifts) == 2  # weekly: 2
+    assert {(sh.starts_at.hour, sh.starts_at.minute) for sh in shifts} == {(8, 0)}  # 09:00 CET
+
+
+async def test_options_autocomplete_within_what_each_person_may_see(
+    fake_discord: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = fake_discord.add_user("alice")
+    olga = fake_discord.add_user("olga")
+    with store.unit_of_work() as s:
+        make_project(s, name="helpful-pairs")
+        make_project(s, name="harmless-ratings")
+        add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
+        add_person(s, "olga", identities=[f"discord:{olga.id}"], roles=["ops"])
+        add_person(s, "albert", roles=["contractor"])
+
+    async with running(fake_discord, store, monkeypatch):
+        projects = await fake_discord.autocomplete(
+            olga, "hdops", ["project", "status"], {"name": "HARM"}, "name"
+        )
+        assert [c["value"] for c in projects] == ["harmless-ratings"]
+        names = await fake_discord.autocomplete(
+            olga, "hdops", ["payouts", "adjust"], {"person": "al"}, "person"
+        )
+        assert [c["value"] for c in names] == ["albert", "alice"]
+        weeks = await fake_discord.autocomplete(
+            olga, "hdops", ["payouts", "show"], {"week": ""}, "week"
+        )
+        assert [c["value"] for c in weeks][:3] == ["last", "this", "next"]
+        zones = await fake_discord.autocomplete(alice, "hdops", ["tz"], {"zone": "paris"}, "zone")
+        assert [c["value"] for c in zones] == ["Europe/Paris"]
+        # a contractor learns no names and no projects through commands she cannot run
+        hidden = await fake_discord.autocomplete(
+            alice, "hdops", ["payouts", "adjust"], {"person": "al"}, "person"
+        )
+        assert hidden == []
+        hidden = await fake_discord.autocomplete(
+            alice, "hdops", ["project", "status"], {"name": ""}, "name"
+        )
+        assert hidden == []

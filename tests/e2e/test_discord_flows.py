@@ -35,7 +35,7 @@ async def test_a_text_answer_is_written_in_a_modal_and_a_short_one_is_sent_back(
         add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
 
     async with running(fake_discord, store, monkeypatch):
-        await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
+        await fake_discord.slash_command(alice, "hdops", ["next"])
         await until(lambda: len(with_ids(fake_discord, alice, "hd:text:")) == 1)
         [task] = with_ids(fake_discord, alice, "hd:text:")
         opened = await fake_discord.click(alice, task, control(task, "hd:text:"))
@@ -99,7 +99,7 @@ async def test_a_statement_arrives_in_a_dm_and_a_dispute_goes_to_ops_and_back(
         assert "Payouts 2026-W10" in summary.shown()
 
         # her own statement on demand, privately; nobody else's
-        await fake_discord.slash_command(alice, "hdops", [], {"command": "payouts --week 2026-W10"})
+        await fake_discord.slash_command(alice, "hdops", ["payouts", "show"], {"week": "2026-W10"})
         mine = fake_discord.ephemerals(alice)[-1]
         assert "Your statement 2026-W10" in mine.shown()
 
@@ -135,7 +135,7 @@ async def test_a_dropped_gateway_resumes_and_no_click_is_lost_or_doubled(
         add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
 
     async with running(fake_discord, store, monkeypatch):
-        await fake_discord.slash_command(alice, "hdops", [], {"command": "next"})
+        await fake_discord.slash_command(alice, "hdops", ["next"])
         await until(lambda: len(tasks(fake_discord, alice)) == 1)
         [first] = tasks(fake_discord, alice)
 

@@ -98,7 +98,7 @@ async def test_hdops_run_serves_slack_and_discord_in_one_process(
         await fake_discord.wait_ready(timeout=30)
         await until(lambda: bool(fake_discord.commands(fake_discord.guild)), timeout=20)
         await fake_slack.slash_command(alice, "/hdops", "next")
-        await fake_discord.slash_command(dora, "hdops", [], {"command": "next"})
+        await fake_discord.slash_command(dora, "hdops", ["next"])
 
         def slack_task() -> bool:
             dm = fake_slack.dm_with(alice)

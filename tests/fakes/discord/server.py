@@ -36,7 +36,7 @@ from aiohttp import web
 
 from tests.fakes.leniency import check_leniency
 
-from . import limits
+from . import app_commands, limits
 from .gateway import Gateway, Session
 from .guild import DM, EPHEMERAL, FakeChannel, FakeGuild, FakeMessage, FakeUser, World, iso_now
 from .rate_limits import RateLimiter
@@ -327,6 +327,7 @@ class FakeDiscord:
         the Python value (str, int, bool, float; a FakeUser is a USER option)."""
         place = channel or self.general
         command = self._find_command(name, place)
+        app_commands.check_typed(app_commands.leaf_options(command, path), options or {})
         leaf: list[dict[str, Any]] = [
             {"name": k, **_option_value(v)} for k, v in (options or {}).items()
         ]
@@ -344,6 +345,42 @@ class FakeDiscord:
         if resolved:
             data["resolved"] = {"users": resolved}
         return await self._interact(APPLICATION_COMMAND, user, place, data)
+
+    async def autocomplete(
+        self,
+        user: FakeUser,
+        name: str,
+        path: Sequence[str],
+        options: Mapping[str, Any],
+        focused: str,
+        *,
+        channel: FakeChannel | None = None,
+    ) -> list[dict[str, Any]]:
+        """`user` is typing option `focused` of `/name path...` (its text so far is
+        `options[focused]`, a string whatever the option's type, as Discord sends it):
+        the choices the bot offered. The option must be defined with autocomplete."""
+        place = channel or self.general
+        command = self._find_command(name, place)
+        defined = {o["name"]: o for o in app_commands.leaf_options(command, path)}
+        option = defined.get(focused)
+        if option is None or not option.get("autocomplete"):
+            raise LookupError(f"option {focused!r} does not autocomplete")
+        leaf: list[dict[str, Any]] = []
+        for key, value in options.items():
+            if key == focused:
+                leaf.append({"name": key, "type": option["type"], "value": str(value),
+                             "focused": True})  # fmt: skip
+            else:
+                leaf.append({"name": key, **_option_value(value)})
+        for part, kind in reversed(list(zip(path, _subcommand_kinds(len(path)), strict=True))):
+            leaf = [{"name": part, "type": kind, "options": leaf}]
+        data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": leaf}
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        interaction = await self._interact(AUTOCOMPLETE, user, place, data)
+        if not interaction.responses:
+            return []
+        return list(interaction.responses[-1][1].get("choices") or [])
 
     async def click(
         self, user: FakeUser, message: FakeMessage, custom_id: str, values: Sequence[str] = ()
@@ -508,6 +545,10 @@ class FakeDiscord:
                 400, 50035, f"callback type {kind} is not valid for this interaction"
             )
         errors = limits.check_modal(data) if kind == MODAL else []
+        if kind == AUTOCOMPLETE_RESULT:
+            errors = app_commands.choice_list(
+                data.get("choices"), ("data", "choices"), _focused_type(interaction)
+            )
         if kind in (MESSAGE, UPDATE):
             errors = [e for e in limits.check_message(data, editing=kind == UPDATE)]
             errors = [limits.FormError(("data", *e.path), e.code, e.message) for e in errors]
@@ -895,6 +936,9 @@ class FakeDiscord:
         guild_id = params.get("guild_id", "")
         if guild_id and guild_id not in self.world.guilds:
             raise DiscordError(404, 10004, "Unknown Guild")
+        refused = app_commands.check_commands(body)
+        if refused:
+            raise DiscordError(400, 50035, "Invalid Form Body", **_errors(refused))
         commands = []
         for command in body:
             commands.append(
@@ -1016,6 +1060,17 @@ def _submitted(component: Mapping[str, Any], values: Mapping[str, str]) -> dict[
     custom_id = str(component.get("custom_id"))
     value = values.get(custom_id, str(component.get("value") or ""))
     return {"type": component.get("type"), "custom_id": custom_id, "value": value}
+
+
+def _focused_type(interaction: Interaction) -> Any:
+    """The type of the option being typed in an autocomplete interaction."""
+    options = (interaction.payload.get("data") or {}).get("options") or []
+    while options:
+        focused = next((o for o in options if o.get("focused")), None)
+        if focused is not None:
+            return focused.get("type")
+        options = options[0].get("options") or []
+    return None
 
 
 def _subcommand_kinds(depth: int) -> list[int]:
