@@ -5,15 +5,15 @@ Gateway connection dropped mid-session that loses and doubles nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from hdops.services import payouts
+from hdops.services import clarifications, payouts
 from hdops.services.people import add_person
 from hdops.store.db import Store
-from hdops.store.orm import Answer, Dispute
+from hdops.store.orm import Answer, Clarification, Dispute, Shift
 from tests.e2e.discord_system import control, discord_settings, running, tasks, until, with_ids
 from tests.fakes.discord import FakeDiscord
 from tests.helpers import T0, add_items, make_project
@@ -168,3 +168,56 @@ async def test_a_dropped_gateway_resumes_and_no_click_is_lost_or_doubled(
         await until(lambda: second.edited is not None)
     with store.read() as s:
         assert s.scalar(select(func.count(Answer.id))) == 2
+
+
+async def test_the_on_call_researcher_is_pinged_and_an_escalation_pings_every_researcher(
+    fake_discord: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pings are what Discord decides from content and allowed_mentions: the question
+    pings the researcher on a shift, an unanswered one pings every researcher in its
+    thread, and nothing a contractor wrote pings anyone."""
+    alice = fake_discord.add_user("alice")
+    rita = fake_discord.add_user("rita")
+    sam = fake_discord.add_user("sam")
+    room = fake_discord.add_channel("questions")
+    now = datetime.now(UTC)
+    with store.unit_of_work() as s:
+        project = make_project(
+            s,
+            researchers=[f"discord:{rita.id}", f"discord:{sam.id}"],
+            clarifications={"discord_channel": room.id, "home": "discord"},
+        )
+        add_items(s, project, 3)
+        add_person(s, "alice", identities=[f"discord:{alice.id}"], roles=["contractor"])
+        add_person(s, "rita", identities=[f"discord:{rita.id}"], roles=["researcher"])
+        on_call = add_person(s, "sam", identities=[f"discord:{sam.id}"], roles=["researcher"])
+        s.add(
+            Shift(
+                person_id=on_call.id,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=3),
+                role="researcher",
+                status="scheduled",
+                tz="UTC",
+                created_at=now,
+            )
+        )
+
+    async with running(fake_discord, store, monkeypatch):
+        await fake_discord.slash_command(alice, "hdops", ["next"])
+        await until(lambda: len(tasks(fake_discord, alice)) == 1)
+        await fake_discord.slash_command(alice, "hdops", ["ask"], {"text": "Tie? @everyone"})
+        await until(lambda: len(fake_discord.channel_messages(room)) == 1)
+        [post] = fake_discord.channel_messages(room)
+        assert post.pinged == {sam.id} and not post.pinged_everyone
+
+        with store.unit_of_work() as s:  # the question has waited 31 min
+            [question] = s.scalars(select(Clarification)).all()
+            question.opened_at -= timedelta(minutes=31)
+        with store.unit_of_work() as s:
+            assert clarifications.due_escalations(s, datetime.now(UTC))
+        await until(lambda: bool(fake_discord.threads(room)))
+        [thread] = fake_discord.threads(room)
+        await until(lambda: len(fake_discord.thread_messages(thread)) == 1)
+        [escalation] = fake_discord.thread_messages(thread)
+        assert escalation.pinged == {rita.id, sam.id} and not escalation.pinged_everyone

@@ -53,6 +53,23 @@ class FakeUser:
         return data
 
 
+_USER_TAG = re.compile(r"<@!?([0-9]{1,20})>")
+_EVERYONE = re.compile(r"@(everyone|here)\b")
+
+
+def pings(content: str, allowed: Any) -> tuple[frozenset[str], bool]:
+    """Who a message notifies, as Discord decides it: only `content` pings (embeds
+    never do); `<@id>` tags ping those users and `@everyone`/`@here` the channel, as far
+    as `allowed_mentions` lets them (absent: everything in the content pings)."""
+    tagged = frozenset(_USER_TAG.findall(content))
+    everyone = bool(_EVERYONE.search(content))
+    if not isinstance(allowed, dict):
+        return tagged, everyone
+    parse = set(allowed.get("parse") or [])
+    users = tagged if "users" in parse else tagged & {str(u) for u in allowed.get("users") or []}
+    return users, everyone and "everyone" in parse
+
+
 def shown_text(text: str) -> str:
     """What Discord shows for escaped Markdown text: a backslash before punctuation is
     dropped; zero-width spaces are invisible."""
@@ -75,6 +92,8 @@ class FakeMessage:
     ephemeral_to: str | None = None  # user id: only they see it
     nonce: str | None = None  # the sender's nonce (`enforce_nonce` dedupes on it)
     reference: str | None = None  # message_reference.message_id: a reply to that message
+    pinged: frozenset[str] = frozenset()  # user ids notified (see `pings`)
+    pinged_everyone: bool = False  # @everyone / @here notified the channel
 
     @property
     def ephemeral(self) -> bool:

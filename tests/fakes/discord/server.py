@@ -38,7 +38,17 @@ from tests.fakes.leniency import check_leniency
 
 from . import app_commands, limits
 from .gateway import Gateway, Session
-from .guild import DM, EPHEMERAL, FakeChannel, FakeGuild, FakeMessage, FakeUser, World, iso_now
+from .guild import (
+    DM,
+    EPHEMERAL,
+    FakeChannel,
+    FakeGuild,
+    FakeMessage,
+    FakeUser,
+    World,
+    iso_now,
+    pings,
+)
 from .rate_limits import RateLimiter
 from .specs import API_PREFIX, Operation, check_body, check_query, find_operation
 
@@ -823,12 +833,15 @@ class FakeDiscord:
         reference = (body.get("message_reference") or {}).get("message_id")
         if reference is not None:
             self._message(channel, str(reference))  # 10008 Unknown Message otherwise
+        pinged, everyone = pings(str(body.get("content") or ""), body.get("allowed_mentions"))
         message = self.world.post(
             channel,
             self.bot,
             **_message_fields(body),
             nonce=None if nonce is None else str(nonce),
             reference=None if reference is None else str(reference),
+            pinged=pinged,
+            pinged_everyone=everyone,
         )
         await self._notify("MESSAGE_CREATE", self._message_event(message))
         return message.to_json()
