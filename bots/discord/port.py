@@ -24,13 +24,14 @@ discord.py's job in the client.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 
-from bots.discord.render import message_payload
+from bots.discord.render import attachments, message_payload
 from hdops.chat import Message
 from hdops.pacing import Limit, Rate
 from hdops.ports import DeliveryError, Send, SentRef
@@ -83,12 +84,28 @@ class DiscordPort:
         if self._session is not None and not self._session.closed:
             await self._session.close()
 
-    async def call(self, method: str, path: str, body: Any = None) -> Any:
-        """One HTTP API call; the JSON answer, or DeliveryError (see `_delivery_error`)."""
+    async def call(
+        self, method: str, path: str, body: Any = None, files: Sequence[tuple[str, bytes]] = ()
+    ) -> Any:
+        """One HTTP API call; the JSON answer, or DeliveryError (see `_delivery_error`).
+        With `files`, the body goes as Discord takes uploads: multipart, the JSON in
+        `payload_json` listing each file in `attachments`, the files as `files[n]`."""
         url = f"{self.api_url}{path}"
+        sent: dict[str, Any] = {"json": body}
+        if files:
+            listed = [{"id": n, "filename": name} for n, (name, _) in enumerate(files)]
+            form = aiohttp.FormData()
+            form.add_field(
+                "payload_json",
+                json.dumps({**body, "attachments": listed}),
+                content_type="application/json",
+            )
+            for n, (name, data) in enumerate(files):
+                form.add_field(f"files[{n}]", data, filename=name, content_type="image/png")
+            sent = {"data": form}
         try:
             async with self.session().request(
-                method, url, json=body, headers=self._headers
+                method, url, headers=self._headers, **sent
             ) as response:
                 data = await _json_or_none(response)
                 if response.status < 300:
@@ -110,23 +127,26 @@ class DiscordPort:
         return await self.post_channel(channel, message, key=key)
 
     async def post_channel(self, channel: str, message: Message, *, key: str = "") -> SentRef:
-        return await self._post(channel, message_payload(message), key)
+        return await self._post(channel, message, {}, key)
 
-    async def _post(self, channel: str, body: dict[str, Any], key: str) -> SentRef:
+    async def _post(
+        self, channel: str, message: Message, extra: dict[str, Any], key: str
+    ) -> SentRef:
+        body = {**message_payload(message), **extra}
         if key:
             body = {**body, "nonce": nonce_for(key), "enforce_nonce": True}
-        sent = await self.call("POST", f"/channels/{channel}/messages", body)
+        path = f"/channels/{channel}/messages"
+        sent = await self.call("POST", path, body, attachments(message))
         return SentRef(str(sent["channel_id"]), str(sent["id"]))
 
     async def post_thread(self, parent: SentRef, message: Message, *, key: str = "") -> SentRef:
-        body = message_payload(message)
         if parent.channel not in self._dm_channels:
             thread = await self._thread_of(parent)
             if thread is not None:
-                return await self._post(thread, body, key)
+                return await self._post(thread, message, {}, key)
         # A DM: no threads, so the reply quotes the message it answers.
         reference = {"message_id": parent.message_id, "fail_if_not_exists": False}
-        return await self._post(parent.channel, {**body, "message_reference": reference}, key)
+        return await self._post(parent.channel, message, {"message_reference": reference}, key)
 
     async def _thread_of(self, parent: SentRef) -> str | None:
         """The thread on `parent` (started now if need be), or None where a channel
@@ -145,9 +165,14 @@ class DiscordPort:
         return str(thread["id"])
 
     async def edit(self, ref: SentRef, message: Message) -> None:
-        await self.call(
-            "PATCH", f"/channels/{ref.channel}/messages/{ref.message_id}", message_payload(message)
-        )
+        """Replace the message; its images are uploaded again (the `attachments` list
+        names the files the edited message keeps: exactly the new ones)."""
+        path = f"/channels/{ref.channel}/messages/{ref.message_id}"
+        files = attachments(message)
+        body = message_payload(message)
+        if not files:
+            body = {**body, "attachments": []}  # a chart the old version had goes too
+        await self.call("PATCH", path, body, files)
 
     async def find_sent(self, send: Send, key: str) -> SentRef | None:
         """Nothing to look up: posting again with the same `enforce_nonce` returns

@@ -40,6 +40,7 @@ ride in a custom id, so the adapter keeps the refilled form in
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -195,6 +196,20 @@ def attachment_name(image: Image) -> str:
     `attachment://<name>`): letters, digits, `._-` only, ending in `.png`."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", image.filename)[:60].strip("._") or "image"
     return name if name.lower().endswith(".png") else name + ".png"
+
+
+def attachments(message: Message) -> list[tuple[str, bytes]]:
+    """(file name, PNG bytes) of the message's images, uploaded with it: the names
+    its embeds point at (`attachment://<name>`), each name once."""
+    files: list[tuple[str, bytes]] = []
+    seen: set[str] = set()
+    for part in message.parts:
+        if isinstance(part, Image):
+            name = attachment_name(part)
+            if name not in seen:
+                seen.add(name)
+                files.append((name, base64.b64decode(part.png_base64)))
+    return files
 
 
 def _blocks(parts: Sequence[Part], texts: Budget) -> list[_Block]:

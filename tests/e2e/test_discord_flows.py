@@ -97,6 +97,11 @@ async def test_a_statement_arrives_in_a_dm_and_a_dispute_goes_to_ops_and_back(
         await until(lambda: len(fake_discord.channel_messages(ops_room)) == 1)
         summary = fake_discord.channel_messages(ops_room)[0]
         assert "Payouts 2026-W10" in summary.shown()
+        # the chart came as a PNG uploaded with the message, shown by its embed
+        [chart] = summary.attachments
+        assert chart["data"].startswith(b"\x89PNG") and chart["filename"].endswith(".png")
+        shown_images = [e["image"]["url"] for e in summary.embeds if "image" in e]
+        assert shown_images == [f"attachment://{chart['filename']}"]
 
         # her own statement on demand, privately; nobody else's
         await fake_discord.slash_command(alice, "hdops", ["payouts", "show"], {"week": "2026-W10"})

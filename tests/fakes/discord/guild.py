@@ -94,6 +94,7 @@ class FakeMessage:
     reference: str | None = None  # message_reference.message_id: a reply to that message
     pinged: frozenset[str] = frozenset()  # user ids notified (see `pings`)
     pinged_everyone: bool = False  # @everyone / @here notified the channel
+    attachments: list[dict[str, Any]] = field(default_factory=list)  # with "data": bytes
 
     @property
     def ephemeral(self) -> bool:
@@ -111,7 +112,7 @@ class FakeMessage:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [{k: v for k, v in a.items() if k != "data"} for a in self.attachments],
             "embeds": self.embeds,
             "components": self.components,
             "pinned": False,

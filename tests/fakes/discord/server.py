@@ -36,7 +36,7 @@ from aiohttp import web
 
 from tests.fakes.leniency import check_leniency
 
-from . import app_commands, limits
+from . import app_commands, limits, uploads
 from .gateway import Gateway, Session
 from .guild import (
     DM,
@@ -664,10 +664,16 @@ class FakeDiscord:
     def _read_body(self, op: Operation, request: web.Request, raw: bytes) -> Any:
         if not raw:
             return None
+        if request.content_type == "multipart/form-data" and op.takes_files:
+            try:
+                return uploads.read_multipart(request.headers["Content-Type"], raw)
+            except uploads.BadUpload as exc:
+                raise DiscordError(400, exc.code, exc.message, **_errors(exc.errors)) from None
         if request.content_type != "application/json":
             self._violate(
                 f"{op.verb} {op.template}",
-                f"body sent as {request.content_type}: the fake takes JSON only",
+                f"body sent as {request.content_type}: this route takes JSON"
+                + (" or multipart/form-data" if op.takes_files else ""),
             )
             raise DiscordError(400, 50035, "Invalid Form Body")
         try:
@@ -834,6 +840,8 @@ class FakeDiscord:
         if reference is not None:
             self._message(channel, str(reference))  # 10008 Unknown Message otherwise
         pinged, everyone = pings(str(body.get("content") or ""), body.get("allowed_mentions"))
+        _refuse(uploads.dangling(body))
+        files = uploads.attached(body, None)
         message = self.world.post(
             channel,
             self.bot,
@@ -842,6 +850,7 @@ class FakeDiscord:
             reference=None if reference is None else str(reference),
             pinged=pinged,
             pinged_everyone=everyone,
+            attachments=files,
         )
         await self._notify("MESSAGE_CREATE", self._message_event(message))
         return message.to_json()
@@ -853,6 +862,7 @@ class FakeDiscord:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
         _refuse(limits.check_message(body, editing=True))
         _edit(message, body)
+        message.attachments = uploads.attached(body, message.attachments)
         return message.to_json()
 
     async def _thread_from(self, params: dict[str, str], query: dict[str, str], body: Any) -> Any:

@@ -47,6 +47,7 @@ class Operation:
     pattern: re.Pattern[str]
     body_schema: Mapping[str, Any] | None
     query: Mapping[str, Mapping[str, Any]]  # name -> schema
+    takes_files: bool = False  # the spec accepts multipart/form-data (uploads)
 
     def path_params(self, path: str) -> dict[str, str]:
         match = self.pattern.fullmatch(path)
@@ -87,6 +88,7 @@ def operations() -> tuple[Operation, ...]:
                     re.compile(regex),
                     body,
                     query,
+                    "multipart/form-data" in content,
                 )
             )
     found.sort(key=lambda o: o.template.count("{"))
