@@ -819,10 +819,11 @@ def target_line(what: str, value: float, limit: float, unit: str) -> str:
 PROFILE_BUCKETS: list[tuple[str, str]] = [
     ("Core.action", "core: answer transaction (Core.action, in a worker thread)"),
     ("Core.", "core: other entry points"),
-    ("Deliverer._claim", "outbox: claim + plan (Deliverer._claim)"),
-    ("Deliverer._record", "outbox: record outcomes (Deliverer._record)"),
+    ("Transactions.claim", "outbox: claim + plan (Transactions.claim)"),
+    ("Transactions.record", "outbox: record outcomes (Transactions.record)"),
     ("Deliverer._run_lane", "outbox: send (lanes, pacer, slack_sdk Web API calls)"),
     ("Deliverer.", "outbox: loop and bookkeeping"),
+    ("Transactions.", "outbox: loop and bookkeeping"),
     ("SlackAdapter.", "adapter listeners (bots/slack/app.py), core excluded"),
     ("slack_bolt/", "slack_bolt: dispatch, middleware, ack"),
     ("slack_sdk/socket_mode/", "slack_sdk: Socket Mode client"),

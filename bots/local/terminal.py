@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30.0  # expire leases, escalate questions, push tasks
 TICK_SECONDS = 2.0  # how often a waiting terminal looks for new messages
-OPS_CHANNEL = "ops"  # the console ops channel (see Deliverer._ops_channels)
+OPS_CHANNEL = "ops"  # the console ops channel (see hdops.services.delivery.routing.ops_channels)
 DEFAULT_CLARIFICATION_CHANNEL = "clarifications"
 
 TERMINAL_COMMANDS = ("/as", "/hdops", "/reply", "/show", "/help")
