@@ -32,6 +32,10 @@ run to run), 50 contractors, 3000 answers, default settings:
     named paramstyle on SQLite), interleaved runs against the previous version:
     SQLite      10k items  ratio 8.0-9.0x after vs 7.8-9.4x before (same within noise)
 
+    services and store split into packages (issue 12), interleaved against 48858ec,
+    on a slower day of the shared machine (absolute rates ~300/s core, ~1,750/s raw):
+    SQLite      10k items  ratio 5.76x, 5.87x after vs 5.52x, 5.82x before (same within noise)
+
 Targets: flat from 10k to 1M items - met; p99 under 20 ms on SQLite - met;
 within 3x of the raw baseline - met on PostgreSQL, not on SQLite (7-8x).
 
