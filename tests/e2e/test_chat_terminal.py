@@ -363,9 +363,9 @@ def test_questions_are_listed_and_answered_by_id_in_later_sessions(
     assert "Only researcher or ops can use /hdops clarifications." in refused.output
     # The CLI lists the same, from the same service.
     listed_json = json.loads(CliRunner().invoke(app, ["clarifications", "--json"]).stdout)
-    assert [(q["id"], q["asked_by"], q["time_to_first_answer_s"]) for q in listed_json] == [
-        (1, "alice", 0)
-    ]
+    # answered within the same minute (real clock: a loaded machine takes a second or two)
+    assert [(q["id"], q["asked_by"]) for q in listed_json] == [(1, "alice")]
+    assert 0 <= listed_json[0]["time_to_first_answer_s"] < 60
     table = CliRunner().invoke(app, ["clarifications", "helpful-pairs", "--open"]).stdout
     assert "│ 1  │ helpful-pairs │ alice" in table and "1 question(s); median time" in table
     with pairs.unit_of_work() as s:

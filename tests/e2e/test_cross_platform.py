@@ -17,6 +17,7 @@ from bots.runtime import bootstrap
 from bots.slack.app import SlackAdapter, make_client
 from hdops.config import Settings
 from hdops.services.people import add_person
+from hdops.store import outbox
 from hdops.store.db import Store
 from hdops.store.orm import ClarificationMessage
 from tests.e2e.discord_system import control, restore_discord_py, tasks, until
@@ -27,6 +28,13 @@ from tests.helpers import add_items, make_project
 
 pytestmark = pytest.mark.timeout(90)
 pytest_plugins = ["tests.fakes.discord.fixtures", "tests.fakes.slack.fixtures"]
+
+
+def _drained(store: Store) -> bool:
+    """Nothing left in the outbox: every message sent and its platform id recorded
+    (a reply in a thread is matched to its question by the recorded id)."""
+    with store.read() as s:
+        return outbox.pending_count(s) == 0
 
 
 async def test_a_discord_contractor_asks_and_a_slack_researcher_answers(
@@ -82,6 +90,7 @@ async def test_a_discord_contractor_asks_and_a_slack_researcher_answers(
 
             await until(lambda: len(posted()) == 1)
             [post] = [m for m in fake_slack.messages(clar) if m.thread_ts in (None, m.ts)]
+            await until(lambda: _drained(store), timeout=30)  # the post's ts recorded
             assert "Is a tie allowed?" in post.text + str(post.blocks)
 
             await fake_slack.post_user_message(
@@ -95,7 +104,7 @@ async def test_a_discord_contractor_asks_and_a_slack_researcher_answers(
                     if m.reference == task.id and "ties are fine" in m.shown()
                 ]
 
-            await until(lambda: len(replies()) == 1)
+            await until(lambda: len(replies()) == 1, timeout=30)
             [reply] = replies()
             assert "rita (researcher)" in reply
             relayed = [m for m in fake_discord.dms(alice) if m.reference == task.id]
