@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from hdops.cli import answers, db, export, items, outbox, payouts, people, projects, shifts
+from hdops.cli import (
+    answers,
+    db,
+    export,
+    items,
+    outbox,
+    payouts,
+    people,
+    projects,
+    report,
+    shifts,
+)
 from hdops.cli.common import OneLineErrors
 
 app = typer.Typer(
@@ -24,6 +35,7 @@ people.register(app)
 answers.register(app)
 shifts.register(app)
 payouts.register(app)
+report.register(app)
 app.add_typer(outbox.app, name="outbox")
 
 

@@ -78,6 +78,16 @@ CASES: dict[str, list[Case]] = {
         *cases(*(("export", "helpful-pairs", "--format", "csv", "--out", p) for p in BAD_OUT)),
         *urls("export", "helpful-pairs", "--out", "{tmp}/x.csv"),
     ],
+    "report": [
+        *cases(
+            *(("report", "helpful-pairs", "--out", p.replace(".csv", ".html")) for p in BAD_OUT)
+        ),
+        *cases(
+            ("report", "x" * 5000, "--out", "{tmp}/r.html"),
+            ("report", HUGE_ID, "--out", "{tmp}/r.html"),
+        ),
+        *urls("report", "helpful-pairs", "--out", "{tmp}/r.html"),
+    ],
     "tz": cases(("tz", "alice", "Mars/Olympus"), ("tz", "alice", "../../etc/passwd")),
     "clarifications": cases(("clarifications", "x" * 5000), ("clarifications", HUGE_ID)),
     "coverage": [
