@@ -101,6 +101,11 @@ class TaskType(Generic[S, A]):
         """The categorical label of an answer, for agreement; None if not categorical."""
         return None
 
+    def label_order(self, settings: S) -> list[str]:
+        """The labels `label` can give, in the order reports list them; empty when
+        answers are not categorical or their labels are not known ahead."""
+        return []
+
     # ---- chat: how a contractor gives this answer -------------------------------
 
     def controls(self, settings: S, assignment_id: int) -> list[Control]:

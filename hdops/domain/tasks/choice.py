@@ -60,6 +60,10 @@ class Choice(TaskType[ChoiceSettings, ChoiceAnswer]):
         labels = answer.get("labels")
         return "|".join(sorted(labels)) if labels else None
 
+    def label_order(self, settings: ChoiceSettings) -> list[str]:
+        """The options; with `multiple`, a label is a set of options, listed as seen."""
+        return [] if settings.multiple else list(settings.options)
+
     def controls(self, settings: ChoiceSettings, assignment_id: int) -> list[Control]:
         if not settings.multiple and len(settings.options) <= MAX_BUTTONS:
             return [

@@ -40,6 +40,9 @@ class Pairwise(TaskType[PairwiseSettings, PairwiseAnswer]):
         value = answer.get("choice")
         return str(value) if value is not None else None
 
+    def label_order(self, settings: PairwiseSettings) -> list[str]:
+        return ["a", "b", "tie"] if settings.allow_tie else ["a", "b"]
+
     def controls(self, settings: PairwiseSettings, assignment_id: int) -> list[Control]:
         choices = ["a", "b", "tie"] if settings.allow_tie else ["a", "b"]
         return [
