@@ -9,12 +9,17 @@ class as a draw from class priors π. EM alternates:
 * M-step: π and θ re-estimated from those posteriors (expected counts).
 
 It starts from the majority-vote shares, as the paper and crowd-kit do. Unlike the
-paper's pure maximum likelihood, the M-step adds `smoothing` pseudo-answers to
-every cell of every confusion matrix (a symmetric Dirichlet prior, so a MAP
-estimate): with twenty answers a rater would otherwise look flawless on a class
-they never got wrong, and the posteriors would claim certainty the data does not
-give. `smoothing=0` is the paper's estimator (cells clipped at 1e-10, as crowd-kit
-does); the tests check that against crowd-kit's DawidSkene label for label.
+paper's pure maximum likelihood, the M-step adds a `Prior` (a MAP estimate under
+Dirichlet priors): each rater starts with `strength` imaginary answers per true
+class, a share `accuracy` of them right and the rest spread over the wrong labels,
+and each class with one imaginary item. With twenty answers a rater would
+otherwise look flawless on a class they never got wrong, and the posteriors would
+claim certainty the data does not give; with a handful of answers in all, EM could
+even swap labels (a unanimous item labelled otherwise). The prior leans towards
+"raters are better than chance", so on little data Dawid–Skene behaves like a
+weighted majority vote and the data takes over as it grows. `MLE` (no prior) is
+the paper's estimator, cells clipped at 1e-10 as crowd-kit does; the tests check
+it against crowd-kit's DawidSkene.
 
 Items whose true class is known (gold) keep it throughout: their posterior is
 fixed at that class, so they teach the confusion matrices without being guessed.
@@ -40,9 +45,38 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 EPS = 1e-10
-DEFAULT_SMOOTHING = 0.5
 MAX_ITERATIONS = 100
 TOLERANCE = 1e-7  # largest change of any posterior between iterations
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """Imaginary answers added in every M-step (see the module docstring)."""
+
+    strength: float = 2.0  # imaginary answers per rater and true class
+    accuracy: float = 0.7  # the share of them that are right
+
+    def __post_init__(self) -> None:
+        if self.strength < 0 or not 0.0 <= self.accuracy <= 1.0:
+            raise ValueError("a prior needs strength >= 0 and accuracy in [0, 1]")
+
+    def pseudo_counts(self, n_classes: int) -> FloatArray:
+        """[true class, given label] imaginary answers of one rater."""
+        if n_classes < 2:
+            return np.full((n_classes, n_classes), self.strength)
+        wrong = self.strength * (1.0 - self.accuracy) / (n_classes - 1)
+        counts: FloatArray = np.full((n_classes, n_classes), wrong)
+        np.fill_diagonal(counts, self.strength * self.accuracy)
+        return counts
+
+    @property
+    def per_class(self) -> float:
+        """Imaginary items per class in the class priors."""
+        return 1.0 if self.strength > 0 else 0.0
+
+
+DEFAULT_PRIOR = Prior()
+MLE = Prior(strength=0.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +152,8 @@ def majority_vote(
     of answers that gave it as confidence (known items keep their class)."""
     items, _, labels = _codes(answers, n_items, None, n_classes)
     shares = _clamp(_vote_shares(items, labels, n_items, n_classes), known or {})
-    return LabelModel("majority-vote", shares, shares.mean(axis=0), None, None, 0)
+    priors = shares.mean(axis=0) if n_items else np.full(n_classes, 1.0 / max(n_classes, 1))
+    return LabelModel("majority-vote", shares, priors, None, None, 0)
 
 
 def _m_step(
@@ -127,14 +162,15 @@ def _m_step(
     raters: IntArray,
     labels: IntArray,
     n_raters: int,
-    smoothing: float,
+    prior: Prior,
 ) -> tuple[FloatArray, FloatArray]:
     n_items, n_classes = posteriors.shape
-    priors = (posteriors.sum(axis=0) + smoothing) / (n_items + n_classes * smoothing)
+    extra = prior.per_class
+    priors = (posteriors.sum(axis=0) + extra) / (n_items + n_classes * extra)
     counts = np.zeros((n_raters, n_classes, n_classes))
     for true_class in range(n_classes):
         np.add.at(counts[:, true_class, :], (raters, labels), posteriors[items, true_class])
-    counts = np.clip(counts + smoothing, EPS, None)
+    counts = np.clip(counts + prior.pseudo_counts(n_classes), EPS, None)
     confusion: FloatArray = counts / counts.sum(axis=2, keepdims=True)
     return np.clip(priors, EPS, None), confusion
 
@@ -162,7 +198,7 @@ def dawid_skene(
     n_classes: int,
     *,
     known: Mapping[int, int] | None = None,
-    smoothing: float = DEFAULT_SMOOTHING,
+    prior: Prior = DEFAULT_PRIOR,
     max_iterations: int = MAX_ITERATIONS,
     tolerance: float = TOLERANCE,
 ) -> LabelModel:
@@ -170,8 +206,6 @@ def dawid_skene(
 
     `known` maps item codes to their true class (gold). Falls back to
     `majority_vote` when EM cannot learn anything about the raters."""
-    if smoothing < 0:
-        raise ValueError("smoothing must be >= 0")
     known = dict(known or {})
     for item, cls in known.items():
         if not (0 <= item < n_items and 0 <= cls < n_classes):
@@ -182,11 +216,11 @@ def dawid_skene(
         return majority_vote(answers, n_items, n_classes, known)
 
     posteriors = _clamp(_vote_shares(items, labels, n_items, n_classes), known)
-    priors, confusion = _m_step(posteriors, items, raters, labels, n_raters, smoothing)
+    priors, confusion = _m_step(posteriors, items, raters, labels, n_raters, prior)
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007  (reported afterwards)
         updated = _clamp(_e_step(priors, confusion, items, raters, labels, n_items), known)
-        priors, confusion = _m_step(updated, items, raters, labels, n_raters, smoothing)
+        priors, confusion = _m_step(updated, items, raters, labels, n_raters, prior)
         change = float(np.abs(updated - posteriors).max())
         posteriors = updated
         if change < tolerance:

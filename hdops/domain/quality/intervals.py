@@ -36,5 +36,7 @@ def wilson_interval(successes: int, trials: int, z: float = Z_95) -> Interval | 
     denominator = 1 + z2 / trials
     centre = (p + z2 / (2 * trials)) / denominator
     margin = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / denominator
-    # At 0/n and n/n the bound is exactly 0 or 1; rounding must not push it past.
-    return Interval(max(0.0, centre - margin), min(1.0, centre + margin))
+    # At 0/n and n/n the bound is exactly 0 or 1 (float rounding would miss it either way).
+    low = 0.0 if successes == 0 else max(0.0, centre - margin)
+    high = 1.0 if successes == trials else min(1.0, centre + margin)
+    return Interval(low, high)
