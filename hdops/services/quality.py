@@ -102,16 +102,16 @@ def analyse_project(session: Session, project_name: str) -> ProjectAnalysis:
             analysis=analyse_ratings(ratings, low, high, gold_ratings),
         )  # fmt: skip
 
+    if not task.categorical:  # text: nothing to agree on or aggregate
+        return ProjectAnalysis(
+            project, task, settings, items, answers, [], [], (), (), analysis=None
+        )
     declared = task.label_order(settings)
     labelled = [(a, label) for a in answers if (label := task.label(settings, a.answer))]
     labels = [(a.item_id, a.person_id, label) for a, label in labelled]
     gold_labels = {
         i.item_id: label for i in gold_items if (label := task.label(settings, i.gold or {}))
     }
-    if not declared and not labels and not gold_labels:  # text: nothing categorical
-        return ProjectAnalysis(
-            project, task, settings, items, answers, [], [], (), (), analysis=None
-        )
     return ProjectAnalysis(
         project, task, settings, items, answers,
         votes=[*labels],

@@ -158,3 +158,29 @@ def test_cli_aggregate_refusals(built: Store, cli: CliRunner, tmp_path: Path) ->
     result = cli.invoke(app, ["export", "nope", "--aggregate", "--out", str(out)])
     assert result.exit_code != 0 and "no project named 'nope'" in result.output
     assert not out.exists()
+
+
+def test_a_multi_label_choice_project_aggregates_label_sets(store: Store, tmp_path: Path) -> None:
+    task = {"type": "choice", "fields": ["text"], "options": ["x", "y", "z"], "multiple": True}
+    with store.unit_of_work() as session:
+        make_project(session, name="tags", task=task)
+        import_file(
+            session,
+            tmp_path,
+            "tags",
+            "t",
+            [{"id": "t-1", "data": {"text": "a"}}, {"id": "t-2", "data": {"text": "b"}}],
+        )
+    # Nothing answered yet: still a table, with empty labels.
+    result, _ = export_aggregate(store, "tags", "csv", tmp_path / "empty.csv")
+    assert result.rows == 2
+    with store.unit_of_work() as session:
+        ann, bo, cy = (contractor(session, n) for n in ("ann", "bo", "cy"))
+        give(session, ann, "tags", "t-1", {"labels": ["y", "x"]})
+        give(session, bo, "tags", "t-1", {"labels": ["x", "y"]})
+        give(session, cy, "tags", "t-1", {"labels": ["x"]})
+    export_aggregate(store, "tags", "csv", tmp_path / "tags.csv")
+    rows = {r["item_id"]: r for r in read_csv(tmp_path / "tags.csv")}
+    assert rows["t-1"]["label"] == "x|y"  # a label set, in a stable order
+    assert float(rows["t-1"]["agreement"]) == pytest.approx(2 / 6)
+    assert rows["t-2"]["answers"] == "0"

@@ -4,6 +4,7 @@ published values and hand-computed cases, plus the invariants alpha must keep.""
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 from hypothesis import given
@@ -11,11 +12,9 @@ from hypothesis import strategies as st
 
 from hdops.domain.quality.agreement import (
     ConsensusAgreement,
-    interval_consensus_agreement,
-    interval_item_agreement,
+    interval_agreement,
     krippendorff_alpha,
-    nominal_consensus_agreement,
-    nominal_item_agreement,
+    nominal_agreement,
 )
 from hdops.domain.quality.analysis import alpha_figures
 from hdops.domain.quality.intervals import Interval, wilson_interval
@@ -150,44 +149,99 @@ def test_nominal_alpha_ignores_label_names_and_orders(
 
 
 def test_item_agreement_by_hand() -> None:
-    assert nominal_item_agreement(["a"]) is None
-    assert nominal_item_agreement(["a", "a", "a"]) == 1.0
-    assert nominal_item_agreement(["a", "a", "b"]) == pytest.approx(2 / 6)
-    assert nominal_item_agreement(["a", "a", "b", "b"]) == pytest.approx(4 / 12)
-    assert interval_item_agreement([5.0], 9) is None
-    # pairs |1-10| = 9 on a span of 9: opposite ends
-    assert interval_item_agreement([1.0, 10.0], 9) == pytest.approx(0.0)
-    # pairs 1, 2, 1 → mean 4/3 on span 4
-    assert interval_item_agreement([2.0, 3.0, 4.0], 4) == pytest.approx(1 - (4 / 3) / 4)
+    labels = nominal_agreement(
+        [("one", "r1", "a")]
+        + [("same", f"r{i}", "a") for i in range(3)]
+        + [("two-one", "r1", "a"), ("two-one", "r2", "a"), ("two-one", "r3", "b")]
+        + [("split", f"r{i}", label) for i, label in enumerate("aabb")]
+    ).items
+    assert labels["one"] is None
+    assert labels["same"] == 1.0
+    assert labels["two-one"] == pytest.approx(2 / 6)
+    assert labels["split"] == pytest.approx(4 / 12)
+    ratings = interval_agreement(
+        [
+            ("one", "r1", 5.0),
+            ("ends", "r1", 1.0),
+            ("ends", "r2", 10.0),
+            ("steps", "r1", 2.0),
+            ("steps", "r2", 3.0),
+            ("steps", "r3", 4.0),
+        ],
+        9,
+    ).items
+    assert ratings["one"] is None
+    assert ratings["ends"] == pytest.approx(0.0)  # |1-10| = 9 on a span of 9
+    assert ratings["steps"] == pytest.approx(1 - (4 / 3) / 9)  # pairs 1, 2, 1
+    with pytest.raises(ValueError):
+        interval_agreement([], 0)
 
 
 def test_leave_one_out_consensus_by_hand() -> None:
-    items = [
-        [("ann", "a"), ("bo", "a"), ("cy", "b")],  # ann: others a,b tie → ½; bo ½; cy: a,a → 0
-        [("ann", "a"), ("bo", "a"), ("cy", "a")],  # everyone 1
-        [("ann", "b")],  # alone: not compared
-    ]
-    result = nominal_consensus_agreement(items)
-    assert result == {
+    answers = [
+        ("i1", "ann", "a"), ("i1", "bo", "a"), ("i1", "cy", "b"),  # ann: others a,b → ½
+        ("i2", "ann", "a"), ("i2", "bo", "a"), ("i2", "cy", "a"),  # everyone 1
+        ("i3", "ann", "b"),  # alone: not compared
+        ("i4", "dee", "a"),  # dee shares nothing: absent
+    ]  # fmt: skip
+    assert nominal_agreement(answers).raters == {
         "ann": ConsensusAgreement(0.75, 2),
         "bo": ConsensusAgreement(0.75, 2),
         "cy": ConsensusAgreement(0.5, 2),
     }
-    ratings = [[("ann", 8.0), ("bo", 6.0), ("cy", 4.0)]]  # ann vs mean 5: |3|/9
-    scores = interval_consensus_agreement(ratings, 9)
+    scores = interval_agreement(
+        [("i", "ann", 8.0), ("i", "bo", 6.0), ("i", "cy", 4.0)], 9
+    ).raters  # ann against the others' mean 5: |3| / 9
     assert scores["ann"].value == pytest.approx(1 - 3 / 9)
     assert scores["bo"].value == pytest.approx(1.0)
     assert scores["cy"].value == pytest.approx(1 - 3 / 9)
 
 
+def _reference_nominal(units: list[list[str]]) -> tuple[list[float | None], dict[str, float]]:
+    """The definitions written out naively, one answer at a time."""
+    per_item: list[float | None] = []
+    credits: dict[str, list[float]] = {}
+    for unit in units:
+        n = len(unit)
+        per_item.append(
+            None if n < 2 else sum(c * (c - 1) for c in Counter(unit).values()) / (n * (n - 1))
+        )
+        if n < 2:
+            continue
+        for i, label in enumerate(unit):
+            others = Counter(unit[:i] + unit[i + 1 :])
+            top = max(others.values())
+            modes = [lab for lab, c in others.items() if c == top]
+            credits.setdefault(f"r{i}", []).append(1 / len(modes) if label in modes else 0.0)
+    return per_item, {r: sum(c) / len(c) for r, c in credits.items()}
+
+
 @given(units_strategy)
-def test_agreements_stay_between_zero_and_one(units: list[list[str]]) -> None:
-    items = [[(f"r{i}", label) for i, label in enumerate(u)] for u in units]
-    for score in nominal_consensus_agreement(items).values():
+def test_nominal_agreement_matches_its_definition(units: list[list[str]]) -> None:
+    result = nominal_agreement(
+        [(u, f"r{i}", label) for u, unit in enumerate(units) for i, label in enumerate(unit)]
+    )
+    per_item, per_rater = _reference_nominal(units)
+    for u, expected in enumerate(per_item):
+        assert result.items[u] == (None if expected is None else pytest.approx(expected))
+    assert {r: a.value for r, a in result.raters.items()} == pytest.approx(per_rater)
+    for score in result.raters.values():
         assert 0.0 <= score.value <= 1.0 and score.compared >= 1
-    for u in units:
-        value = nominal_item_agreement(u)
-        assert value is None or 0.0 <= value <= 1.0
+
+
+@given(st.lists(st.lists(st.integers(1, 10), min_size=1, max_size=6), min_size=1, max_size=20))
+def test_interval_agreement_matches_its_definition(units: list[list[int]]) -> None:
+    answers = [(u, f"r{i}", float(v)) for u, unit in enumerate(units) for i, v in enumerate(unit)]
+    result = interval_agreement(answers, 9)
+    for u, unit in enumerate(units):
+        n = len(unit)
+        if n < 2:
+            assert result.items[u] is None
+            continue
+        pairs = [abs(a - b) for i, a in enumerate(unit) for b in unit[i + 1 :]]
+        expected = 1 - sum(pairs) / len(pairs) / 9
+        assert result.items[u] == pytest.approx(expected)
+        assert 0.0 <= expected <= 1.0
 
 
 # --------------------------------------------------------------------------- Wilson

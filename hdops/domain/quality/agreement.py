@@ -25,13 +25,13 @@ Per-item agreement and leave-one-out agreement are plain observed figures:
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import krippendorff
 import numpy as np
+import numpy.typing as npt
 
 Level = Literal["nominal", "ordinal", "interval"]
 NOMINAL: Level = "nominal"
@@ -39,6 +39,8 @@ NOMINAL: Level = "nominal"
 I = TypeVar("I", bound=Hashable)  # noqa: E741  (item key)
 R = TypeVar("R", bound=Hashable)
 V = TypeVar("V", bound=Hashable)
+IntArray = npt.NDArray[np.intp]
+FloatArray = npt.NDArray[np.float64]
 
 
 def krippendorff_alpha(
@@ -79,26 +81,6 @@ def krippendorff_alpha(
     return None if math.isnan(alpha) else alpha
 
 
-def nominal_item_agreement(labels: Sequence[Hashable]) -> float | None:
-    """Share of the pairs of answers on one item that give the same label."""
-    n = len(labels)
-    if n < 2:
-        return None
-    agreeing = sum(c * (c - 1) for c in Counter(labels).values())
-    return agreeing / (n * (n - 1))
-
-
-def interval_item_agreement(values: Sequence[float], span: float) -> float | None:
-    """1 − the mean absolute difference between pairs of ratings / the scale's span."""
-    n = len(values)
-    if n < 2:
-        return None
-    if span <= 0:
-        raise ValueError("the scale's span must be positive")
-    total = sum(abs(a - b) for i, a in enumerate(values) for b in values[i + 1 :])
-    return 1.0 - total / (n * (n - 1) / 2) / span
-
-
 @dataclass(frozen=True, slots=True)
 class ConsensusAgreement:
     """A rater's agreement with the others: `value` in [0, 1] over `compared` answers
@@ -108,57 +90,98 @@ class ConsensusAgreement:
     compared: int
 
 
-def _by_rater(credits: Iterable[tuple[R, float]]) -> dict[R, ConsensusAgreement]:
-    sums: dict[R, float] = {}
-    counts: dict[R, int] = {}
-    for rater, credit in credits:
-        sums[rater] = sums.get(rater, 0.0) + credit
-        counts[rater] = counts.get(rater, 0) + 1
-    return {r: ConsensusAgreement(sums[r] / counts[r], counts[r]) for r in sums}
+@dataclass(frozen=True)
+class Agreements(Generic[I, R]):
+    """Per item: its agreement (None with fewer than two answers); per rater: their
+    agreement with the leave-one-out consensus (absent if they share no item)."""
+
+    items: Mapping[I, float | None]
+    raters: Mapping[R, ConsensusAgreement]
 
 
-def nominal_consensus_agreement(
-    items: Iterable[Sequence[tuple[R, Hashable]]],
-) -> dict[R, ConsensusAgreement]:
-    """Each rater's agreement with the majority of the others' labels, item by item.
-
-    `items` holds, for each item, its (rater, label) answers. Raters who never share
-    an item with anyone are absent from the result."""
-
-    def credits() -> Iterable[tuple[R, float]]:
-        for answers in items:
-            if len(answers) < 2:
-                continue
-            counts = Counter(label for _, label in answers)
-            for rater, label in answers:
-                counts[label] -= 1  # leave this answer out
-                top = max(counts.values())
-                modes = [lab for lab, c in counts.items() if c == top]
-                yield rater, (1.0 / len(modes) if label in modes else 0.0)
-                counts[label] += 1
-
-    return _by_rater(credits())
+K = TypeVar("K", bound=Hashable)
 
 
-def interval_consensus_agreement(
-    items: Iterable[Sequence[tuple[R, float]]], span: float
-) -> dict[R, ConsensusAgreement]:
-    """Each rater's agreement with the mean of the others' ratings, item by item:
-    1 − |rating − others' mean| / span, averaged over the rater's compared answers."""
+def _codes(keys: Iterable[K]) -> tuple[list[K], IntArray]:
+    index: dict[K, int] = {}
+    codes = [index.setdefault(key, len(index)) for key in keys]
+    return list(index), np.asarray(codes, dtype=np.intp)
+
+
+def _result(
+    items: list[I],
+    raters: list[R],
+    item_values: FloatArray,
+    answer_raters: IntArray,
+    credit: FloatArray,
+    compared: npt.NDArray[np.bool_],
+) -> Agreements[I, R]:
+    n = len(raters)
+    sums = np.bincount(answer_raters[compared], weights=credit[compared], minlength=n)
+    counts = np.bincount(answer_raters[compared], minlength=n)
+    return Agreements(
+        {
+            item: (None if np.isnan(v) else float(v))
+            for item, v in zip(items, item_values, strict=True)
+        },
+        {
+            rater: ConsensusAgreement(float(sums[r] / counts[r]), int(counts[r]))
+            for r, rater in enumerate(raters)
+            if counts[r]
+        },
+    )
+
+
+def nominal_agreement(answers: Sequence[tuple[I, R, Hashable]]) -> Agreements[I, R]:
+    """Agreement of categorical `(item, rater, label)` answers (module docstring)."""
+    items, item = _codes(a[0] for a in answers)
+    raters, rater = _codes(a[1] for a in answers)
+    labels, label = _codes(a[2] for a in answers)
+    n_items, n_labels = len(items), len(labels)
+    counts = np.bincount(item * n_labels + label, minlength=n_items * n_labels).reshape(
+        n_items, n_labels
+    )
+    n = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        item_values = (counts * (counts - 1)).sum(axis=1) / (n * (n - 1))
+    item_values[n < 2] = np.nan
+    # Leave each answer out of its item's counts: is its label (one of) the others' top?
+    others = counts[item].astype(float)
+    rows = np.arange(len(answers))
+    others[rows, label] -= 1
+    top = others.max(axis=1, initial=0.0)
+    modes = (others == top[:, None]).sum(axis=1)
+    credit = np.where(others[rows, label] == top, 1.0 / np.maximum(modes, 1), 0.0)
+    return _result(items, raters, item_values, rater, credit, n[item] >= 2)
+
+
+def interval_agreement(answers: Sequence[tuple[I, R, float]], span: float) -> Agreements[I, R]:
+    """Agreement of `(item, rater, rating)` answers on a scale `span` wide."""
     if span <= 0:
         raise ValueError("the scale's span must be positive")
-
-    def credits() -> Iterable[tuple[R, float]]:
-        for answers in items:
-            n = len(answers)
-            if n < 2:
-                continue
-            total = sum(value for _, value in answers)
-            for rater, value in answers:
-                others = (total - value) / (n - 1)
-                yield rater, 1.0 - abs(value - others) / span
-
-    return _by_rater(credits())
+    items, item = _codes(a[0] for a in answers)
+    raters, rater = _codes(a[1] for a in answers)
+    value = np.asarray([a[2] for a in answers], dtype=float)
+    n_items = len(items)
+    n = np.bincount(item, minlength=n_items)
+    total = np.bincount(item, weights=value, minlength=n_items)
+    compared = n[item] >= 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        others_mean = (total[item] - value) / (n[item] - 1)
+    credit = np.where(compared, 1.0 - np.abs(value - others_mean) / span, 0.0)
+    # Mean absolute difference over each item's pairs: pair every answer with the
+    # ones after it in the same item (answers sorted by item; k steps apart).
+    order = np.argsort(item, kind="stable")
+    by_item, by_value = item[order], value[order]
+    differences = np.zeros(n_items)
+    for k in range(1, int(n.max(initial=0))):
+        same = by_item[k:] == by_item[:-k]
+        gaps = np.abs(by_value[k:] - by_value[:-k])[same]
+        differences += np.bincount(by_item[k:][same], weights=gaps, minlength=n_items)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        item_values = 1.0 - differences / (n * (n - 1) / 2) / span
+    item_values[n < 2] = np.nan
+    return _result(items, raters, item_values, rater, credit, compared)
 
 
 def group_by_item(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -127,6 +127,8 @@ def analyse_labels(
     their known label."""
     gold = gold or {}
     classes = label_classes(declared, [v for _, _, v in votes] + list(gold.values()))
+    if not votes:
+        return Analysis("majority-vote", classes, {}, {})
     class_code = {c: k for k, c in enumerate(classes)}
     item_code = _codes([i for i, _, _ in votes])
     rater_code = _codes([r for _, r, _ in votes])
@@ -137,19 +139,20 @@ def analyse_labels(
         len(classes),
         known={item_code[i]: class_code[g] for i, g in gold.items() if i in item_code},
     )
-    grouped = agree.group_by_item(votes)
+    agreement = agree.nominal_agreement(votes)
+    per_item = _answer_counts((i for i, _, _ in votes))
     labels, confidence = model.labels, model.confidence
     items = {
         item: ItemResult(
-            answers=len(grouped[item]),
+            answers=per_item[item],
             label=classes[int(labels[code])],
             confidence=float(confidence[code]),
-            agreement=agree.nominal_item_agreement([v for _, v in grouped[item]]),
+            agreement=agreement.items[item],
         )
         for item, code in item_code.items()
     }
-    consensus = agree.nominal_consensus_agreement(grouped.values())
-    counts = _answer_counts(votes)
+    consensus = agreement.raters
+    counts = _answer_counts(r for _, r, _ in votes)
     raters: dict[R, RaterResult] = {}
     for rater, code in rater_code.items():
         accuracy = confusion = None
@@ -160,10 +163,10 @@ def analyse_labels(
     return Analysis(model.method, classes, items, raters)
 
 
-def _answer_counts(votes: Sequence[tuple[Hashable, R, object]]) -> dict[R, int]:
-    counts: dict[R, int] = {}
-    for _, rater, _ in votes:
-        counts[rater] = counts.get(rater, 0) + 1
+def _answer_counts(keys: Iterable[K]) -> dict[K, int]:
+    counts: dict[K, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
     return counts
 
 
@@ -199,7 +202,7 @@ def analyse_ratings(
         raise ValueError("the scale needs high > low")
     model = fit_offsets([(i, r, float(v)) for i, r, v in votes], gold)
     grouped = agree.group_by_item(votes)
-    span = float(high - low)
+    agreement = agree.interval_agreement([(i, r, float(v)) for i, r, v in votes], float(high - low))
     items: dict[I, ItemResult] = {}
     for item, answers in grouped.items():
         raw = [float(v) for _, v in answers]
@@ -210,18 +213,15 @@ def analyse_ratings(
             answers=len(raw),
             label=str(label),
             confidence=confidence,
-            agreement=agree.interval_item_agreement(raw, span),
+            agreement=agreement.items[item],
             raw_mean=statistics.fmean(raw),
             raw_median=float(statistics.median(raw)),
             calibrated_mean=mean,
             calibrated_median=float(statistics.median(calibrated)),
         )
-    consensus = agree.interval_consensus_agreement(
-        [[(r, float(v)) for r, v in answers] for answers in grouped.values()], span
-    )
-    counts = _answer_counts(votes)
+    counts = _answer_counts(r for _, r, _ in votes)
     raters = {
-        rater: RaterResult(counts[rater], consensus.get(rater), offset=model.offsets[rater])
+        rater: RaterResult(counts[rater], agreement.raters.get(rater), offset=model.offsets[rater])
         for rater in counts
     }
     return Analysis(

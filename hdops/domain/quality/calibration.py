@@ -28,11 +28,12 @@ Numbers are numpy; raters and items are any hashable keys.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from hdops.domain.quality.intervals import Z_95, Interval
 
@@ -68,20 +69,29 @@ class OffsetModel(Generic[R]):
         return rating - self.offset(rater)
 
 
-class _Groups:
-    """Union-find over rater indexes: who is linked to whom through shared items."""
+K = TypeVar("K", bound=Hashable)
 
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
 
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
+def _codes(keys: Iterable[K]) -> tuple[list[K], npt.NDArray[np.intp]]:
+    index: dict[K, int] = {}
+    codes = [index.setdefault(key, len(index)) for key in keys]
+    return list(index), np.asarray(codes, dtype=np.intp)
 
-    def join(self, i: int, j: int) -> None:
-        self.parent[self.find(i)] = self.find(j)
+
+def _groups(linked: npt.NDArray[np.bool_]) -> list[list[int]]:
+    """Connected groups of raters, given which pairs share an item."""
+    unseen = set(range(len(linked)))
+    groups = []
+    while unseen:
+        start = min(unseen)
+        group, frontier = {start}, [start]
+        while frontier:
+            found = {int(j) for j in np.flatnonzero(linked[frontier].any(axis=0))} - group
+            group |= found
+            frontier = list(found)
+        unseen -= group
+        groups.append(sorted(group))
+    return groups
 
 
 def fit_offsets(
@@ -93,55 +103,52 @@ def fit_offsets(
     """Fit the additive offset model to `(item, rater, rating)` answers; `gold` maps
     items to their known rating."""
     gold = gold or {}
-    raters: list[R] = []
-    index: dict[R, int] = {}
-    by_item: dict[I, list[tuple[int, float]]] = {}
-    for item, rater, value in ratings:
-        if rater not in index:
-            index[rater] = len(raters)
-            raters.append(rater)
-        by_item.setdefault(item, []).append((index[rater], float(value)))
-    n = len(raters)
-    normal = np.zeros((n, n))  # the offsets' normal matrix, item effects profiled out
-    rhs = np.zeros(n)
-    groups = _Groups(n)
-    compared = np.zeros(n, dtype=int)
-    total = np.zeros(n, dtype=int)
-    rated_gold = np.zeros(n, dtype=bool)
-    free_items = 0  # items whose effect is estimated (not gold)
-    for item, answers in by_item.items():
-        who = np.array([r for r, _ in answers], dtype=np.intp)
-        values = np.array([v for _, v in answers])
-        np.add.at(total, who, 1)
-        if item in gold:
-            np.add.at(normal, (who, who), 1.0)
-            np.add.at(rhs, who, values - gold[item])
-            np.add.at(compared, who, 1)
-            rated_gold[who] = True
-            continue
-        free_items += 1
-        if len(answers) < 2:
-            continue
-        np.add.at(normal, (who, who), 1.0)
-        np.subtract.at(normal, (who[:, None], who[None, :]), 1.0 / len(answers))
-        np.add.at(rhs, who, values - values.mean())
-        np.add.at(compared, who, 1)
-        for other in who[1:]:
-            groups.join(int(who[0]), int(other))
+    items, item = _codes(r[0] for r in ratings)
+    raters, rater = _codes(r[1] for r in ratings)
+    value = np.asarray([r[2] for r in ratings], dtype=float)
+    n_items, n = len(items), len(raters)
+    is_gold = np.array([i in gold for i in items], dtype=bool)
+    gold_value = np.array([gold.get(i, 0.0) for i in items], dtype=float)
+    per_item = np.bincount(item, minlength=n_items)
+    on_gold = is_gold[item]
+    shared = ~on_gold & (per_item[item] >= 2)  # on a free item someone else rated too
+    used = on_gold | shared
+    total = np.bincount(rater, minlength=n)
+    compared = np.bincount(rater[used], minlength=n)
+    rated_gold = np.bincount(rater[on_gold], minlength=n) > 0
+    free_items = int(np.count_nonzero(~is_gold))  # items whose effect is estimated
 
-    anchored_roots = {groups.find(r) for r in range(n) if rated_gold[r]}
-    members: dict[int, list[int]] = {}
-    for r in range(n):
-        members.setdefault(groups.find(r), []).append(r)
+    # The offsets' normal matrix with the item effects profiled out: every used answer
+    # adds 1 on its rater's diagonal; a free item rated by S takes 1/|S| off every
+    # (r, r') cell for r, r' in S (its mean is estimated from those same ratings).
+    normal = np.diag(compared.astype(float))
+    item_mean = np.bincount(item, weights=value, minlength=n_items) / np.maximum(per_item, 1)
+    rhs = np.bincount(
+        rater[on_gold], weights=value[on_gold] - gold_value[item[on_gold]], minlength=n
+    ) + np.bincount(rater[shared], weights=value[shared] - item_mean[item[shared]], minlength=n)
+    order = np.flatnonzero(shared)
+    order = order[np.argsort(item[order], kind="stable")]
+    by_item, by_rater = item[order], rater[order]
+    share = 1.0 / per_item[by_item]
+    cells = np.zeros(n * n)
+    for k in range(int(per_item.max(initial=0))):  # pair each answer with the one k later
+        same = by_item[k:] == by_item[: len(by_item) - k]
+        first, second = by_rater[: len(by_item) - k][same], by_rater[k:][same]
+        weight = share[k:][same]
+        cells += np.bincount(first * n + second, weights=weight, minlength=n * n)
+        if k:
+            cells += np.bincount(second * n + first, weights=weight, minlength=n * n)
+    normal -= cells.reshape(n, n)
+    linked = cells.reshape(n, n) > 0
 
     offsets = np.zeros(n)
     covariance = np.zeros((n, n))
     estimable = np.zeros(n, dtype=bool)
     rank = 0
-    for root, group in members.items():
+    for group in _groups(linked):
         idx = np.array(group, dtype=np.intp)
         block = normal[np.ix_(idx, idx)]
-        if root in anchored_roots:
+        if rated_gold[idx].any():
             inverse = np.linalg.inv(block)
             rank += len(group)
         elif len(group) > 1:
@@ -156,20 +163,21 @@ def fit_offsets(
         covariance[np.ix_(idx, idx)] = inverse
         estimable[idx] = True
 
-    rss = 0.0
-    for item, answers in by_item.items():
-        who = np.array([r for r, _ in answers], dtype=np.intp)
-        adjusted = np.array([v for _, v in answers]) - offsets[who]
-        effect = gold[item] if item in gold else adjusted.mean()
-        rss += float(((adjusted - effect) ** 2).sum())
+    adjusted = value - offsets[rater]
+    effect = np.where(
+        is_gold,
+        gold_value,
+        np.bincount(item, weights=adjusted, minlength=n_items) / np.maximum(per_item, 1),
+    )
+    rss = float(((adjusted - effect[item]) ** 2).sum())
     dof = len(ratings) - free_items - rank
     sd = math.sqrt(rss / dof) if dof > 0 else None
 
     result: dict[R, Offset] = {}
-    for r, rater in enumerate(raters):
+    for r, rater_key in enumerate(raters):
         interval = None
         if estimable[r] and sd is not None:
             half = z * sd * math.sqrt(max(float(covariance[r, r]), 0.0))
             interval = Interval(float(offsets[r]) - half, float(offsets[r]) + half)
-        result[rater] = Offset(float(offsets[r]), interval, int(total[r]), int(compared[r]))
-    return OffsetModel(result, sd, bool(anchored_roots))
+        result[rater_key] = Offset(float(offsets[r]), interval, int(total[r]), int(compared[r]))
+    return OffsetModel(result, sd, bool(rated_gold.any()))

@@ -125,8 +125,8 @@ def _codes(
 
 
 def _vote_shares(items: IntArray, labels: IntArray, n_items: int, n_classes: int) -> FloatArray:
-    votes = np.zeros((n_items, n_classes))
-    np.add.at(votes, (items, labels), 1.0)
+    cells = np.bincount(items * n_classes + labels, minlength=n_items * n_classes)
+    votes = cells.reshape(n_items, n_classes).astype(float)
     totals = votes.sum(axis=1, keepdims=True)
     unanswered = totals[:, 0] == 0
     votes[unanswered] = 1.0  # nothing said about it: every class alike
@@ -168,8 +168,11 @@ def _m_step(
     extra = prior.per_class
     priors = (posteriors.sum(axis=0) + extra) / (n_items + n_classes * extra)
     counts = np.zeros((n_raters, n_classes, n_classes))
+    given = raters * n_classes + labels  # (rater, label) cells, flattened
     for true_class in range(n_classes):
-        np.add.at(counts[:, true_class, :], (raters, labels), posteriors[items, true_class])
+        weights = posteriors[items, true_class]
+        cells = np.bincount(given, weights=weights, minlength=n_raters * n_classes)
+        counts[:, true_class, :] = cells.reshape(n_raters, n_classes)
     counts = np.clip(counts + prior.pseudo_counts(n_classes), EPS, None)
     confusion: FloatArray = counts / counts.sum(axis=2, keepdims=True)
     return np.clip(priors, EPS, None), confusion
@@ -184,7 +187,11 @@ def _e_step(
     n_items: int,
 ) -> FloatArray:
     log_post = np.tile(np.log(priors), (n_items, 1))
-    np.add.at(log_post, items, np.log(confusion[raters, :, labels]))
+    log_given = np.log(confusion)[raters, :, labels]  # (answer, true class)
+    for true_class in range(len(priors)):
+        log_post[:, true_class] += np.bincount(
+            items, weights=log_given[:, true_class], minlength=n_items
+        )
     log_post -= log_post.max(axis=1, keepdims=True)
     post = np.exp(log_post)
     result: FloatArray = post / post.sum(axis=1, keepdims=True)

@@ -58,6 +58,9 @@ class TaskType(Generic[S, A]):
     `check_answer`, `is_correct` and `label`."""
 
     name: ClassVar[str]
+    # Answers are categories that can be agreed on and aggregated by label (pairwise,
+    # choice); ratings are aggregated as numbers, text not at all.
+    categorical: ClassVar[bool] = False
     settings_model: type[S]
     answer_model: type[A]
 

@@ -37,6 +37,7 @@ class ChoiceAnswer(AnswerBase):
 
 class Choice(TaskType[ChoiceSettings, ChoiceAnswer]):
     name = "choice"
+    categorical = True
     settings_model = ChoiceSettings
     answer_model = ChoiceAnswer
 

@@ -23,6 +23,7 @@ class PairwiseAnswer(AnswerBase):
 
 class Pairwise(TaskType[PairwiseSettings, PairwiseAnswer]):
     name = "pairwise"
+    categorical = True
     settings_model = PairwiseSettings
     answer_model = PairwiseAnswer
 
