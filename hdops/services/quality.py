@@ -98,7 +98,8 @@ def analyse_project(session: Session, project_name: str) -> ProjectAnalysis:
             votes=[*ratings],
             voted=[a for a, _ in rated],
             levels=("interval", "ordinal"),
-            domain=tuple(range(low, high + 1)),
+            # the scale, and any rating given under an earlier, wider scale
+            domain=tuple(sorted({*range(low, high + 1), *(r for _, r in rated)})),
             analysis=analyse_ratings(ratings, low, high, gold_ratings),
         )  # fmt: skip
 

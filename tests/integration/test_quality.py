@@ -159,3 +159,13 @@ def test_text_projects_report_people_but_no_agreement(store: Store, tmp_path: Pa
     assert report.method == "none" and report.agreement.primary is None
     assert [r.answers for r in report.raters] == [1, 1]
     assert all(r.agreement is None for r in report.raters)
+
+
+def test_ratings_from_an_earlier_wider_scale_still_count(store: Store, tmp_path: Path) -> None:
+    """A scale narrowed after answers came in: old ratings stay in the figures."""
+    with store.unit_of_work() as session:
+        build_ratings(session, tmp_path, {n: contractor(session, n) for n in ("ann", "bo")})
+        give(session, contractor(session, "cy"), "tone-rating", "r-1", {"rating": 12})
+    with store.unit_of_work() as session:
+        report = project_quality(session, "tone-rating")
+    assert report.answers == 9 and report.agreement.interval is not None
