@@ -58,6 +58,9 @@ class TaskType(Generic[S, A]):
     `check_answer`, `is_correct` and `label`."""
 
     name: ClassVar[str]
+    # Answers are categories that can be agreed on and aggregated by label (pairwise,
+    # choice); ratings are aggregated as numbers, text not at all.
+    categorical: ClassVar[bool] = False
     settings_model: type[S]
     answer_model: type[A]
 
@@ -100,6 +103,11 @@ class TaskType(Generic[S, A]):
     def label(self, settings: S, answer: dict[str, Any]) -> str | None:
         """The categorical label of an answer, for agreement; None if not categorical."""
         return None
+
+    def label_order(self, settings: S) -> list[str]:
+        """The labels `label` can give, in the order reports list them; empty when
+        answers are not categorical or their labels are not known ahead."""
+        return []
 
     # ---- chat: how a contractor gives this answer -------------------------------
 

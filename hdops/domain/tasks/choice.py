@@ -37,6 +37,7 @@ class ChoiceAnswer(AnswerBase):
 
 class Choice(TaskType[ChoiceSettings, ChoiceAnswer]):
     name = "choice"
+    categorical = True
     settings_model = ChoiceSettings
     answer_model = ChoiceAnswer
 
@@ -59,6 +60,10 @@ class Choice(TaskType[ChoiceSettings, ChoiceAnswer]):
     def label(self, settings: ChoiceSettings, answer: dict[str, Any]) -> str | None:
         labels = answer.get("labels")
         return "|".join(sorted(labels)) if labels else None
+
+    def label_order(self, settings: ChoiceSettings) -> list[str]:
+        """The options; with `multiple`, a label is a set of options, listed as seen."""
+        return [] if settings.multiple else list(settings.options)
 
     def controls(self, settings: ChoiceSettings, assignment_id: int) -> list[Control]:
         if not settings.multiple and len(settings.options) <= MAX_BUTTONS:

@@ -23,6 +23,7 @@ class PairwiseAnswer(AnswerBase):
 
 class Pairwise(TaskType[PairwiseSettings, PairwiseAnswer]):
     name = "pairwise"
+    categorical = True
     settings_model = PairwiseSettings
     answer_model = PairwiseAnswer
 
@@ -39,6 +40,9 @@ class Pairwise(TaskType[PairwiseSettings, PairwiseAnswer]):
     def label(self, settings: PairwiseSettings, answer: dict[str, Any]) -> str | None:
         value = answer.get("choice")
         return str(value) if value is not None else None
+
+    def label_order(self, settings: PairwiseSettings) -> list[str]:
+        return ["a", "b", "tie"] if settings.allow_tie else ["a", "b"]
 
     def controls(self, settings: PairwiseSettings, assignment_id: int) -> list[Control]:
         choices = ["a", "b", "tie"] if settings.allow_tie else ["a", "b"]
