@@ -11,6 +11,7 @@ from hdops.cli.common import handle_errors, open_store, out
 from hdops.clock import SystemClock
 from hdops.files import check_output_file, write_bytes
 from hdops.render.report_page import project_page
+from hdops.services.quality import project_quality
 from hdops.services.reports import project_figures
 
 
@@ -30,8 +31,9 @@ def register(app: typer.Typer) -> None:
         try:
             with store.read() as session:
                 figures = project_figures(session, project)
+                quality = project_quality(session, project) if figures.answers else None
         finally:
             store.dispose()
-        page = project_page(figures, SystemClock().now())
+        page = project_page(figures, SystemClock().now(), quality)
         write_bytes(out_path, page.encode("utf-8"))
         out.print(f"wrote the report of {figures.name} to {out_path}", markup=False)

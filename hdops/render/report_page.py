@@ -15,6 +15,8 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 
+from hdops.domain.quality.analysis import AlphaFigures
+from hdops.domain.quality.report import ProjectQuality, RaterQuality
 from hdops.domain.reports import ContractorFigures, ProjectFigures
 
 STYLE = """
@@ -37,14 +39,18 @@ footer{color:#8a949c;font-size:12px;margin-top:32px}
 """
 
 
-def project_page(figures: ProjectFigures, generated_at: datetime) -> str:
-    """The whole page for one project."""
+def project_page(
+    figures: ProjectFigures, generated_at: datetime, quality: ProjectQuality | None = None
+) -> str:
+    """The whole page for one project (`quality`: its agreement and per-rater
+    reliability, None for a project whose answers have no quality figures)."""
     e = html.escape
     body = [
         f"<h1>{e(figures.title)}</h1>",
         f'<p class="sub">{e(figures.name)} · {e(figures.status)} · instructions'
         f" v{figures.instructions.current_version}</p>",
-        _cards(figures),
+        _cards(figures, quality),
+        *(_quality(quality) if quality is not None else []),
         "<h2>Work per contractor</h2>",
         _chart(_answers_svg(figures.contractors)),
         _contractor_table(figures.contractors),
@@ -62,11 +68,13 @@ def project_page(figures: ProjectFigures, generated_at: datetime) -> str:
     )
 
 
-def _cards(f: ProjectFigures) -> str:
+def _cards(f: ProjectFigures, quality: ProjectQuality | None) -> str:
     done = f"{f.items_completed}/{f.items - f.gold_items}"
     gold = "-" if f.gold_accuracy is None else f"{f.gold_accuracy:.0%}"
+    alpha = _alpha(quality.agreement) if quality is not None else "-"
     cards = [
         ("items complete", done),
+        ("agreement (α)", alpha),
         ("accepted answers", str(f.answers)),
         ("contractors", str(len(f.contractors))),
         ("gold accuracy", gold),
@@ -77,6 +85,82 @@ def _cards(f: ProjectFigures) -> str:
         f"<div class=card><b>{html.escape(v)}</b><span>{k}</span></div>" for k, v in cards
     )
     return f'<div class="cards">{inner}</div>'
+
+
+def _alpha(figures: AlphaFigures) -> str:
+    return "-" if figures.primary is None else f"{figures.primary:.2f}"
+
+
+def _quality(q: ProjectQuality) -> list[str]:
+    """Agreement per version and batch, then each rater's reliability."""
+    level = "interval" if "interval" in q.agreement.levels else "nominal"
+    groups = [("instruction version", g.key, g.alpha) for g in q.by_version]
+    groups += [("batch", g.key or "(none)", g.alpha) for g in q.by_batch]
+    group_rows = "".join(
+        f"<tr><td>{kind}</td><td>{html.escape(key)}</td><td class=n>{a.items}</td>"
+        f"<td class=n>{_alpha(a)}</td></tr>"
+        for kind, key, a in groups
+    )
+    rows = "".join(_rater_row(r) for r in q.raters)
+    offset_head = "<th>leniency</th>" if any(r.offset for r in q.raters) else ""
+    return [
+        f"<h2>Quality</h2><p>Krippendorff's alpha ({level}) over {q.agreement.items} items"
+        f" answered more than once: <b>{_alpha(q.agreement)}</b>. Labels aggregated by"
+        f" {html.escape(q.method)}.</p>",
+        "<table><tr><th>group</th><th></th><th>items</th><th>α</th></tr>" + group_rows + "</table>",
+        "<h2>Reliability per contractor</h2>",
+        _chart(_gold_svg(q.raters)),
+        "<table><tr><th>contractor</th><th>answers</th><th>gold (95 % CI)</th>"
+        f"<th>agreement</th><th>model accuracy</th>{offset_head}<th>rejected</th></tr>"
+        + rows
+        + "</table>",
+    ]
+
+
+def _rater_row(r: RaterQuality) -> str:
+    ci = r.gold.interval
+    gold = "-"
+    if r.gold.accuracy is not None and ci is not None:
+        gold = f"{r.gold.accuracy:.0%} ({ci.low:.0%}–{ci.high:.0%}) of {r.gold.answered}"
+    agreement = "-" if r.agreement is None else f"{r.agreement:.0%}"
+    model = "-" if r.model_accuracy is None else f"{r.model_accuracy:.0%}"
+    offset = ""
+    if r.offset is not None:
+        spread = (
+            ""
+            if r.offset.interval is None
+            else (f" ({r.offset.interval.low:+.2f}…{r.offset.interval.high:+.2f})")
+        )
+        offset = f"<td class=n>{r.offset.value:+.2f}{spread}</td>"
+    return (
+        f"<tr><td>{html.escape(r.display_name)}</td><td class=n>{r.answers}</td>"
+        f"<td class=n>{gold}</td><td class=n>{agreement}</td><td class=n>{model}</td>"
+        f"{offset}<td class=n>{r.rejections}</td></tr>"
+    )
+
+
+def _gold_svg(raters: Sequence[RaterQuality]) -> str:
+    """Gold accuracy per contractor with its 95 % Wilson interval."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    shown = [r for r in raters if r.gold.accuracy is not None and r.gold.interval is not None]
+    fig = Figure(figsize=(9, max(1.6, 0.32 * len(shown) + 0.8)), dpi=100)
+    FigureCanvasSVG(fig)
+    ax = fig.add_subplot()
+    for y, r in enumerate(shown):
+        ci = r.gold.interval
+        assert ci is not None and r.gold.accuracy is not None
+        ax.plot([ci.low, ci.high], [y, y], color="#9aa5ae", linewidth=3)
+        ax.plot([r.gold.accuracy], [y], "o", color="#2e86c1")
+    ax.set_yticks(range(len(shown)), [r.display_name for r in shown])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("gold accuracy (95 % interval)" if shown else "no gold answered yet")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return _svg(fig)
 
 
 def _contractor_table(rows: Sequence[ContractorFigures]) -> str:

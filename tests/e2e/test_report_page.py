@@ -32,9 +32,10 @@ def _project_with_work(store: Store) -> None:
     with store.unit_of_work() as s:
         project = make_project(s, title="Helpfulness <b>comparisons</b>")
         items = add_items(s, project, 12)
+        gold = add_items(s, project, 4, gold={"choice": "a"}, prefix="gold")
         people = [contractor(s, name) for name in ("alice", "bob", "carol")]
         people[2].display_name = HOSTILE
-        for n, item in enumerate(items):
+        for n, item in enumerate(items + gold):
             for k, person in enumerate(people[: 1 + n % 3]):
                 answer(s, person, item, T0 + timedelta(minutes=n * 3 + k), seconds=30 + 7 * k)
 
@@ -58,7 +59,9 @@ def test_the_report_is_one_safe_self_contained_page(
     # nothing fetched: no scripts, no external sources or links
     assert "<script" not in page.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page, re.IGNORECASE)
-    assert page.count("<svg") == 1 and "accepted answers" in page
+    assert page.count("<svg") == 2 and "accepted answers" in page  # work, gold with CIs
+    assert "agreement (α)" in page and "Krippendorff's alpha (nominal)" in page
+    assert "Reliability per contractor" in page and "(95 % CI)" in page
     for name in ("alice", "bob"):
         assert f"<td>{name}</td>" in page
 
