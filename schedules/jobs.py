@@ -24,6 +24,7 @@ from hdops.config import Settings
 from hdops.services import payouts, scheduling
 from hdops.services import shifts as shift_service
 from hdops.services import sweep as periodic
+from hdops.services.quality_digest import send_quality_digests
 from hdops.services.scheduling import JobScheduler
 from hdops.store.db import Store
 
@@ -167,6 +168,16 @@ def coverage_digest() -> bool:
     ctx = current()
     with ctx.store.unit_of_work() as session:
         sent = shift_service.send_coverage_digest(session, ctx.settings, ctx.clock.now())
+    ctx.after_commit()
+    return sent
+
+
+def quality_digest() -> int:
+    """Monday 09:30 (ops timezone): last week's quality digest to each project's
+    researchers."""
+    ctx = current()
+    with ctx.store.unit_of_work() as session:
+        sent = send_quality_digests(session, ctx.settings, ctx.clock.now())
     ctx.after_commit()
     return sent
 

@@ -89,6 +89,12 @@ STATIC_JOBS: tuple[StaticJob, ...] = (
         timedelta(hours=6),
     ),
     StaticJob(
+        "hdops:quality_digest",
+        "schedules.jobs:quality_digest",
+        lambda s: CronTrigger(day_of_week="mon", hour=9, minute=30, timezone=s.ops_zone),
+        timedelta(days=2),
+    ),
+    StaticJob(
         "hdops:weekly_payouts",
         "schedules.jobs:weekly_payouts",
         lambda s: CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=s.ops_zone),

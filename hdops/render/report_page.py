@@ -18,6 +18,7 @@ from datetime import datetime
 from hdops.domain.quality.analysis import AlphaFigures
 from hdops.domain.quality.report import ProjectQuality, RaterQuality
 from hdops.domain.reports import ContractorFigures, ProjectFigures
+from hdops.render.quality_digest import gold_text
 
 STYLE = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2329;
@@ -70,7 +71,7 @@ def project_page(
 
 def _cards(f: ProjectFigures, quality: ProjectQuality | None) -> str:
     done = f"{f.items_completed}/{f.items - f.gold_items}"
-    gold = "-" if f.gold_accuracy is None else f"{f.gold_accuracy:.0%}"
+    gold = gold_text(f, quality)
     alpha = _alpha(quality.agreement) if quality is not None else "-"
     cards = [
         ("items complete", done),

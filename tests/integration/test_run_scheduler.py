@@ -16,7 +16,7 @@ from hdops.store.db import Store
 from hdops.store.orm import OutboxMessage, PayoutStatement, PayoutWeek
 from schedules import jobs
 from schedules.scheduler import STATIC_JOBS
-from tests.helpers import add_items, contractor, make_project, ops
+from tests.helpers import add_items, contractor, make_project, ops, researcher
 from tests.payout_data import answer
 
 
@@ -76,3 +76,41 @@ def test_weekly_payouts_job_drafts_last_week_through_the_service(store: Store) -
     assert len(kinds) >= 2  # alice's statement and the ops summary
     assert woken == [True, True]
     assert again is not None
+
+
+def test_quality_digest_job_tells_each_researcher_once_a_week(store: Store) -> None:
+    """The Monday job, through the real service: rita and sam (the project's
+    researchers) each get last week's digest once, a second run sends nothing, and
+    nobody else gets it."""
+    monday = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    with store.unit_of_work() as s:
+        project = make_project(s, researchers=["console:rita", "console:sam"])
+        items = add_items(s, project, 3)
+        gold = add_items(s, project, 1, gold={"choice": "a"}, prefix="gold")
+        alice, bob = contractor(s, "alice"), contractor(s, "bob")
+        # (a,a) (b,b) (a,a) and the gold item (a,b): nominal alpha = 1 - 0.25/(30/56)
+        labels = {(alice, 1): "b", (bob, 1): "b", (bob, 3): "b"}
+        for n, item in enumerate(items + gold):
+            for hour, who in ((10, alice), (11, bob)):
+                given = answer(s, who, item, monday + timedelta(hours=hour))
+                given.answer = {"choice": labels.get((who, n), "a")}
+        rita, sam = researcher(s, "rita"), researcher(s, "sam")
+        ops(s, "otto")
+        readers = {rita.id, sam.id}
+    clock = FakeClock(datetime(2026, 3, 9, 9, 30, tzinfo=UTC))
+    jobs.install(store, Settings(ops_tz="UTC"), clock=clock, after_commit=lambda: None)
+    try:
+        first = jobs.quality_digest()
+        again = jobs.quality_digest()
+    finally:
+        jobs.uninstall()
+    assert (first, again) == (2, 0)
+    with store.unit_of_work() as s:
+        rows = s.scalars(select(OutboxMessage)).all()
+        sent_to = {r.payload["target"]["person"] for r in rows}
+        texts = [r.payload["message"]["text"] for r in rows]
+    assert sent_to == readers
+    assert all("Quality digest 2026-W10" in t for t in texts)
+    assert all("Agreement (Krippendorff's alpha): 0.53." in t for t in texts)
+    assert all("Gold accuracy: 50% (1 of 2)" in t for t in texts)  # bob's b on the gold a
+    assert all("top 20 % of contractors gave 50% of the answers" in t for t in texts)
