@@ -10,16 +10,14 @@ They are built to grow: quality measures per project (agreement, Gini) belong on
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hdops.domain.distribution import top_group_size
 from hdops.domain.projects import Qualification
 from hdops.domain.qualification import gold_standing
 from hdops.domain.shifts import CoverageReport
-
-TOP_SHARE = 0.2  # "the top 20% of contractors" (SPEC §6b: the spread of work)
 
 # A standing (hdops.domain.qualification) as a report says it.
 STANDING_WORDS = {"ok": "qualified", "screening": "screening", "failed": "failed"}
@@ -29,11 +27,6 @@ NO_RULE = "-"
 def median(values: Sequence[float]) -> float | None:
     """The median, or None for nothing (a report shows '-' rather than 0)."""
     return statistics.median(values) if values else None
-
-
-def top_group_size(people: int, share: float = TOP_SHARE) -> int:
-    """How many people make up the top `share` of `people` (at least one of any)."""
-    return max(1, math.ceil(share * people)) if people else 0
 
 
 def qualification_status(qual: Qualification | None, answered: int, correct: int) -> str:
