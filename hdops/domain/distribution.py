@@ -103,6 +103,47 @@ def spread(counts: Sequence[int]) -> Spread:
     )
 
 
+@dataclass(frozen=True)
+class ContractorAnswers:
+    """One contractor's answers in a distribution, under the label the caller
+    asked for (a display name for ops and researchers, or the export pseudonym)."""
+
+    person_id: int
+    label: str
+    answers: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Answers per contractor in one project, all time (`week` None) or one ISO
+    week, most answers first, and their spread."""
+
+    project: str
+    week: str | None  # `2026-W10`, None: all time
+    contractors: tuple[ContractorAnswers, ...]
+    spread: Spread
+
+    @classmethod
+    def of(
+        cls, project: str, week: str | None, contractors: Sequence[ContractorAnswers]
+    ) -> Distribution:
+        ordered = tuple(sorted(contractors, key=lambda c: (-c.answers, c.label, c.person_id)))
+        return cls(project, week, ordered, spread([c.answers for c in ordered]))
+
+
+def spread_words(s: Spread) -> str:
+    """One line for a report: `7 contractors · Gini 0.17 · top 20% (2 of 7) gave
+    31% of 228 answers (25% if even)`."""
+    if s.people == 0:
+        return "no contractor has worked on it"
+    people = f"{s.people} contractor{'s' if s.people != 1 else ''}"
+    return (
+        f"{people} · Gini {s.gini:.2f} · top 20% ({s.top_count} of {s.people}) gave "
+        f"{s.top_share:.0%} of {s.answers} answer{'s' if s.answers != 1 else ''} "
+        f"({s.even_top_share:.0%} if even)"
+    )
+
+
 def catch_up_need(mine: int, others: Sequence[int]) -> int:
     """Answers the others working on a project need to draw level with a
     contractor who has `mine`: Σ max(0, mine − theirs)."""
