@@ -36,6 +36,11 @@ run to run), 50 contractors, 3000 answers, default settings:
     on a slower day of the shared machine (absolute rates ~300/s core, ~1,750/s raw):
     SQLite      10k items  ratio 5.76x, 5.87x after vs 5.52x, 5.82x before (same within noise)
 
+    even-share rule in dispatch (issue 14: live holders, own week, a bounded probe of
+    the dispatch index on every offer), interleaved against ab26dec:
+    SQLite      10k items  submit_answer p50 1.61, 1.42 ms after vs 1.51, 1.36 ms before
+                           (+5%); ratio 5.59x, 5.53x after vs 5.71x, 5.23x (within noise)
+
 Targets: flat from 10k to 1M items - met; p99 under 20 ms on SQLite - met;
 within 3x of the raw baseline - met on PostgreSQL, not on SQLite (7-8x).
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from demo.tables import report_table
+from hdops.domain.distribution import spread_words
 from hdops.domain.projects import Qualification
 from hdops.domain.reports import DeliveryFigures, ProjectFigures
 from hdops.store.db import Store
@@ -165,10 +166,7 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         f"({qualification_words(p.qualification)}).",
         style="dim",
     )
-    share = Text(
-        f"Share of answers from the top 20% of contractors ({p.top_count} of "
-        f"{len(p.contractors)}): {p.top_share:.1%} ({p.top_answers} of {p.answers})"
-    )
+    spread = _spread(p)
 
     clar = p.clarifications
     clarifications = _facts(
@@ -207,8 +205,8 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         _heading("Contractors"),
         table,
         legend,
-        Text(""),
-        share,
+        _heading("Spread of work"),
+        spread,
         _heading("Clarifications"),
         clarifications,
         _heading("Instructions"),
@@ -216,6 +214,22 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         *_shifts(f),
         *_payouts(f),
     ]
+
+
+def _spread(p: ProjectFigures) -> Table:
+    """Gini and the top-20 % share, all time and per ISO week (SPEC §6b)."""
+    s = p.spread
+    rows = [
+        (
+            "Top 20%",
+            f"Share of answers from the top 20% of contractors ({s.top_count} of "
+            f"{s.people}): {s.top_share:.1%} ({s.top_answers} of {s.answers}; "
+            f"{s.even_top_share:.0%} if everyone gave as many)",
+        ),
+        ("Gini", f"Gini coefficient of answers per contractor: {s.gini:.3f} (0 = all equal)"),
+    ]
+    rows += [(f"Week {d.week}", spread_words(d.spread)) for d in p.weekly]
+    return _facts(rows)
 
 
 def _shifts(f: DemoFigures) -> list[RenderableType]:

@@ -14,7 +14,9 @@ from the seed, never turns up: the ops channel is told. Someone whose break ran
 past the end of their day never comes back to check out: their check-in closes
 by itself after a stretch without activity, as in production (the sweep runs on
 after everyone has left), and a break long enough for that means checking in
-again on return, as the DM says. The report's shift section is read back from
+again on return, as the DM says. Someone still at work whose check-in closed
+while they waited for a task (the project's last tasks went to those with fewer
+answers) checks in again a few minutes after the DM. The report's shift section is read back from
 the database and the outbox through `hdops.services.reports`.
 """
 
@@ -165,9 +167,22 @@ class ShiftSimulation(Simulation):
         self._stamps.extend([self.now] * (len(self.chat.transcript) - len(self._stamps)))
 
     def _contractor_sees(self, agent: Contractor, msg: LocalMessage, kind: str) -> None:
-        if kind == "new" and msg.thread_of is None and msg.text.startswith("Your check-in from"):
+        closed = msg.message.text.startswith("Your check-in from")  # its text, not its heading
+        if kind == "new" and msg.thread_of is None and closed:
             self.closed_on.add(agent.name)
+            if agent.on and self.now < agent.end:
+                # Still at work, only waiting for a task (e.g. the last ones went to
+                # those behind): they notice the DM and check in again.
+                notice = round(agent.rng.uniform(60, 300))
+                self.after(notice, partial(self._check_in_again, agent))
         super()._contractor_sees(agent, msg, kind)
+
+    async def _check_in_again(self, agent: Contractor) -> None:
+        if agent.on and self.now < agent.end and agent.name in self.closed_on:
+            self.closed_on.discard(agent.name)
+            self.chat.command(agent.name, "/hdops checkin")
+            await self.deliver()
+            self._wake(agent)
 
     async def _back_from_break(self, agent: Contractor) -> None:
         if self.now < agent.end and agent.name in self.closed_on:

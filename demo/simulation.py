@@ -829,7 +829,7 @@ async def run_demo_async(
                 seed=seed,
                 started=DAY_START,
                 ended=ended,
-                project=reports.project_figures(session, spec.name),
+                project=reports.project_figures(session, spec.name, tz=settings.ops_tz),
                 delivery=reports.delivery_figures(session),
                 payouts=payout_figures,
                 shifts=shift_figures,

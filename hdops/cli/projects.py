@@ -1,16 +1,22 @@
-"""`hdops project create|update|show|list|pause|resume` (SPEC §2)."""
+"""`hdops project create|update|show|list|pause|resume` (SPEC §2); `show` also
+prints the spread of the project's work (SPEC §6b), all time and for one week."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from hdops.cli.common import echo_json, handle_errors, open_store, out
+from hdops.cli.common import echo_json, handle_errors, open_store, out, settings
+from hdops.clock import utcnow
+from hdops.domain.distribution import Distribution, spread_words
 from hdops.domain.money import format_rate
 from hdops.domain.projects import load_project_spec
+from hdops.domain.weeks import parse_week
+from hdops.services import distribution
 from hdops.services import projects as svc
 
 app = typer.Typer(help="Projects: create and update them from a YAML spec.", no_args_is_help=True)
@@ -57,18 +63,53 @@ def update_cmd(spec_file: Path = SPEC_ARG) -> None:
             out.print(f"  {line}", markup=False)
 
 
+def _spread_json(d: Distribution) -> dict[str, Any]:
+    s = d.spread
+    return {
+        "week": d.week,
+        "contractors": s.people,
+        "answers": s.answers,
+        "gini": round(s.gini, 4),
+        "top_count": s.top_count,
+        "top_answers": s.top_answers,
+        "top_share": round(s.top_share, 4),
+        "answers_per_contractor": [{"name": c.label, "answers": c.answers} for c in d.contractors],
+    }
+
+
 @app.command("show")
 @handle_errors
-def show_cmd(name: str = NAME_ARG, as_json: bool = JSON_OPT) -> None:
-    """Show a project's status, items, answers and instruction version."""
+def show_cmd(
+    name: str = NAME_ARG,
+    as_json: bool = JSON_OPT,
+    week: str | None = typer.Option(
+        None,
+        "--week",
+        help="The week whose spread of work is shown beside all time: this (default), "
+        "last or YYYY-Www (ops timezone).",
+        show_default=False,
+    ),
+) -> None:
+    """Show a project's status, items, answers, instruction version and the spread
+    of its work (answers per contractor, Gini, top-20% share)."""
+    cfg = settings()
+    wanted = parse_week(week, utcnow(), cfg.ops_tz, default="this")
     store = open_store()
     try:
         with store.unit_of_work() as session:
-            summary = svc.project_summary(session, svc.get_project(session, name))
+            project = svc.get_project(session, name)
+            summary = svc.project_summary(session, project)
+            overall = distribution.distribution(session, project)
+            weekly = distribution.distribution(session, project, week=wanted, tz=cfg.ops_tz)
     finally:
         store.dispose()
     if as_json:
-        echo_json(summary)
+        echo_json(
+            {
+                **summary,
+                "distribution": {"all_time": _spread_json(overall), "week": _spread_json(weekly)},
+            }
+        )
         return
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -92,6 +133,8 @@ def show_cmd(name: str = NAME_ARG, as_json: bool = JSON_OPT) -> None:
             "pay",
             f"{format_rate(Decimal(pay['per_task']), pay['currency'])} {pay['currency']} per task",
         ),
+        ("spread", spread_words(overall.spread)),
+        (f"spread {weekly.week}", spread_words(weekly.spread)),
     ]
     for key, value in rows:
         table.add_row(key, str(value))

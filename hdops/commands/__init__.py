@@ -175,6 +175,7 @@ def run_command(
 # answered "Unknown command").
 from hdops.commands import basics as _basics  # noqa: E402, F401
 from hdops.commands import clarifications as _clarifications  # noqa: E402, F401
+from hdops.commands import me as _me  # noqa: E402, F401
 from hdops.commands import payouts as _payouts  # noqa: E402, F401
 from hdops.commands import projects as _projects  # noqa: E402, F401
 from hdops.commands import roles as _roles  # noqa: E402, F401

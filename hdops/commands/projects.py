@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from hdops.chat import FieldPart, Heading, Message, Paragraph, Reply
+from hdops.chat import FieldPart, Heading, Message, Part, Reply
 from hdops.commands import Invocation, command
+from hdops.domain.weeks import IsoWeek
 from hdops.errors import InvalidInput
-from hdops.services import dispatch, scope
+from hdops.render.distribution import spread_parts
+from hdops.services import dispatch, distribution, scope
 from hdops.services import projects as project_service
-from hdops.store import projects as projects_q
 
 
 def _name(inv: Invocation, usage: str) -> str:
@@ -20,27 +21,24 @@ def _name(inv: Invocation, usage: str) -> str:
     "project status",
     roles=("researcher", "ops"),
     usage="project status NAME",
-    summary="progress, answers, open questions, answers per contractor",
+    summary="progress, answers, open questions, answers per contractor and their spread",
 )
 def status(inv: Invocation) -> Reply:
     project = project_service.get_project(inv.session, _name(inv, "project status NAME"))
     scope.require_lead(inv.session, inv.person, project, "see its status")
     summary = project_service.project_summary(inv.session, project)
-    per_person = projects_q.accepted_per_contractor(inv.session, project.id)
-    parts = [
+    tz = inv.settings.ops_tz
+    overall = distribution.distribution(inv.session, project)
+    week = IsoWeek.containing(inv.now, tz)
+    this_week = distribution.distribution(inv.session, project, week=week, tz=tz)
+    parts: list[Part] = [
         Heading(text=f"{project.title} ({project.name}) — {project.status}"),
         FieldPart(label="Items done", value=f"{summary['items_done']}/{summary['items']}"),
         FieldPart(label="Answers", value=str(summary["answers"])),
         FieldPart(label="Open questions", value=str(summary["open_clarifications"])),
         FieldPart(label="Instructions", value=f"v{summary['instruction_version']}"),
     ]
-    if per_person:
-        parts.append(
-            Paragraph(
-                text="Answers per contractor:\n"
-                + "\n".join(f"{name}: {n}" for name, n in per_person)
-            )
-        )
+    parts += spread_parts(overall, this_week)
     return Reply(message=Message(text=f"Status of {project.name}", parts=parts))
 
 

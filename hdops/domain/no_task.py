@@ -17,11 +17,13 @@ from typing import Literal
 #   failed     their gold accuracy is under the project's bar
 #   no_gold    still being screened, and no check item is left for them
 #   share      they hold the most of its answers one person may (max_share)
+#   even       its work is scarce and they are ahead of the others working on it
+#              this week: those with fewer answers go first (the even-share rule)
 #   held       items still need answers, but other contractors hold them now
 #   done       nothing left that they have not had
 #   no_items   `held` or `done`, before `dispatch` tells them apart (it costs a
 #              count, paid only when the contractor ends up with no task at all)
-Kind = Literal["paused", "skills", "failed", "no_gold", "share", "held", "done", "no_items"]
+Kind = Literal["paused", "skills", "failed", "no_gold", "share", "even", "held", "done", "no_items"]
 
 
 @dataclass(frozen=True)

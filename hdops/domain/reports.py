@@ -3,23 +3,21 @@ amount to, as plain frozen values, with the few rules that need no database.
 
 `hdops.services.reports` fills them from the store; whoever shows them (the demo's
 rich tables, later `/hdops project status` and the quality report) only renders.
-They are built to grow: quality measures per project (agreement, Gini) belong on
+They are built to grow: quality measures per project (agreement, the spread) belong on
 `ProjectFigures`, per rater (reliability, consensus agreement) on
 `ContractorFigures`, so every report reads one set of figures.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hdops.domain.distribution import Distribution, Spread
 from hdops.domain.projects import Qualification
 from hdops.domain.qualification import gold_standing
 from hdops.domain.shifts import CoverageReport
-
-TOP_SHARE = 0.2  # "the top 20% of contractors" (SPEC §6b: the spread of work)
 
 # A standing (hdops.domain.qualification) as a report says it.
 STANDING_WORDS = {"ok": "qualified", "screening": "screening", "failed": "failed"}
@@ -29,11 +27,6 @@ NO_RULE = "-"
 def median(values: Sequence[float]) -> float | None:
     """The median, or None for nothing (a report shows '-' rather than 0)."""
     return statistics.median(values) if values else None
-
-
-def top_group_size(people: int, share: float = TOP_SHARE) -> int:
-    """How many people make up the top `share` of `people` (at least one of any)."""
-    return max(1, math.ceil(share * people)) if people else 0
 
 
 def qualification_status(qual: Qualification | None, answered: int, correct: int) -> str:
@@ -110,19 +103,27 @@ class ProjectFigures:
     contractors: tuple[ContractorFigures, ...]
     clarifications: ClarificationFigures
     instructions: InstructionFigures
+    # The spread of work (hdops.services.distribution): everyone offered a task of
+    # the project, all time, and per ISO week (ops timezone) from its first work on.
+    distribution: Distribution
+    weekly: tuple[Distribution, ...] = ()
+
+    @property
+    def spread(self) -> Spread:
+        return self.distribution.spread
 
     @property
     def top_count(self) -> int:
-        return top_group_size(len(self.contractors))
+        return self.spread.top_count
 
     @property
     def top_answers(self) -> int:
         """Answers of the `top_count` contractors with the most answers."""
-        return sum(c.answers for c in self.contractors[: self.top_count])
+        return self.spread.top_answers
 
     @property
     def top_share(self) -> float:
-        return self.top_answers / self.answers if self.answers else 0.0
+        return self.spread.top_share
 
     @property
     def gold_answered(self) -> int:

@@ -40,6 +40,11 @@ def reason(b: Blocked) -> str:
             f"you have given the most of its answers one person may ({b.share_cap:.0%}); "
             "more once others catch up."
         )
+    if b.kind == "even":
+        return (
+            "its remaining work is shared out evenly, and you have given more of its answers "
+            "this week than the others working on it; more once they catch up."
+        )
     if b.kind == "held":
         return (
             "the items it has left are with other contractors right now; any that come "

@@ -26,6 +26,7 @@ from hdops.domain.reports import (
     ProjectFigures,
     ShiftWeekFigures,
 )
+from hdops.services import distribution
 from hdops.services.projects import get_project, project_spec
 from hdops.services.scheduling import MARKER_PREFIX, marker_kind
 from hdops.services.shifts import coverage_report
@@ -33,8 +34,9 @@ from hdops.store import outbox
 from hdops.store import reports as q
 
 
-def project_figures(session: Session, project_name: str) -> ProjectFigures:
-    """Everything the reports show about one project (NotFound if there is none)."""
+def project_figures(session: Session, project_name: str, *, tz: str = "UTC") -> ProjectFigures:
+    """Everything the reports show about one project (NotFound if there is none);
+    weeks are read on the wall clock of `tz` (the ops timezone)."""
     project = get_project(session, project_name)
     pid = project.id
     qual = project_spec(project).qualification
@@ -56,6 +58,8 @@ def project_figures(session: Session, project_name: str) -> ProjectFigures:
         contractors=_contractors(session, pid, qual),
         clarifications=_clarifications(session, pid),
         instructions=_instructions(session, pid),
+        distribution=distribution.distribution(session, project),
+        weekly=tuple(distribution.weekly_distributions(session, project, tz=tz)),
     )
 
 

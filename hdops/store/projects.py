@@ -14,7 +14,6 @@ from hdops.store.orm import (
     Clarification,
     InstructionVersion,
     Item,
-    Person,
     Project,
 )
 
@@ -86,18 +85,6 @@ def counts(session: Session, project_id: int) -> ProjectCounts:
         )
     )
     return ProjectCounts(items or 0, gold or 0, done or 0, answers or 0, open_q or 0)
-
-
-def accepted_per_contractor(session: Session, project_id: int) -> list[tuple[str, int]]:
-    """(display name, accepted answers), most answers first."""
-    rows = session.execute(
-        select(Person.display_name, func.count(Answer.id))
-        .join(Answer, Answer.person_id == Person.id)
-        .where(Answer.project_id == project_id, Answer.status == "accepted")
-        .group_by(Person.display_name)
-        .order_by(func.count(Answer.id).desc(), Person.display_name)
-    ).all()
-    return [(name, n) for name, n in rows]
 
 
 def names_like(session: Session, typed: str, within: list[int] | None, limit: int) -> list[str]:

@@ -5,7 +5,7 @@ point 13: the transcript carries the date when the day changes, and the default
 output folder is one git ignores.
 
 Each run is the demo as `hdops demo --seed N` runs it (the default 8-hour day;
-it stops once all work is done), about ten seconds each.
+it stops once all work is done), shared with other tests (`demo_days` in conftest).
 """
 
 from __future__ import annotations
@@ -19,21 +19,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from demo.simulation import DAY_START, DEFAULT_HOURS, DemoResult, prepare_out_dir, run_demo
+from demo.simulation import DAY_START, DEFAULT_HOURS, DemoResult, prepare_out_dir
 from hdops.store.db import Store
 from hdops.store.orm import PayoutStatement, TimeEntry
 
 pytestmark = pytest.mark.timeout(900)
 
-SEEDS = (1, 2, 3, 4, 5)
 DAY = timedelta(hours=DEFAULT_HOURS)
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[int, DemoResult]:
-    base = tmp_path_factory.mktemp("demo-hours")
-    return {seed: run_demo(seed, base / f"seed{seed}") for seed in SEEDS}
+@pytest.fixture
+def runs(demo_days: dict[int, DemoResult]) -> dict[int, DemoResult]:
+    return demo_days
 
 
 def test_no_statement_has_more_hours_than_the_simulated_day(

@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hdops.domain import distribution
 from hdops.domain.no_task import Blocked, NoTask
 from hdops.domain.qualification import Standing, gold_standing, needs_gold_record
+from hdops.domain.weeks import IsoWeek
 from hdops.services.dispatch.projects import ProjectInfo, project_info
 from hdops.store import dispatch as q
 from hdops.store.orm import Assignment, Person
@@ -47,6 +49,38 @@ def _under_cap(tx: Tx, project: ProjectInfo, person_id: int) -> bool:
     if total < MAX_SHARE_WARMUP:
         return True
     return (mine + 1) <= project.max_share * (total + 1)
+
+
+def dispatch_week_start(now: datetime) -> datetime:
+    """Monday 00:00 UTC of `now`'s week: "this week" for the dispatcher (the push
+    order and the even-share rule)."""
+    return IsoWeek.containing(now, "UTC").start("UTC")
+
+
+def _kept_for_others(tx: Tx, project: ProjectInfo, person_id: int, now: datetime) -> bool:
+    """The even-share rule (SPEC §5: when tasks are scarce, whoever has fewer answers
+    in the project this week is served first; `distribution.hold_back`). The others
+    are whoever holds a live task in the project now (those on shift working on
+    it: someone on a break, paused or blocked holds none); the project's open work
+    is kept for them while it is no more than they need to draw level with this
+    contractor. Someone held back gets work again when the others have caught up,
+    or leave: the periodic push offers it, fewest answers first.
+
+    Cheapest test first: the team (a few rows by the status index), this
+    contractor's week (their own index), the open slots against the most the
+    others could need (a scan that stops there, at most `MOST_KEPT` entries, so a
+    big project costs little), and only then everyone's week in the project."""
+    others = [p for p in q.team(tx, project.id) if p != person_id]
+    if not others:
+        return False
+    since = dispatch_week_start(now)
+    mine = q.my_week_answers(tx, project.id, person_id, since)
+    most = min(mine * len(others), distribution.MOST_KEPT)
+    if most == 0 or not q.fewer_open_slots_than(tx, project.id, most + 1):
+        return False
+    counts = q.week_answers(tx, project.id, since)
+    kept = distribution.kept_back(mine, [counts.get(p, 0) for p in others])
+    return kept > 0 and q.fewer_open_slots_than(tx, project.id, kept + 1)
 
 
 def _pick_item(
@@ -119,6 +153,9 @@ def assign_next(
         if not _under_cap(tx, project, person_id):
             cap = project.max_share or 0.0
             blocked.append(Blocked(pid, project.title, "share", share_cap=cap))
+            continue
+        if _kept_for_others(tx, project, person_id, now):
+            blocked.append(Blocked(pid, project.title, "even"))
             continue
         screening = standing.state == "screening"
         picked = _pick_item(tx, project, person_id, screening=screening)

@@ -10,7 +10,7 @@ changes; which task it is is `choosing`'s.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from hdops import intents
 from hdops.domain.no_task import NoTask
 from hdops.render import no_task as no_task_render
 from hdops.render import tasks as render
-from hdops.services.dispatch.choosing import assign_next
+from hdops.services.dispatch.choosing import assign_next, dispatch_week_start
 from hdops.services.dispatch.views import build_view
 from hdops.store import dispatch as q
 from hdops.store.orm import Assignment, Person
@@ -120,10 +120,7 @@ def offer_or_explain(session: Session, person: Person, now: datetime) -> Assignm
 def push_tasks(session: Session, now: datetime) -> int:
     """Offer tasks to every available contractor without one, fewest answers this
     week first, so scarce work is spread evenly. Returns how many were offered."""
-    week_start = (now - timedelta(days=now.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    people = q.available_by_fewest_answers(session, week_start)
+    people = q.available_by_fewest_answers(session, dispatch_week_start(now))
     offered = 0
     for person in people:
         if offer_next(session, person, now) is not None:

@@ -325,6 +325,17 @@ def draft_week(
     return result
 
 
+def earnings_so_far(
+    session: Session, week: IsoWeek, now: datetime, settings: Settings, person_id: int
+) -> list[StatementDraft]:
+    """One person's week priced exactly as a draft prices it, without storing
+    anything (a contractor's `/hdops me` mid-week): one per currency. Corrections
+    for answers rejected after an earlier week was paid are booked by drafting,
+    so only those already booked show here."""
+    inputs = _inputs(session, week, now, settings, person_id)
+    return [build_statement(inputs[key]) for key in sorted(inputs)]
+
+
 def show_week(
     session: Session,
     week: IsoWeek,

@@ -20,9 +20,10 @@ remained). Gold items are only read (they have no slots), so they are not locked
 
 One module per concern: `candidates` (which items may be offered), `slots` (an
 item's slots and answer count), `assignments` (a contractor's tasks), `expiry`
-(tasks past their lease), `limits` (gold mix and share), `projects` (the cached
-project snapshot), `task_view` (what a task message shows), `no_task` (why there
-is no task) and `push_order` (who is pushed a task first). The functions are
+(tasks past their lease), `limits` (gold mix, share, and what the even-share
+rule reads: who works on a project, their week, its open work), `projects` (the
+cached project snapshot), `task_view` (what a task message shows), `no_task` (why
+there is no task) and `push_order` (who is pushed a task first). The functions are
 re-exported here: callers use `from hdops.store import dispatch as q` and
 `q.candidate_items(...)`, and a test patches `candidate_items` on this package.
 """
@@ -41,7 +42,15 @@ from hdops.store.dispatch.assignments import (
 )
 from hdops.store.dispatch.candidates import candidate_items
 from hdops.store.dispatch.expiry import expired_assignments, expired_waiting
-from hdops.store.dispatch.limits import gold_record, my_mix, share_counts
+from hdops.store.dispatch.limits import (
+    fewer_open_slots_than,
+    gold_record,
+    my_mix,
+    my_week_answers,
+    share_counts,
+    team,
+    week_answers,
+)
 from hdops.store.dispatch.no_task import (
     no_task_told,
     paused_projects,
@@ -68,6 +77,7 @@ __all__ = [
     "done_since",
     "expired_assignments",
     "expired_waiting",
+    "fewer_open_slots_than",
     "gold_record",
     "held_tasks",
     "insert_assignment",
@@ -75,6 +85,7 @@ __all__ = [
     "last_resolved_at",
     "lock_contractor",
     "my_mix",
+    "my_week_answers",
     "no_task_told",
     "offer_again",
     "open_or_ready",
@@ -87,6 +98,8 @@ __all__ = [
     "set_no_task_told",
     "share_counts",
     "show_version",
+    "team",
     "unfinished_not_mine",
     "version",
+    "week_answers",
 ]
