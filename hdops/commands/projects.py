@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from hdops.chat import FieldPart, Heading, Message, Part, Reply
 from hdops.commands import Invocation, command
+from hdops.domain.reports import eta_text
 from hdops.domain.weeks import IsoWeek
 from hdops.errors import InvalidInput
 from hdops.render.distribution import spread_parts
-from hdops.services import dispatch, distribution, scope
+from hdops.render.quality_digest import gold_text
+from hdops.services import dispatch, distribution, reports, scope
 from hdops.services import projects as project_service
+from hdops.services.quality import project_quality
+from hdops.store import projects as projects_q
+from hdops.store.orm import Project
 
 
 def _name(inv: Invocation, usage: str) -> str:
@@ -38,8 +45,25 @@ def status(inv: Invocation) -> Reply:
         FieldPart(label="Open questions", value=str(summary["open_clarifications"])),
         FieldPart(label="Instructions", value=f"v{summary['instruction_version']}"),
     ]
+    parts += _quality_parts(inv, project)
     parts += spread_parts(overall, this_week)
     return Reply(message=Message(text=f"Status of {project.name}", parts=parts))
+
+
+def _quality_parts(inv: Invocation, project: Project) -> list[Part]:
+    """Can the labels be used, and when will they be done: alpha, gold, ETA."""
+    figures = reports.project_figures(inv.session, project.name)
+    try:
+        quality = project_quality(inv.session, project.name) if figures.answers else None
+    except InvalidInput:
+        quality = None
+    alpha = quality.agreement.primary if quality is not None else None
+    needed, recent = projects_q.pace(inv.session, project.id, inv.now - timedelta(hours=24))
+    return [
+        FieldPart(label="Agreement (alpha)", value="-" if alpha is None else f"{alpha:.2f}"),
+        FieldPart(label="Gold accuracy", value=gold_text(figures, quality)),
+        FieldPart(label="Finishes", value=eta_text(needed, recent / 24)),
+    ]
 
 
 def _set_status(inv: Invocation, status: str, usage: str) -> tuple[str, bool]:

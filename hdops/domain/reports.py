@@ -177,3 +177,17 @@ class OpenWork:
     @property
     def done(self) -> bool:
         return not (self.unfinished_items or self.open_questions or self.held_tasks)
+
+
+def eta_text(needed: int, answers_per_hour: float) -> str:
+    """When a project finishes at the current pace, in words for a status line."""
+    if needed <= 0:
+        return "done"
+    if answers_per_hour <= 0:
+        return "no answers in the last 24 h: no estimate"
+    hours = needed / answers_per_hour
+    if hours < 1:
+        return f"under an hour ({needed} answers to go)"
+    if hours < 48:
+        return f"about {hours:.0f} h at {answers_per_hour:.1f} answers/h ({needed} to go)"
+    return f"about {hours / 24:.0f} days at {answers_per_hour:.1f} answers/h ({needed} to go)"

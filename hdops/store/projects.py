@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -96,3 +97,23 @@ def names_like(session: Session, typed: str, within: list[int] | None, limit: in
     if within is not None:
         stmt = stmt.where(Project.id.in_(within))
     return list(session.scalars(stmt.order_by(Project.name).limit(limit)))
+
+
+def pace(session: Session, project_id: int, since: datetime) -> tuple[int, int]:
+    """(answers the project's non-gold items still need, accepted answers since `since`):
+    what an estimate of the time to finish rests on."""
+    needed = session.scalar(
+        select(func.coalesce(func.sum(Item.target - Item.answer_count), 0)).where(
+            Item.project_id == project_id,
+            Item.is_gold.is_(False),
+            Item.answer_count < Item.target,
+        )
+    )
+    recent = session.scalar(
+        select(func.count()).where(
+            Answer.project_id == project_id,
+            Answer.status == "accepted",
+            Answer.answered_at >= since,
+        )
+    )
+    return int(needed or 0), int(recent or 0)
