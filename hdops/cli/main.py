@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from hdops.cli import answers, db, export, items, outbox, payouts, people, projects, shifts
+from hdops.cli import (
+    answers,
+    db,
+    export,
+    items,
+    outbox,
+    payouts,
+    people,
+    projects,
+    review,
+    shifts,
+)
 from hdops.cli.common import OneLineErrors
 
 app = typer.Typer(
@@ -22,6 +33,7 @@ app.add_typer(items.app, name="items")
 export.register(app)
 people.register(app)
 answers.register(app)
+review.register(app)
 shifts.register(app)
 payouts.register(app)
 app.add_typer(outbox.app, name="outbox")

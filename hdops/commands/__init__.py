@@ -177,5 +177,6 @@ from hdops.commands import basics as _basics  # noqa: E402, F401
 from hdops.commands import clarifications as _clarifications  # noqa: E402, F401
 from hdops.commands import payouts as _payouts  # noqa: E402, F401
 from hdops.commands import projects as _projects  # noqa: E402, F401
+from hdops.commands import review as _review  # noqa: E402, F401
 from hdops.commands import roles as _roles  # noqa: E402, F401
 from hdops.commands import shifts as _shifts  # noqa: E402, F401

@@ -41,7 +41,7 @@ from hdops.store.dispatch.assignments import (
 )
 from hdops.store.dispatch.candidates import candidate_items
 from hdops.store.dispatch.expiry import expired_assignments, expired_waiting
-from hdops.store.dispatch.limits import gold_record, my_mix, share_counts
+from hdops.store.dispatch.limits import gold_record, my_mix, recent_gold, share_counts
 from hdops.store.dispatch.no_task import (
     no_task_told,
     paused_projects,
@@ -83,6 +83,7 @@ __all__ = [
     "project_progress",
     "project_updated_at",
     "project_with_version",
+    "recent_gold",
     "release_slot",
     "set_no_task_told",
     "share_counts",
