@@ -14,42 +14,56 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
-from hdops.domain.review import MIN_PROJECT_ANSWERS, OWN_WINDOW, PROJECT_WINDOW
+from hdops.domain.review import OWN_WINDOW, PROJECT_WINDOW, Window, threshold
 from hdops.store.orm import Answer, InstructionVersion, Item, Person
 from hdops.store.prepared import Prepared, Tx
 
-# Seconds of the latest accepted answers: the contractor's own in the project, and
-# everyone's. Served by ix_answers_person_time and ix_answers_project_time.
-OWN_SECONDS = Prepared(
-    select(Answer.seconds_spent)
-    .where(
-        Answer.person_id == bindparam("person_id"),
-        Answer.project_id == bindparam("project_id"),
-        Answer.status == "accepted",
+
+def _latest(*where: Any, window: int) -> Prepared:
+    """How many of the latest `window` accepted answers matching `where` there are,
+    and how many of them took at least `:threshold` seconds — one row, from an
+    index scan of at most `window` entries and no sort (see
+    `hdops.domain.review.Window` for why counting is comparing with the median)."""
+    latest = (
+        select(Answer.seconds_spent.label("s"))
+        .where(*where, Answer.status == "accepted")
+        .order_by(Answer.answered_at.desc())
+        .limit(window)
+        .subquery("latest")
     )
-    .order_by(Answer.answered_at.desc())
-    .limit(OWN_WINDOW)
+    slow = func.coalesce(func.sum(case((latest.c.s >= bindparam("threshold"), 1), else_=0)), 0)
+    return Prepared(select(func.count(), slow).select_from(latest))
+
+
+# Everyone's in the project: from the covering ix_answers_project_status_time
+# alone. The contractor's own there: along ix_answers_person_time — `project_id + 0`
+# keeps SQLite from walking the project's index instead and filtering by person
+# (twenty times slower on a busy project).
+PROJECT_LATEST = _latest(Answer.project_id == bindparam("project_id"), window=PROJECT_WINDOW)
+OWN_LATEST = _latest(
+    Answer.person_id == bindparam("person_id"),
+    (Answer.project_id + 0) == bindparam("project_id"),
+    window=OWN_WINDOW,
 )
 
-PROJECT_SECONDS = Prepared(
-    select(Answer.seconds_spent)
-    .where(Answer.project_id == bindparam("project_id"), Answer.status == "accepted")
-    .order_by(Answer.answered_at.desc())
-    .limit(PROJECT_WINDOW)
-)
+
+def _window(row: tuple[Any, ...] | None) -> Window:
+    return Window(int(row[0]), int(row[1])) if row is not None else Window(0, 0)
 
 
-def typical_seconds(tx: Tx, project_id: int, person_id: int) -> tuple[list[int], list[int]]:
-    """(the contractor's latest seconds, the project's latest seconds). The
-    contractor's are read only once the project has enough for a median."""
-    project = tx.scalars(PROJECT_SECONDS, {"project_id": project_id})
-    if len(project) < MIN_PROJECT_ANSWERS:
-        return [], project
-    own = tx.scalars(OWN_SECONDS, {"project_id": project_id, "person_id": person_id})
-    return own, project
+def project_window(tx: Tx, project_id: int, seconds: int) -> Window:
+    """The project's latest accepted answers, counted for an answer of `seconds`."""
+    params = {"project_id": project_id, "threshold": threshold(seconds)}
+    return _window(tx.first(PROJECT_LATEST, params))
+
+
+def own_window(tx: Tx, project_id: int, person_id: int, seconds: int) -> Window:
+    """The contractor's latest accepted answers in the project, counted likewise."""
+    params = {"project_id": project_id, "person_id": person_id, "threshold": threshold(seconds)}
+    return _window(tx.first(OWN_LATEST, params))
 
 
 def _theirs(project_id: int, person_id: int, since: datetime | None) -> list[Any]:
@@ -119,8 +133,8 @@ class FlaggedAnswer:
     reasons: str  # stored form, see hdops.domain.review
 
 
-def flagged(session: Session, project_id: int, ids: list[int] | None = None) -> list[FlaggedAnswer]:
-    """The project's flagged answers (only those of `ids`, if given), oldest first."""
+def flagged(session: Session, project_id: int) -> list[FlaggedAnswer]:
+    """The project's flagged answers, oldest first."""
     stmt = (
         select(
             Answer.id,
@@ -139,20 +153,7 @@ def flagged(session: Session, project_id: int, ids: list[int] | None = None) -> 
         .where(Answer.project_id == project_id, Answer.status == "flagged")
         .order_by(Answer.answered_at, Answer.id)
     )
-    if ids is not None:
-        stmt = stmt.where(Answer.id.in_(ids))
     return [FlaggedAnswer(*row) for row in session.execute(stmt)]
-
-
-def flagged_count(session: Session, project_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count(Answer.id)).where(
-                Answer.project_id == project_id, Answer.status == "flagged"
-            )
-        )
-        or 0
-    )
 
 
 def statuses(session: Session, project_id: int, ids: list[int]) -> dict[int, str]:
@@ -172,13 +173,4 @@ def accept(session: Session, ids: list[int], reviewer_id: int | None, now: datet
             .values(status="accepted", reviewed_by=reviewer_id, reviewed_at=now)
             .execution_options(synchronize_session=False)
         )
-    )
-
-
-def mark_reviewed(session: Session, ids: list[int], reviewer_id: int | None, now: datetime) -> None:
-    session.execute(
-        update(Answer)
-        .where(Answer.id.in_(ids))
-        .values(reviewed_by=reviewer_id, reviewed_at=now)
-        .execution_options(synchronize_session=False)
     )

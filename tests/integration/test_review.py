@@ -10,11 +10,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hdops.config import Settings
+from hdops.domain import review as rules
 from hdops.domain.projects import parse_project_spec
+from hdops.domain.review import OWN_WINDOW, PROJECT_WINDOW
 from hdops.domain.weeks import IsoWeek
 from hdops.errors import InvalidInput, PermissionDenied
 from hdops.intents import Intent
@@ -104,6 +108,45 @@ def test_no_typical_time_yet_flags_nothing(store: Store) -> None:
         add_items(s, p, 3)
         alice = contractor(s, "alice")
         assert _answer_after(s, alice, 0, T0, "k1").status == "accepted"
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    answers=st.lists(
+        st.tuples(st.integers(0, 400), st.sampled_from(["accepted", "flagged", "rejected"])),
+        max_size=230,
+    ),
+    seconds=st.integers(0, 150),
+)
+def test_the_store_counts_the_window_as_the_rule_reads_it(
+    store: Store, answers: list[tuple[int, str]], seconds: int
+) -> None:
+    """The SQL count over the latest accepted answers is the domain's `window` over
+    the same seconds (latest PROJECT_WINDOW accepted, flagged and rejected left out)."""
+    with store.unit_of_work() as s:
+        p = make_project(s, name=f"w{next(_batches)}", overlap=3)
+        people = [contractor(s, f"p{p.id}-{i}") for i in range(3)]
+        items = add_items(s, p, len(answers) // 3 + 1)
+        for n, (spent, status) in enumerate(answers):
+            at = T0 + timedelta(seconds=n)
+            answer(s, people[n % 3], items[n // 3], at, seconds=spent, status=status)
+        accepted = [spent for spent, status in reversed(answers) if status == "accepted"]
+        mine = [
+            spent
+            for n, (spent, status) in reversed(list(enumerate(answers)))
+            if status == "accepted" and n % 3 == 0
+        ]
+        tx = Tx(s)
+        assert review_q.project_window(tx, p.id, seconds) == rules.window(
+            accepted[:PROJECT_WINDOW], seconds
+        )
+        assert review_q.own_window(tx, p.id, people[0].id, seconds) == rules.window(
+            mine[:OWN_WINDOW], seconds
+        )
 
 
 # --------------------------------------------------------------------------- the bar

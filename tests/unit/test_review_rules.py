@@ -17,7 +17,7 @@ from hdops.domain.review import (
     join_reasons,
     reasons_text,
     split_reasons,
-    too_fast,
+    too_fast_among,
 )
 
 PROJECT = [60] * MIN_PROJECT_ANSWERS  # the project's typical time: 60 s
@@ -25,37 +25,63 @@ OWN = [60] * MIN_OWN_ANSWERS
 
 
 def test_three_times_faster_than_both_typical_times_is_flagged() -> None:
-    assert too_fast(20, OWN, PROJECT)  # 60 / 3: exactly three times faster
-    assert too_fast(5, OWN, PROJECT)
-    assert not too_fast(21, OWN, PROJECT)  # 2.9× faster is not far enough
+    assert too_fast_among(20, OWN, PROJECT)  # 60 / 3: exactly three times faster
+    assert too_fast_among(5, OWN, PROJECT)
+    assert not too_fast_among(21, OWN, PROJECT)  # 2.9× faster is not far enough
 
 
 def test_both_typical_times_must_be_beaten() -> None:
     quick_worker = [15] * MIN_OWN_ANSWERS  # their own typical time is 15 s
-    assert not too_fast(12, quick_worker, PROJECT)  # usual for them
-    assert too_fast(5, quick_worker, PROJECT)
+    assert not too_fast_among(12, quick_worker, PROJECT)  # usual for them
+    assert too_fast_among(5, quick_worker, PROJECT)
     slow_project = [15] * MIN_PROJECT_ANSWERS
-    assert not too_fast(12, OWN, slow_project)
+    assert not too_fast_among(12, OWN, slow_project)
 
 
 def test_medians_count_only_from_enough_answers() -> None:
-    assert not too_fast(1, OWN, PROJECT[:-1])  # 19 project answers: no typical time yet
+    assert not too_fast_among(1, OWN, PROJECT[:-1])  # 19 project answers: no typical time yet
     # Fewer than MIN_OWN_ANSWERS of their own: the project's time stands for theirs,
     # so a newcomer racing from the first task is flagged.
-    assert too_fast(20, [1] * (MIN_OWN_ANSWERS - 1), PROJECT)
-    assert not too_fast(20, [1] * MIN_OWN_ANSWERS, PROJECT)
+    assert too_fast_among(20, [1] * (MIN_OWN_ANSWERS - 1), PROJECT)
+    assert not too_fast_among(20, [1] * MIN_OWN_ANSWERS, PROJECT)
 
 
 def test_a_typical_time_of_zero_makes_nothing_faster() -> None:
-    assert not too_fast(0, [0] * MIN_OWN_ANSWERS, [0] * MIN_PROJECT_ANSWERS)
-    assert not too_fast(0, OWN, [0] * MIN_PROJECT_ANSWERS)
+    assert not too_fast_among(0, [0] * MIN_OWN_ANSWERS, [0] * MIN_PROJECT_ANSWERS)
+    assert not too_fast_among(0, OWN, [0] * MIN_PROJECT_ANSWERS)
 
 
 def test_the_median_is_the_typical_time() -> None:
     # Median 60 with a few very slow and very fast answers around it.
     project = [1] * 9 + [60, 60] + [3000] * 9
-    assert too_fast(20, OWN, project)
-    assert not too_fast(21, OWN, project)
+    assert too_fast_among(20, OWN, project)
+    assert not too_fast_among(21, OWN, project)
+
+
+def _oracle(seconds: int, own: list[int], project: list[int]) -> bool:
+    """The rule as written: at most a third of both medians (median_high)."""
+
+    def faster(latest: list[int], minimum: int) -> bool | None:
+        if len(latest) < minimum:
+            return None
+        typical = statistics.median_high(latest)
+        return typical > 0 and seconds * 3 <= typical
+
+    if not faster(project, MIN_PROJECT_ANSWERS):
+        return False
+    mine = faster(own, MIN_OWN_ANSWERS)
+    return True if mine is None else mine
+
+
+@given(
+    seconds=st.integers(0, 300),
+    own=st.lists(st.integers(0, 1000), max_size=60),
+    project=st.lists(st.integers(0, 1000), max_size=250),
+)
+def test_counting_the_slow_half_is_comparing_with_the_median(
+    seconds: int, own: list[int], project: list[int]
+) -> None:
+    assert too_fast_among(seconds, own, project) == _oracle(seconds, own, project)
 
 
 @given(
@@ -67,10 +93,8 @@ def test_the_median_is_the_typical_time() -> None:
 def test_flagged_stays_flagged_for_any_faster_answer(
     seconds: int, faster: int, own: list[int], project: list[int]
 ) -> None:
-    if too_fast(seconds, own, project):
-        assert too_fast(min(seconds, faster), own, project)
-        assert len(project) >= MIN_PROJECT_ANSWERS
-        assert 0 < seconds * 3 <= statistics.median(project) or seconds == 0
+    if too_fast_among(seconds, own, project):
+        assert too_fast_among(min(seconds, faster), own, project)
 
 
 def test_reasons_are_stored_in_one_order_and_read_back() -> None:

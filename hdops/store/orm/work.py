@@ -45,8 +45,12 @@ class Answer(Base):
         Index("ix_answers_person_time", "person_id", "answered_at"),
         Index("ix_answers_project_time", "project_id", "answered_at"),
         Index("ix_answers_item", "item_id"),
-        # The review queue: a project's flagged answers (`hdops review`).
-        Index("ix_answers_project_status", "project_id", "status"),
+        # A project's answers by status, newest last: the review queue (flagged
+        # answers) and, covering `seconds_spent`, the project's typical answer time
+        # read on every answer (hdops.store.review), without touching the table.
+        Index(
+            "ix_answers_project_status_time", "project_id", "status", "answered_at", "seconds_spent"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,8 @@ Answers from contractors who fell under a project's bar, or given far faster
 than usual, wait for review with status `flagged` (`hdops review PROJECT`);
 `flag_reasons` says why, and `reviewed_by`/`reviewed_at` record the decision
 (an answer decided in review is never flagged again). The index serves the
-queue: a project's answers by status.
+queue (a project's answers by status) and, covering `seconds_spent`, the
+project's typical answer time read on every answer.
 
 Revision ID: 0010
 Revises: 0009
@@ -37,12 +38,16 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_answers_reviewed_by_persons"), "persons", ["reviewed_by"], ["id"]
         )
-        batch_op.create_index("ix_answers_project_status", ["project_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_answers_project_status_time",
+            ["project_id", "status", "answered_at", "seconds_spent"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("answers", schema=None) as batch_op:
-        batch_op.drop_index("ix_answers_project_status")
+        batch_op.drop_index("ix_answers_project_status_time")
         batch_op.drop_constraint(batch_op.f("fk_answers_reviewed_by_persons"), type_="foreignkey")
         batch_op.drop_column("reviewed_at")
         batch_op.drop_column("reviewed_by")
