@@ -22,7 +22,7 @@ from hdops.domain.review import OWN_WINDOW, PROJECT_WINDOW
 from hdops.domain.weeks import IsoWeek
 from hdops.errors import InvalidInput, PermissionDenied
 from hdops.intents import Intent
-from hdops.services import answers, dispatch, payouts, quality, review
+from hdops.services import answers, dispatch, payouts, quality, reports, review
 from hdops.services.projects import update_project
 from hdops.store import review as review_q
 from hdops.store.db import Store
@@ -390,3 +390,20 @@ def test_a_flagged_answer_is_paid_in_the_draft_until_review_rejects_it(store: St
         payouts.draft_week(s, week, later, cfg)
         (statement,) = payouts.week_view(s, week, later, cfg).statements
         assert (statement.tasks, statement.total) == (2, Decimal("0.80"))
+
+
+def test_reports_say_what_dispatch_does_about_a_recent_lapse(store: Store) -> None:
+    with store.unit_of_work() as s:
+        p = make_project(s, qualification=RULE, gold_share=0.1)
+        alice = contractor(s, "alice")
+        bob = contractor(s, "bob")
+        _gold_history(s, p, alice, [True] * 10 + ([True] * 3 + [False]) * 5, T0)  # 83 %, 75 %
+        _gold_history(s, p, bob, [False] + [True] * 29, T0)  # 97 %, 100 %
+        figures = {c.name: c.status for c in reports.project_figures(s, p.name).contractors}
+        info = dispatch.project_info(Tx(s), p.id)
+        states = {
+            person.name: dispatch.qualification(Tx(s), info, person.id).state
+            for person in (alice, bob)
+        }
+    assert figures == {"alice": "failed", "bob": "qualified"}
+    assert states == {"alice": "failed", "bob": "ok"}
