@@ -1,8 +1,8 @@
 """Item bookkeeping queries: targets and open slots.
 
-`Item.open_slots` = target − accepted answers − live offers. The dispatcher
-picks items with `open_slots > 0` through an index, and claims a slot with a
-conditional decrement, so two dispatchers can never over-fill an item.
+`Item.open_slots` = target − answers that stand (not rejected) − live offers.
+The dispatcher picks items with `open_slots > 0` through an index, and claims a
+slot with a conditional decrement, so two dispatchers can never over-fill an item.
 """
 
 from __future__ import annotations
