@@ -40,6 +40,11 @@ run to run), 50 contractors, 3000 answers, default settings:
     the dispatch index on every offer), interleaved against ab26dec:
     SQLite      10k items  submit_answer p50 1.61, 1.42 ms after vs 1.51, 1.36 ms before
                            (+5%); ratio 5.59x, 5.53x after vs 5.71x, 5.23x (within noise)
+    review queue (issue 14: the speed check — one count over the project's latest
+    200 answers from a covering index — and two more answer columns and an index),
+    interleaved against ab26dec, 3000 answers, three rounds each:
+    SQLite      10k items  submit_answer p50 1.57, 1.57, 1.66 ms after vs 1.46, 1.47,
+                           1.54 ms before (+0.1 ms); whole unit of work the same within noise
 
 Targets: flat from 10k to 1M items - met; p99 under 20 ms on SQLite - met;
 within 3x of the raw baseline - met on PostgreSQL, not on SQLite (7-8x).

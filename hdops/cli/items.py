@@ -1,4 +1,5 @@
-"""`hdops items import PROJECT FILE [--batch NAME] [--skip-invalid]` (SPEC §3)."""
+"""`hdops items import PROJECT FILE [--batch NAME] [--skip-invalid]` (SPEC §3) and
+`hdops items requeue PROJECT --answered-before-version N` (SPEC §6b)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from rich.progress import (
 )
 
 from hdops.cli.common import echo_json, err, handle_errors, open_store, out
+from hdops.clock import utcnow
 from hdops.errors import InvalidInput
 from hdops.files import check_input_file
+from hdops.services import audit
 from hdops.services import items as svc
+from hdops.services.requeue import requeue_by_version
 
 app = typer.Typer(help="Items: import the things contractors label.", no_args_is_help=True)
 
@@ -73,6 +77,38 @@ def import_cmd(
         _print_list(title, report.conflicts, len(report.conflicts))
     if report.skipped_count:
         _print_list("skipped invalid lines:", report.skipped, report.skipped_count)
+
+
+@app.command("requeue")
+@handle_errors
+def requeue_cmd(
+    project: str = typer.Argument(..., help="Project name.", show_default=False),
+    before: int = typer.Option(
+        ...,
+        "--answered-before-version",
+        min=1,
+        max=1_000_000,
+        help="Requeue items whose answers were all given under versions older than this.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the count as JSON."),
+) -> None:
+    """Ask for fresh answers to items answered only under older instructions
+    (`overlap` more each). Running it again requeues nothing new."""
+    store = open_store()
+    try:
+        with store.unit_of_work() as session:
+            count = requeue_by_version(
+                session, project, before, utcnow(), None, **audit.cli_details()
+            )
+    finally:
+        store.dispose()
+    if as_json:
+        echo_json({"project": project, "requeued": count})
+        return
+    out.print(
+        f"{count} item(s) of {project} requeued for fresh answers under version {before} or later",
+        markup=False,
+    )
 
 
 def _print_list(title: str | None, entries: Sequence[object], total: int) -> None:

@@ -14,6 +14,7 @@ from hdops.cli import (
     people,
     projects,
     report,
+    review,
     shifts,
 )
 from hdops.cli.common import OneLineErrors
@@ -33,6 +34,7 @@ app.add_typer(items.app, name="items")
 export.register(app)
 people.register(app)
 answers.register(app)
+review.register(app)
 shifts.register(app)
 payouts.register(app)
 report.register(app)

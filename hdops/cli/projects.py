@@ -124,7 +124,7 @@ def show_cmd(
             "items",
             f"{summary['items']} ({summary['gold_items']} gold, {summary['items_done']} done)",
         ),
-        ("answers", str(summary["answers"])),
+        ("answers", f"{summary['answers']} ({summary['flagged']} flagged for review)"),
         ("open questions", str(summary["open_clarifications"])),
         ("instructions", f"version {summary['instruction_version']}"),
         ("overlap", str(summary["overlap"])),

@@ -178,5 +178,6 @@ from hdops.commands import clarifications as _clarifications  # noqa: E402, F401
 from hdops.commands import me as _me  # noqa: E402, F401
 from hdops.commands import payouts as _payouts  # noqa: E402, F401
 from hdops.commands import projects as _projects  # noqa: E402, F401
+from hdops.commands import review as _review  # noqa: E402, F401
 from hdops.commands import roles as _roles  # noqa: E402, F401
 from hdops.commands import shifts as _shifts  # noqa: E402, F401

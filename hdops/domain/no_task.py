@@ -14,7 +14,8 @@ from typing import Literal
 # Per project (active projects in the order dispatch tries them, then paused ones):
 #   paused     ops paused the project
 #   skills     it needs skills the contractor's profile lacks
-#   failed     their gold accuracy is under the project's bar
+#   failed     their gold accuracy is under the project's bar (they get only
+#              check items there, and none is left for them)
 #   no_gold    still being screened, and no check item is left for them
 #   share      they hold the most of its answers one person may (max_share)
 #   even       its work is scarce and they are ahead of the others working on it
@@ -37,6 +38,7 @@ class Blocked:
     gold_answered: int = 0  # failed, no_gold
     gold_correct: int = 0  # failed
     accuracy_needed: float = 0.0  # failed
+    gold_recent: bool = False  # failed: on their latest gold answers, not the whole record
     gold_needed: int = 0  # no_gold
     share_cap: float = 0.0  # share
 

@@ -29,11 +29,14 @@ def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def qualification_status(qual: Qualification | None, answered: int, correct: int) -> str:
-    """The report's status column: the dispatcher's standing in words ('-': no rule)."""
+def qualification_status(
+    qual: Qualification | None, answered: int, correct: int, recent: Sequence[bool] = ()
+) -> str:
+    """The report's status column: the dispatcher's standing in words ('-': no rule);
+    `recent` are the latest gold outcomes, newest first."""
     if qual is None:
         return NO_RULE
-    return STANDING_WORDS[gold_standing(qual, answered, correct).state]
+    return STANDING_WORDS[gold_standing(qual, answered, correct, recent).state]
 
 
 @dataclass(frozen=True)

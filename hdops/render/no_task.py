@@ -17,6 +17,16 @@ def _skills(missing: tuple[str, ...]) -> str:
     return f"the skills {listed}, which are not on your profile (ops can add them)"
 
 
+def _accuracy(b: Blocked) -> str:
+    """'your accuracy on check items is 60% (3 of 5 right; 80% needed)'."""
+    accuracy = b.gold_correct / b.gold_answered if b.gold_answered else 0.0
+    which = f"your last {b.gold_answered} check items" if b.gold_recent else "check items"
+    return (
+        f"your accuracy on {which} is {accuracy:.0%} ({b.gold_correct} of "
+        f"{b.gold_answered} right; {b.accuracy_needed:.0%} needed)"
+    )
+
+
 def reason(b: Blocked) -> str:
     """One project's reason, as a sentence after its title."""
     if b.kind == "paused":
@@ -24,11 +34,9 @@ def reason(b: Blocked) -> str:
     if b.kind == "skills":
         return f"needs {_skills(b.missing_skills)}."
     if b.kind == "failed":
-        accuracy = b.gold_correct / b.gold_answered if b.gold_answered else 0.0
         return (
-            f"your accuracy on check items is {accuracy:.0%} ({b.gold_correct} of "
-            f"{b.gold_answered} right; {b.accuracy_needed:.0%} needed), so it has no more "
-            "tasks for you for now. Ops can tell you more."
+            f"{_accuracy(b)}, so it gives you only check items until that is back up, and "
+            "it has none left for you. Ops can tell you more."
         )
     if b.kind == "no_gold":
         return (
@@ -89,7 +97,10 @@ def why_no_task(no_task: NoTask, *, resumed: bool = False) -> Message:
 
 
 def disqualified(b: Blocked) -> Message:
-    """Told once, when a gold answer puts a contractor under a project's bar and they
-    still have other work (else the no-task reasons say it)."""
-    text = f"{b.project_title}: {reason(b)}"
+    """Told once, when a contractor falls under a project's bar and still has work
+    (else the no-task reasons say it): what their figure is, and what follows."""
+    text = (
+        f"{b.project_title}: {_accuracy(b)}, so it gives you only check items until "
+        "that is back up; your regular work there pauses until then. Ops can tell you more."
+    )
     return Message(text=text, parts=[Paragraph(text=text)])

@@ -18,12 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hdops import intents
-from hdops.chat import Message, Paragraph
-from hdops.domain.no_task import Blocked
+from hdops.domain.review import FAST
 from hdops.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hdops.render import no_task as no_task_render
+from hdops.render import review as review_render
 from hdops.render import tasks as render
-from hdops.services import audit, dispatch
+from hdops.services import audit, dispatch, quality_watch
 from hdops.services.people import INACTIVE, require_role
 from hdops.store import answers as qa
 from hdops.store import dispatch as q
@@ -130,6 +130,8 @@ def submit_answer(
         task_type.is_correct(project.settings, answer, a.gold) if a.gold is not None else None
     )
     seconds = max(0, int((now - a.offered_at).total_seconds()) - a.paused_seconds)
+    # Far faster than usual: it waits for review (SPEC §6b; gold answers are not flagged).
+    fast = not a.is_gold and quality_watch.too_fast(tx, project.id, person.id, seconds)
     try:
         answer_id = qa.insert_answer(
             tx,
@@ -145,6 +147,7 @@ def submit_answer(
             gold_correct=gold_correct,
             pay_rate=project.pay_per_task,
             currency=project.currency,
+            flag=FAST if fast else None,
         )
     except IntegrityError:
         # Not reachable through the locks above, unless one key is reused for
@@ -156,7 +159,7 @@ def submit_answer(
         return AnswerResult("duplicate")
     qa.close_assignment(tx, assignment_id, "answered", now)
     count, target = q.bump_answer_count(tx, a.item_id, 1)
-    failed = _newly_failed(tx, person.id, project, gold_correct, now)
+    failed = quality_watch.after_gold_answer(tx, person.id, project, gold_correct, now)
     if not a.is_gold and count >= target and target < project.max_overlap:
         _extend_overlap_on_disagreement(tx, project, a.item_id)
     view = dispatch.build_view(
@@ -202,33 +205,6 @@ def _extend_overlap_on_disagreement(tx: Tx, project: dispatch.ProjectInfo, item_
         qa.extend_target(tx, item_id)
 
 
-def _newly_failed(
-    tx: Tx, person_id: int, project: dispatch.ProjectInfo, correct: bool | None, now: datetime
-) -> Blocked | None:
-    """If this answer was to a gold item (`correct` is not None) and just put the
-    contractor under the project's bar — at the end of screening, even on a right
-    answer (3 of 5 is under 80 %), or by falling below it later — the reason, for
-    telling them. Audited once, when it happens."""
-    qual = project.spec.qualification
-    if correct is None or qual is None:
-        return None
-    standing = dispatch.qualification(tx, project, person_id)
-    if standing.state != "failed":
-        return None
-    answered, right = standing.answered - 1, standing.correct - (1 if correct else 0)
-    if answered >= max(1, qual.min_gold_answered) and right / answered < qual.min_gold_accuracy:
-        return None  # already under the bar before this answer: already told
-    audit.record(
-        tx.session,
-        "qualification.failed",
-        project.name,
-        actor_id=person_id,
-        at=now,
-        accuracy=round(standing.correct / standing.answered, 3),
-    )
-    return dispatch.failed_reason(project, standing)
-
-
 def skip_task(
     session: Session,
     person: Person,
@@ -269,39 +245,69 @@ def skip_task(
     return None
 
 
+def check_reject_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Give a reason for rejecting the answer.")
+    if len(reason) > REJECT_REASON_MAX:
+        raise InvalidInput(f"The reason is too long (at most {REJECT_REASON_MAX} characters).")
+    return reason
+
+
 def reject_answer(
     session: Session, actor: Person, answer_id: int, reason: str, now: datetime
 ) -> Answer:
     """Researchers/ops reject an answer: not paid, the item goes back for another
     answer, the contractor is told why (SPEC §5 Review)."""
     require_role(session, actor, "researcher", "ops", action="reject answers")
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput("Give a reason for rejecting the answer.")
-    if len(reason) > REJECT_REASON_MAX:
-        raise InvalidInput(f"The reason is too long (at most {REJECT_REASON_MAX} characters).")
+    reason = check_reject_reason(reason)
     answer = session.get(Answer, answer_id)
     if answer is None:
         raise NotFound(f"no answer {answer_id}")
     if answer.status == "rejected":
         raise Conflict(f"answer {answer_id} is already rejected")
-    answer.status = "rejected"
-    answer.rejected_reason = reason
-    answer.rejected_by = actor.id
-    answer.rejected_at = now
-    item = session.get(Item, answer.item_id)
-    assert item is not None
-    q.bump_answer_count(session, item.id, -1)
-    if not item.is_gold:
-        q.release_slot(session, item.id)
-    project = session.get(Project, answer.project_id)
-    assert project is not None
-    text = (
-        f"Your answer to item {item.external_id} in {project.title} was rejected: {reason}. "
-        "It will not be paid."
-    )
-    intents.dm(session, answer.person_id, Message(text=text, parts=[Paragraph(text=text)]), now)
-    audit.record(
-        session, "answer.reject", f"answer:{answer.id}", actor_id=actor.id, reason=reason, at=now
-    )
+    reject(session, [answer], reason, actor.id, now)
     return answer
+
+
+def reject(
+    session: Session,
+    answers: list[Answer],
+    reason: str,
+    actor_id: int | None,
+    now: datetime,
+    **details: Any,
+) -> None:
+    """Reject `answers` (none already rejected) for one checked `reason`: not paid (a
+    week already approved is corrected when the next is drafted, found through the
+    `answer.reject` audit entries), each item back for another answer, and each
+    contractor told once, naming their items. `details` go into the audit log."""
+    told: dict[tuple[int, int], list[str]] = {}
+    titles: dict[int, str] = {}
+    for answer in answers:
+        answer.status = "rejected"
+        answer.rejected_reason = reason
+        answer.rejected_by = actor_id
+        answer.rejected_at = now
+        item = session.get(Item, answer.item_id)
+        assert item is not None
+        q.bump_answer_count(session, item.id, -1)
+        if not item.is_gold:
+            q.release_slot(session, item.id)
+        if answer.project_id not in titles:
+            project = session.get(Project, answer.project_id)
+            assert project is not None
+            titles[answer.project_id] = project.title
+        told.setdefault((answer.person_id, answer.project_id), []).append(item.external_id)
+        audit.record(
+            session,
+            "answer.reject",
+            f"answer:{answer.id}",
+            actor_id=actor_id,
+            reason=reason,
+            at=now,
+            **details,
+        )
+    for (person_id, project_id), items in told.items():
+        message = review_render.answers_rejected(titles[project_id], items, reason)
+        intents.dm(session, person_id, message, now)

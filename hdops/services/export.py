@@ -3,7 +3,8 @@
 One row per answer, in answer order, with the item's external id, the rater's
 per-project pseudonym (never a platform id or name), the answer, rationale,
 instruction version, seconds spent, answered_at (UTC), gold correctness where
-the item has gold, and the answer's status (accepted / rejected).
+the item has gold, and the answer's status (accepted / flagged: waiting for
+review / rejected).
 
 The export runs in three steps so that a million answers need neither a
 million rows in memory nor one long lock on SQLite:

@@ -16,7 +16,7 @@ from hdops.domain.projects import ProjectSpec, parse_project_spec
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import get_task_type
 from hdops.errors import Conflict, InvalidInput, NotFound
-from hdops.services import audit
+from hdops.services import audit, quality_watch
 from hdops.store import projects as projects_q
 from hdops.store.orm import (
     FaqEntry,
@@ -171,6 +171,8 @@ def update_project(
             f"after {answers} answers; create a new project"
         )
     now = now or utcnow()
+    old_overlap = project.overlap
+    old_qual = project_spec(project).qualification
     _apply(project, spec)
     project.updated_at = now
     change = None
@@ -179,7 +181,11 @@ def update_project(
             session, project, body=spec.instructions, actor_id=actor_id, now=now
         )
         notify_instruction_change(session, change, now)
-    _sync_item_targets(session, project)
+    if project.overlap != old_overlap:
+        _sync_item_targets(session, project, old_overlap)
+    if spec.qualification != old_qual:
+        session.flush()
+        quality_watch.after_rule_change(session, project.id, old_qual, now)
     audit.record(session, "project.update", project.name, actor_id=actor_id)
     return project, change
 
@@ -209,11 +215,11 @@ def shown_to(session: Session, change: InstructionChange, person_ids: Sequence[i
     dispatch_store.show_version(session, change.project_id, person_ids, change.version_id)
 
 
-def _sync_item_targets(session: Session, project: Project) -> None:
+def _sync_item_targets(session: Session, project: Project, old_overlap: int) -> None:
     """After an overlap change, keep each item's target and open slots consistent."""
     from hdops.store import items as item_store
 
-    item_store.retarget(session, project.id, project.overlap)
+    item_store.retarget(session, project.id, old_overlap, project.overlap)
 
 
 def set_status(session: Session, project: Project, status: str, actor_id: int | None) -> bool:
@@ -244,6 +250,7 @@ def project_summary(session: Session, project: Project) -> dict[str, Any]:
         "gold_items": counts.gold_items,
         "items_done": counts.items_done,
         "answers": counts.answers,
+        "flagged": counts.flagged,
         "open_clarifications": counts.open_clarifications,
         "instruction_version": version.version,
         "overlap": project.overlap,

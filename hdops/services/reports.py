@@ -67,6 +67,7 @@ def _contractors(
     session: Session, project_id: int, qual: Qualification | None
 ) -> tuple[ContractorFigures, ...]:
     records = q.answer_records(session, project_id)
+    latest_gold = q.latest_gold(session, project_id) if qual is not None else {}
     seconds = q.answer_seconds(session, project_id)
     questions = q.questions_by_person(session, project_id)
     skips = q.skips_by_person(session, project_id)
@@ -83,7 +84,9 @@ def _contractors(
                 median_seconds=figures.median(seconds.get(person_id, [])),
                 questions=questions.get(person_id, 0),
                 skips=skips.get(person_id, 0),
-                status=figures.qualification_status(qual, gold_answered, gold_correct),
+                status=figures.qualification_status(
+                    qual, gold_answered, gold_correct, latest_gold.get(person_id, ())
+                ),
             )
         )
     rows.sort(key=lambda r: (-r.answers, r.name))

@@ -75,6 +75,8 @@ INSERT_ANSWER = Prepared(
         "idempotency_key",
         "gold_correct",
         "status",
+        "flag_reasons",
+        "flagged_at",
         "pay_rate",
         "currency",
     ],
@@ -167,9 +169,10 @@ def insert_answer(
     gold_correct: bool | None,
     pay_rate: Decimal,
     currency: str,
+    flag: str | None = None,
 ) -> int:
-    """Store an accepted answer; raises `IntegrityError` if the key (or the
-    assignment) already has one."""
+    """Store an answer, accepted or (with a `flag` reason) flagged for review;
+    raises `IntegrityError` if the key (or the assignment) already has one."""
     new_id: int = tx.scalar(
         INSERT_ANSWER,
         {
@@ -184,7 +187,9 @@ def insert_answer(
             "answered_at": answered_at,
             "idempotency_key": idempotency_key,
             "gold_correct": gold_correct,
-            "status": "accepted",
+            "status": "flagged" if flag else "accepted",
+            "flag_reasons": flag,
+            "flagged_at": answered_at if flag else None,
             "pay_rate": pay_rate,
             "currency": currency,
         },

@@ -65,8 +65,9 @@ class ProjectCounts:
     items: int
     gold_items: int
     items_done: int
-    answers: int  # accepted
+    answers: int  # that stand: accepted, or flagged and waiting for review
     open_clarifications: int
+    flagged: int = 0  # waiting for review (`hdops review`)
 
 
 def counts(session: Session, project_id: int) -> ProjectCounts:
@@ -77,15 +78,18 @@ def counts(session: Session, project_id: int) -> ProjectCounts:
             func.count(Item.id).filter(Item.answer_count >= Item.target),
         ).where(Item.project_id == project_id)
     ).one()
-    answers = session.scalar(
-        select(func.count()).where(Answer.project_id == project_id, Answer.status == "accepted")
-    )
+    answers, flagged = session.execute(
+        select(
+            func.count(Answer.id),
+            func.count(Answer.id).filter(Answer.status == "flagged"),
+        ).where(Answer.project_id == project_id, Answer.status != "rejected")
+    ).one()
     open_q = session.scalar(
         select(func.count()).where(
             Clarification.project_id == project_id, Clarification.status == "open"
         )
     )
-    return ProjectCounts(items or 0, gold or 0, done or 0, answers or 0, open_q or 0)
+    return ProjectCounts(items or 0, gold or 0, done or 0, answers or 0, open_q or 0, flagged or 0)
 
 
 def names_like(session: Session, typed: str, within: list[int] | None, limit: int) -> list[str]:

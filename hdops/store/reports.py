@@ -92,6 +92,19 @@ def answer_records(session: Session, project_id: int) -> dict[int, tuple[int, in
     return {int(p): (int(n), int(gold), int(right)) for p, n, gold, right in rows}
 
 
+def latest_gold(session: Session, project_id: int) -> dict[int, list[bool]]:
+    """Per person: the outcomes of their accepted gold answers, newest first (the
+    rolling figure of the qualification rule, `hdops.domain.qualification`)."""
+    outcomes: dict[int, list[bool]] = {}
+    for person_id, correct in session.execute(
+        select(Answer.person_id, Answer.gold_correct)
+        .where(_accepted(project_id), Answer.gold_correct.is_not(None))
+        .order_by(Answer.answered_at.desc(), Answer.id.desc())
+    ):
+        outcomes.setdefault(int(person_id), []).append(bool(correct))
+    return outcomes
+
+
 def answer_seconds(session: Session, project_id: int) -> dict[int, list[int]]:
     """Per person: seconds spent on each accepted answer, in answer order."""
     seconds: dict[int, list[int]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from hdops.store.orm import Answer, Assignment, Item
+from hdops.store.orm import Answer, Assignment, Item, Person
 from tests.flows.conftest import Harness
 from tests.helpers import add_items, contractor, make_project
 
@@ -111,6 +111,9 @@ async def test_gold_is_mixed_in_at_gold_share(harness: Harness) -> None:
 
 
 async def test_qualification_screens_with_gold_then_stops_failures(harness: Harness) -> None:
+    """Must show (issue 14): a contractor who fails screening gets no further
+    regular task — only the project's check items, until they run out — and is
+    told why exactly once; ops are told once too."""
     h = harness
     with h.store.unit_of_work() as s:
         p = make_project(
@@ -120,7 +123,7 @@ async def test_qualification_screens_with_gold_then_stops_failures(harness: Harn
             qualification={"min_gold_accuracy": 0.8, "min_gold_answered": 2},
         )
         add_items(s, p, 10)
-        add_items(s, p, 4, gold={"choice": "a"}, prefix="gold")
+        add_items(s, p, 5, gold={"choice": "a"}, prefix="gold")
         contractor(s, "good")
         contractor(s, "poor")
     for name, choice in (("good", "A is better"), ("poor", "B is better")):
@@ -132,10 +135,28 @@ async def test_qualification_screens_with_gold_then_stops_failures(harness: Harn
             h.chat.press(name, task.id, choice)
         await h.flush()
     assert h.chat.open_tasks("good")  # passed: gets regular work
-    assert not h.chat.open_tasks("poor")  # failed the screening: no more tasks
-    told = [m.text for m in h.chat.inbox("poor") if "accuracy on check items" in m.text]
-    assert len(told) == 1 and "0%" in told[0]  # told once, not left wondering
+    # Failed: from now on only check items, wrong or right, until none is left.
+    offered_after = []
+    while tasks := h.chat.open_tasks("poor"):
+        offered_after.append(tasks[-1].text)
+        h.chat.press("poor", tasks[-1].id, "B is better")
+        await h.flush()
+    assert len(offered_after) == 3 and all("gold-" in t for t in offered_after)
+    with h.store.unit_of_work() as s:
+        regular = s.scalar(
+            select(func.count(Assignment.id))
+            .join(Item, Item.id == Assignment.item_id)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Person.name == "poor", Item.is_gold.is_(False))
+        )
+    assert regular == 0
+    told = [m.text for m in h.chat.inbox("poor") if "regular work there pauses" in m.text]
+    assert len(told) == 1 and "0% (0 of 2 right; 80% needed)" in told[0]
     assert not any("accuracy on check items" in m.text for m in h.chat.inbox("good"))
+    to_ops = [m.text for m in h.chat.channel("ops") if "under the bar" in m.text]
+    assert len(to_ops) == 1 and to_ops[0].startswith("poor is under the bar")
+    # Out of check items: the no-task reasons say so (that is news, not a repeat).
+    assert "has none left for you" in h.chat.inbox("poor")[-1].text
 
 
 async def test_max_share_caps_one_contractor(harness: Harness) -> None:

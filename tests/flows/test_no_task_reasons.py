@@ -54,12 +54,20 @@ async def test_screening_that_ends_under_the_bar_on_a_right_answer_is_explained(
         h.chat.press("alice", task.id, choice)
     await h.flush()
 
-    assert h.chat.open_tasks("alice") == []
     why = "Helpfulness comparisons: your accuracy on check items is 60% (3 of 5 right; 80% needed)"
-    assert [why in text for text in _told(h, "alice")] == [True]  # told at once, once
+    (last_gold,) = h.chat.open_tasks("alice")  # under the bar: only check items now
+    assert "gold-5" in last_gold.text
+    told = [m.text for m in h.chat.inbox("alice") if why in m.text]
+    assert len(told) == 1 and "only check items" in told[0]  # told at once, once
+    assert _told(h, "alice") == []  # she has work: no "no task" message
+    h.chat.press("alice", last_gold.id, "B is better")  # 3 of 6: still under, none left
+    await h.flush()
+    assert h.chat.open_tasks("alice") == []
+    now_why = "your accuracy on check items is 50% (3 of 6 right; 80% needed)"
+    assert [now_why in text for text in _told(h, "alice")] == [True]
     assert "You'll get a task" not in _told(h, "alice")[0]  # not by itself: ops must act
     h.chat.command("alice", "next")
-    assert why in _said(h, "alice")
+    assert now_why in _said(h, "alice")
 
 
 async def test_next_names_every_projects_reason(harness: Harness) -> None:
@@ -196,6 +204,7 @@ async def test_a_bar_without_screening_holds_nothing_against_a_newcomer(harness:
     assert "gold-" in task.text  # (half her stream is check items: the first is one)
     h.chat.press("alice", task.id, "B is better")
     await h.flush()
-    assert h.chat.open_tasks("alice") == []
-    told = _told(h, "alice")
+    (gold,) = h.chat.open_tasks("alice")  # under the bar: check items only
+    assert "gold-" in gold.text
+    told = [m.text for m in h.chat.inbox("alice") if "accuracy on check items" in m.text]
     assert len(told) == 1 and "0% (0 of 1 right; 80% needed)" in told[0]

@@ -157,6 +157,21 @@ CASES: dict[str, list[Case]] = {
         ("answers", "reject", "-1", "--reason", "x", "--as", "olga"),
         ("answers", "reject", "١٢", "--reason", "x", "--as", "olga"),
     ),
+    "review": cases(
+        ("review", "helpful-pairs", "--accept", HUGE_ID),
+        ("review", "helpful-pairs", "--reject", "-1", "--reason", "x"),
+        ("review", "helpful-pairs", "--accept", "١٢"),
+        ("review", "helpful-pairs", "--reject", "1", "--reason", "x" * 5000),
+        ("review", HUGE_ID),
+        ("review", "helpful-pairs", "--as", HUGE_ID),
+    ),
+    "items requeue": cases(
+        ("items", "requeue", "helpful-pairs", "--answered-before-version", HUGE_ID),
+        ("items", "requeue", "helpful-pairs", "--answered-before-version", "0"),
+        ("items", "requeue", "helpful-pairs", "--answered-before-version", "٢"),
+        ("items", "requeue", "helpful-pairs", "--answered-before-version", "99"),
+        ("items", "requeue", "x" * 5000, "--answered-before-version", "1"),
+    ),
     "shift add": [
         *cases(*(("shift", "add", "alice", d, "09:00-13:00") for d in BAD_DATES)),
         *cases(

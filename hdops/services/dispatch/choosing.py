@@ -1,6 +1,7 @@
 """Choosing the next task for one contractor (SPEC §5): which projects may offer
-them one (skills, qualification, the `max_share` cap), which item (gold mixed in
-at `gold_share`, an open item they have not seen, claimed with a conditional
+them one (skills, the `max_share` cap), which item (gold mixed in at
+`gold_share`; only gold while they are screened or under the qualification bar;
+an open item they have not seen, claimed with a conditional
 decrement, see `hdops.store.dispatch`), and, when there is none, why — per
 project, collected on the way (`hdops.domain.no_task`). An item held for them
 whose question was resolved (`ready`) is offered again before any new item.
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from hdops.domain import distribution
 from hdops.domain.no_task import Blocked, NoTask
-from hdops.domain.qualification import Standing, gold_standing, needs_gold_record
+from hdops.domain.qualification import Standing, gold_standing, needs_gold_record, window
 from hdops.domain.weeks import IsoWeek
 from hdops.services.dispatch.projects import ProjectInfo, project_info
 from hdops.store import dispatch as q
@@ -34,12 +35,17 @@ MAX_SHARE_WARMUP = 20
 
 def qualification(tx: Tx, project: ProjectInfo, person_id: int) -> Standing:
     """The contractor's standing (the rule is `hdops.domain.qualification`); the gold
-    record is read only when the project's rule looks at it."""
+    record is read only when the project's rule looks at it, and their latest gold
+    answers only when the record is longer than the rule's window."""
     qual = project.spec.qualification
     if not needs_gold_record(qual):
         return Standing("ok")
     answered, correct = q.gold_record(tx, project.id, person_id)
-    return gold_standing(qual, answered, correct)
+    size = window(qual)
+    recent = []
+    if answered > size:
+        recent = [ok for ok, _ in q.recent_gold(tx, project.id, person_id, size)]
+    return gold_standing(qual, answered, correct, recent)
 
 
 def _under_cap(tx: Tx, project: ProjectInfo, person_id: int) -> bool:
@@ -147,9 +153,6 @@ def assign_next(
             blocked.append(Blocked(pid, project.title, "skills", missing_skills=missing))
             continue
         standing = qualification(tx, project, person_id)
-        if standing.state == "failed":
-            blocked.append(failed_reason(project, standing))
-            continue
         if not _under_cap(tx, project, person_id):
             cap = project.max_share or 0.0
             blocked.append(Blocked(pid, project.title, "share", share_cap=cap))
@@ -157,8 +160,9 @@ def assign_next(
         if _kept_for_others(tx, project, person_id, now):
             blocked.append(Blocked(pid, project.title, "even"))
             continue
-        screening = standing.state == "screening"
-        picked = _pick_item(tx, project, person_id, screening=screening)
+        # Screening, or under the bar: gold only, until their record says otherwise.
+        gold_only = standing.state != "ok"
+        picked = _pick_item(tx, project, person_id, screening=gold_only)
         if picked is None:
             blocked.append(_nothing_left(project, standing))
             continue
@@ -177,7 +181,8 @@ def assign_next(
 
 
 def failed_reason(project: ProjectInfo, standing: Standing) -> Blocked:
-    """The reason a project gives a contractor under its bar no more tasks."""
+    """The reason a project gives a contractor under its bar no regular task (and,
+    once its check items are used up, no task at all)."""
     qual = project.spec.qualification
     return Blocked(
         project.id,
@@ -186,10 +191,13 @@ def failed_reason(project: ProjectInfo, standing: Standing) -> Blocked:
         gold_answered=standing.answered,
         gold_correct=standing.correct,
         accuracy_needed=qual.min_gold_accuracy if qual is not None else 0.0,
+        gold_recent=standing.recent,
     )
 
 
 def _nothing_left(project: ProjectInfo, standing: Standing) -> Blocked:
+    if standing.state == "failed":
+        return failed_reason(project, standing)
     if standing.state == "screening":
         qual = project.spec.qualification
         needed = qual.min_gold_answered if qual is not None else 0

@@ -44,6 +44,14 @@ from hdops.services.payouts.views import week_view
 from hdops.store import payouts as q
 from hdops.store.orm import Adjustment, PayoutLine, PayoutStatement, PayoutWeek
 
+# An answer flagged for review (SPEC §6b) is paid like an accepted one until review
+# rejects it: a flag is a question, not a verdict. Rejected before its week is
+# approved, the redraft leaves it out; rejected after, the next week's draft takes
+# the money back (`_book_late_rejections`), as for any rejection. Accepted in
+# review, nothing changes. So a draft never waits on the queue, and an approved
+# statement never needs changing for it.
+PAID_STATUSES = ("accepted", "flagged")
+
 
 @dataclass
 class DraftResult:
@@ -76,15 +84,18 @@ def _inputs(
         return inputs[key]
 
     rejected_count = 0
+    paid: dict[tuple[int, str, int, Decimal], int] = defaultdict(int)
     for g in q.answer_groups(session, start, end, person_id):
         s = slot(g.person_id, g.currency)
         s.task_seconds += int(g.seconds)
-        if g.status == "accepted":
-            s.tasks.append(
-                TaskGroup(g.project_id, names.get(g.project_id, "?"), g.rate, int(g.count))
-            )
+        if g.status in PAID_STATUSES:
+            paid[(g.person_id, g.currency, g.project_id, g.rate)] += int(g.count)
         elif g.status == "rejected":
             rejected_count += int(g.count)
+    for (person, currency, project_id, rate), count in paid.items():
+        slot(person, currency).tasks.append(
+            TaskGroup(project_id, names.get(project_id, "?"), rate, count)
+        )
     rejected: dict[tuple[int, str, int, Decimal, str], list[str]] = defaultdict(list)
     for r in _rejected_details(session, start, end, person_id, rejected_count):
         rejected[(r.person_id, r.currency, r.project_id, r.rate, r.reason)].append(r.item)

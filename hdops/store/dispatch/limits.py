@@ -1,7 +1,7 @@
 """What limits the items a contractor gets in a project: their mix of gold and
-regular items, their gold record, their share of the project's answers, and
-(the even-share rule) how far they are ahead of the others working on it this
-week while its work is scarce."""
+regular items, their gold record (all of it, and their latest gold answers), their
+share of the project's answers, and (the even-share rule) how far they are ahead of
+the others working on it this week while its work is scarce."""
 
 from __future__ import annotations
 
@@ -39,6 +39,20 @@ GOLD_RECORD = Prepared(
     )
 )
 
+# Their latest gold answers, newest first: the rolling figure of the qualification
+# rule (`hdops.domain.qualification`), and when the oldest of them was given.
+RECENT_GOLD = Prepared(
+    select(Answer.gold_correct, Answer.answered_at)
+    .where(
+        Answer.project_id == bindparam("project_id"),
+        Answer.person_id == bindparam("person_id"),
+        Answer.gold_correct.is_not(None),
+        Answer.status == "accepted",
+    )
+    .order_by(Answer.answered_at.desc(), Answer.id.desc())
+    .limit(bindparam("limit"))
+)
+
 ANSWERED_IN_PROJECT = Prepared(
     select(func.count(Assignment.id)).where(
         Assignment.project_id == bindparam("project_id"),
@@ -47,9 +61,11 @@ ANSWERED_IN_PROJECT = Prepared(
     )
 )
 
+# Answers that stand (not rejected): a flagged answer waiting for review still
+# counts towards the share of the one who gave it.
 PROJECT_ANSWERS = Prepared(
     select(func.count(Answer.id)).where(
-        Answer.project_id == bindparam("project_id"), Answer.status == "accepted"
+        Answer.project_id == bindparam("project_id"), Answer.status != "rejected"
     )
 )
 
@@ -64,6 +80,16 @@ def gold_record(db: Session | Tx, project_id: int, person_id: int) -> tuple[int,
     row = as_tx(db).first(GOLD_RECORD, {"project_id": project_id, "person_id": person_id})
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+def recent_gold(
+    db: Session | Tx, project_id: int, person_id: int, limit: int
+) -> list[tuple[bool, datetime]]:
+    """(right?, answered at) of their latest `limit` gold answers, newest first."""
+    rows = as_tx(db).rows(
+        RECENT_GOLD, {"project_id": project_id, "person_id": person_id, "limit": limit}
+    )
+    return [(bool(ok), at) for ok, at in rows]
 
 
 def share_counts(db: Session | Tx, project_id: int, person_id: int) -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """An item's slots and answer count: the conditional claim of a slot (`open_slots
 > 0` in the UPDATE, so two dispatchers never over-fill an item), its release, and
-counting accepted answers."""
+counting the answers that stand (accepted or flagged)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def release_slot(db: Session | Tx, item_id: int) -> None:
 
 
 def bump_answer_count(db: Session | Tx, item_id: int, delta: int) -> tuple[int, int]:
-    """Add `delta` accepted answers; returns the item's new (answer_count, target)."""
+    """Add `delta` answers that stand; returns the item's new (answer_count, target)."""
     row = as_tx(db).first(BUMP_ANSWERS, {"item_id": item_id, "delta": delta})
     assert row is not None
     return int(row[0]), int(row[1])

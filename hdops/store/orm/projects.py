@@ -112,7 +112,7 @@ class Item(Base):
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     # Answers wanted (overlap, raised up to max_overlap on disagreement).
     target: Mapped[int] = mapped_column(Integer)
-    # Accepted answers stored so far.
+    # Answers that stand so far: accepted, or flagged and waiting for review.
     answer_count: Mapped[int] = mapped_column(Integer, default=0)
     # target - answers - live offers: > 0 means the item may be offered again.
     open_slots: Mapped[int] = mapped_column(Integer)

@@ -45,6 +45,12 @@ class Answer(Base):
         Index("ix_answers_person_time", "person_id", "answered_at"),
         Index("ix_answers_project_time", "project_id", "answered_at"),
         Index("ix_answers_item", "item_id"),
+        # A project's answers by status, newest last: the review queue (flagged
+        # answers) and, covering `seconds_spent`, the project's typical answer time
+        # read on every answer (hdops.store.review), without touching the table.
+        Index(
+            "ix_answers_project_status_time", "project_id", "status", "answered_at", "seconds_spent"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,11 +66,18 @@ class Answer(Base):
     # Platform event / interaction id: a redelivery with the same key stores nothing.
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     gold_correct: Mapped[bool | None] = mapped_column(Boolean)
-    # accepted | rejected
+    # accepted | flagged (waiting for review: paid, but out of aggregates) | rejected
     status: Mapped[str] = mapped_column(String(16), default="accepted")
     rejected_reason: Mapped[str | None] = mapped_column(Text)
     rejected_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     rejected_at: Mapped[datetime | None]
+    # Why it was flagged for review, comma-separated (hdops.domain.review.REASONS);
+    # kept after the review decides, as a record of what was looked at.
+    flag_reasons: Mapped[str | None] = mapped_column(String(64))
+    flagged_at: Mapped[datetime | None]
+    # Decided in review (accepted or rejected there): never flagged again.
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    reviewed_at: Mapped[datetime | None]
     # The project's per-task rate when the answer was given (rates may change later).
     pay_rate: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
