@@ -15,6 +15,7 @@ from hdops.services import dispatch, distribution, reports, scope
 from hdops.services import projects as project_service
 from hdops.services.quality import project_quality
 from hdops.store import projects as projects_q
+from hdops.store import review as review_q
 from hdops.store.orm import Project
 
 
@@ -63,6 +64,10 @@ def _quality_parts(inv: Invocation, project: Project) -> list[Part]:
         FieldPart(label="Agreement (alpha)", value="-" if alpha is None else f"{alpha:.2f}"),
         FieldPart(label="Gold accuracy", value=gold_text(figures, quality)),
         FieldPart(label="Finishes", value=eta_text(needed, recent / 24)),
+        FieldPart(
+            label="Flagged for review",
+            value=f"{len(review_q.flagged(inv.session, project.id))} (hdops review {project.name})",
+        ),
     ]
 
 

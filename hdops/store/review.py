@@ -174,3 +174,15 @@ def accept(session: Session, ids: list[int], reviewer_id: int | None, now: datet
             .execution_options(synchronize_session=False)
         )
     )
+
+
+def gold_answerers(session: Session, project_id: int) -> list[int]:
+    """Everyone with a gold answer in the project, by id."""
+    return list(
+        session.scalars(
+            select(Answer.person_id)
+            .where(Answer.project_id == project_id, Answer.gold_correct.is_not(None))
+            .distinct()
+            .order_by(Answer.person_id)
+        )
+    )

@@ -58,3 +58,4 @@ async def test_project_status_in_chat_shows_agreement_gold_and_when_it_finishes(
     assert "Agreement (alpha): 0.44" in status
     assert "Gold accuracy: 50% (1 of 2)" in status
     assert "Finishes: about 3 h at 0.3 answers/h (1 to go)" in status
+    assert "Flagged for review: 0 (hdops review helpful-pairs)" in status
