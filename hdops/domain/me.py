@@ -28,6 +28,9 @@ class OwnProject:
     skips_week: int
     questions: int
     questions_week: int
+    # with the leave-one-out consensus of the others on the same items (0..1), or
+    # None: nothing shared yet, or a text project
+    agreement: float | None = None
 
     @property
     def gold_accuracy(self) -> float | None:

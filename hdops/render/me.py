@@ -25,13 +25,22 @@ def own_figures(f: OwnFigures) -> Message:
     if f.projects:
         parts.append(
             Table(
-                columns=["Project", f"Answers {f.week}", "All time", "Gold", "Skips", "Questions"],
+                columns=[
+                    "Project",
+                    f"Answers {f.week}",
+                    "All time",
+                    "Gold",
+                    "Agreement",
+                    "Skips",
+                    "Questions",
+                ],
                 rows=[
                     [
                         p.title,
                         str(p.answers_week),
                         str(p.answers) + (f" ({p.rejected} rejected)" if p.rejected else ""),
                         _gold(p),
+                        "-" if p.agreement is None else f"{p.agreement:.0%}",
                         f"{p.skips_week} / {p.skips}",
                         f"{p.questions_week} / {p.questions}",
                     ]
@@ -42,7 +51,8 @@ def own_figures(f: OwnFigures) -> Message:
         parts.append(
             Context(
                 text="Skips and questions: this week / all time. Gold: check items you "
-                "answered right, and where that puts you in the project."
+                "answered right, and where that puts you in the project. Agreement: how "
+                "often your answers match what the others answered on the same items."
             )
         )
     else:

@@ -18,9 +18,22 @@ from hdops.domain.me import OwnEarnings, OwnFigures, OwnProject
 from hdops.domain.projects import parse_project_spec
 from hdops.domain.reports import qualification_status
 from hdops.domain.weeks import IsoWeek
+from hdops.errors import InvalidInput
 from hdops.services.payouts.drafting import earnings_so_far
+from hdops.services.quality import project_quality
 from hdops.store import me as q
 from hdops.store.orm import Person
+
+
+def _own_agreement(session: Session, project_name: str, person_id: int) -> float | None:
+    """Their agreement with the others' consensus in the project (only their own row
+    of the project's quality figures is read)."""
+    try:
+        quality = project_quality(session, project_name)
+    except InvalidInput:
+        return None
+    mine = next((r for r in quality.raters if r.person_id == person_id), None)
+    return mine.agreement if mine is not None else None
 
 
 def own_figures(session: Session, person: Person, now: datetime, settings: Settings) -> OwnFigures:
@@ -43,6 +56,7 @@ def own_figures(session: Session, person: Person, now: datetime, settings: Setti
                 skips_week=row.skips_in_period,
                 questions=row.questions,
                 questions_week=row.questions_in_period,
+                agreement=_own_agreement(session, row.name, person.id),
             )
         )
     earnings = tuple(

@@ -9,7 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hdops.store.orm import Assignment, Clarification, Item, PayoutStatement, Person, Project
+from hdops.store.orm import (
+    Answer,
+    Assignment,
+    Clarification,
+    Item,
+    PayoutStatement,
+    Person,
+    Project,
+)
 from tests.flows.conftest import Harness
 from tests.helpers import T0, add_items, contractor, make_project, researcher
 from tests.payout_data import answer, check_in
@@ -80,6 +88,8 @@ def _build(h: Harness) -> None:
         check_in(s, alice, T0, T0 + timedelta(minutes=90), "12.00")
         for i in range(17):
             _answer(s, bob, items[i], T0 + timedelta(minutes=40 + i))
+        bobs_b = s.scalars(select(Answer).where(Answer.person_id == bob.id)).all()[2]
+        bobs_b.answer = {"choice": "b"}  # the one item where alice and bob differ
         for item in hidden:
             _answer(s, bob, item, T0 + timedelta(minutes=60))
         _ask(s, bob, secret, T0)
@@ -99,8 +109,9 @@ async def test_a_contractor_sees_their_own_figures(harness: Harness) -> None:
     h.clock.set(T0 + timedelta(days=1))
     mine = _reply(h, "alice")
     assert "Your work — Alice Moreau" in mine
-    # Project | Answers 2026-W10 | All time | Gold | Skips | Questions
-    assert "Helpfulness comparisons 5 7 (1 rejected) 1/2 (50%) failed 1 / 2 1 / 2" in mine, mine
+    # Project | Answers 2026-W10 | All time | Gold | Agreement | Skips | Questions
+    # (agreement: with bob on 4 of the 5 items they share)
+    assert "Helpfulness comparisons 5 7 (1 rejected) 1/2 (50%) failed 80% 1 / 2 1 / 2" in mine, mine
     # 5 accepted this week × 0.40 + 1.5 h × 12.00 = 2.00 + 18.00
     assert "Earned in 2026-W10 so far: 20.00 USD (5 tasks, 1 h 30 min checked in)" in mine
     with h.store.unit_of_work() as s:
@@ -116,8 +127,8 @@ async def test_nobody_elses_numbers_or_names_show(harness: Harness) -> None:
         assert theirs not in mine, theirs
     bobs = _reply(h, "bob")
     # bob: 17 + 4 answers this week; 21 × 0.40 + 3 h × 30.00 = 8.40 + 90.00
-    assert "Helpfulness comparisons 17 17 none yet (screening) 0 / 0 0 / 0" in bobs, bobs
-    assert "Secret ratings 4 4 - 0 / 0 1 / 1" in bobs, bobs
+    assert "Helpfulness comparisons 17 17 none yet (screening) 80% 0 / 0 0 / 0" in bobs, bobs
+    assert "Secret ratings 4 4 - - 0 / 0 1 / 1" in bobs, bobs  # nobody to agree with
     assert "98.40 USD (21 tasks, 3 h 00 min checked in)" in bobs, bobs
     for hers in ("Alice", "Moreau", "20.00", "failed"):
         assert hers not in bobs, hers
