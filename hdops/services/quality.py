@@ -25,11 +25,9 @@ on, else the no-task reasons), or here on a rule change.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hdops import intents
@@ -43,7 +41,7 @@ from hdops.render import review as render
 from hdops.services import audit, dispatch
 from hdops.store import dispatch as q
 from hdops.store import review as review_q
-from hdops.store.orm import Answer, Person
+from hdops.store.orm import Person
 from hdops.store.prepared import Tx
 
 
@@ -116,7 +114,7 @@ def after_rule_change(
         return 0
     size = max(window(old), window(new))
     fell = 0
-    for person_id in _gold_answerers(session, project_id):
+    for person_id in review_q.gold_answerers(session, project_id):
         record = _record(tx, project_id, person_id, size)
         standing = record.standing(new)
         if standing.state != "failed" or record.standing(old).state == "failed":
@@ -126,15 +124,6 @@ def after_rule_change(
         intents.dm(tx, person_id, no_task_render.disqualified(reason), now)
         fell += 1
     return fell
-
-
-def _gold_answerers(session: Session, project_id: int) -> Iterable[int]:
-    return session.scalars(
-        select(Answer.person_id)
-        .where(Answer.project_id == project_id, Answer.gold_correct.is_not(None))
-        .distinct()
-        .order_by(Answer.person_id)
-    ).all()
 
 
 def _fell(

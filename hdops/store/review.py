@@ -66,6 +66,18 @@ def own_window(tx: Tx, project_id: int, person_id: int, seconds: int) -> Window:
     return _window(tx.first(OWN_LATEST, params))
 
 
+def gold_answerers(session: Session, project_id: int) -> list[int]:
+    """Everyone who has answered one of the project's gold items, by id."""
+    return list(
+        session.scalars(
+            select(Answer.person_id)
+            .where(Answer.project_id == project_id, Answer.gold_correct.is_not(None))
+            .distinct()
+            .order_by(Answer.person_id)
+        )
+    )
+
+
 def _theirs(project_id: int, person_id: int, since: datetime | None) -> list[Any]:
     where = [
         Answer.project_id == project_id,
