@@ -4,7 +4,11 @@ One transaction per answer: check the actor owns the assignment (ids in buttons
 are never trusted), validate with the task type, insert the answer under its
 idempotency key (a redelivered event or a double click stores nothing twice),
 update the item's counts, edit the task message to the recorded answer and
-offer the next task — all as outbox intents in the same transaction.
+offer the next task — all as outbox intents in the same transaction. An answer
+far faster than usual is stored flagged for review, and a gold answer that puts
+its contractor under the project's bar is dealt with there and then
+(`hdops.services.quality`). Rejecting answers (`reject`) is shared with the
+review queue (`hdops.services.review`).
 """
 
 from __future__ import annotations
