@@ -45,6 +45,17 @@ class Settings(BaseSettings):
         30, gt=0, le=24 * 60, validation_alias=AliasChoices("HDOPS_CHECKIN_IDLE_MINUTES")
     )
 
+    # Housekeeping (one daily job): handled platform event ids are kept this many
+    # days — far longer than any platform redelivers (Slack retries within the hour,
+    # a Discord RESUME replays one session) — and sent outbox messages this many days
+    # for audit. Messages that carry a dedupe key, failed and pending ones stay.
+    event_retention_days: int = Field(
+        7, ge=1, le=3650, validation_alias=AliasChoices("HDOPS_EVENT_RETENTION_DAYS")
+    )
+    outbox_retention_days: int = Field(
+        90, ge=1, le=3650, validation_alias=AliasChoices("HDOPS_OUTBOX_RETENTION_DAYS")
+    )
+
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
     )

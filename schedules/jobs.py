@@ -24,6 +24,7 @@ from hdops.config import Settings
 from hdops.services import payouts, scheduling
 from hdops.services import shifts as shift_service
 from hdops.services import sweep as periodic
+from hdops.services.housekeeping import Pruned, prune
 from hdops.services.quality_digest import send_quality_digests
 from hdops.services.scheduling import JobScheduler
 from hdops.store.db import Store
@@ -170,6 +171,13 @@ def coverage_digest() -> bool:
         sent = shift_service.send_coverage_digest(session, ctx.settings, ctx.clock.now())
     ctx.after_commit()
     return sent
+
+
+def housekeeping() -> Pruned:
+    """Daily 04:00 (ops timezone): prune old event ids and sent messages."""
+    ctx = current()
+    with ctx.store.unit_of_work() as session:
+        return prune(session, ctx.settings, ctx.clock.now())
 
 
 def quality_digest() -> int:

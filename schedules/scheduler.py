@@ -89,6 +89,12 @@ STATIC_JOBS: tuple[StaticJob, ...] = (
         timedelta(hours=6),
     ),
     StaticJob(
+        "hdops:housekeeping",
+        "schedules.jobs:housekeeping",
+        lambda s: CronTrigger(hour=4, minute=0, timezone=s.ops_zone),
+        timedelta(hours=20),
+    ),
+    StaticJob(
         "hdops:quality_digest",
         "schedules.jobs:quality_digest",
         lambda s: CronTrigger(day_of_week="mon", hour=9, minute=30, timezone=s.ops_zone),
