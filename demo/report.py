@@ -22,6 +22,7 @@ from rich.text import Text
 from demo.tables import report_table
 from hdops.domain.distribution import spread_words
 from hdops.domain.projects import Qualification
+from hdops.domain.quality.report import ProjectQuality
 from hdops.domain.reports import DeliveryFigures, ProjectFigures
 from hdops.store.db import Store
 
@@ -43,6 +44,7 @@ class DemoFigures:
     delivery: DeliveryFigures
     payouts: PayoutFigures | None = None  # the Monday job after the day (demo.payouts)
     shifts: ShiftFigures | None = None  # the week of shifts (demo.shifts)
+    quality: ProjectQuality | None = None  # agreement and reliability (hdops.services.quality)
 
 
 def write_exports(
@@ -205,6 +207,7 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         _heading("Contractors"),
         table,
         legend,
+        *_quality(f.quality),
         _heading("Spread of work"),
         spread,
         _heading("Clarifications"),
@@ -214,6 +217,33 @@ def renderables(f: DemoFigures) -> list[RenderableType]:
         *_shifts(f),
         *_payouts(f),
     ]
+
+
+def _quality(q: ProjectQuality | None) -> list[RenderableType]:
+    """Agreement (Krippendorff's alpha) and each contractor's reliability (SPEC §6b)."""
+    if q is None:
+        return []
+    alpha = q.agreement.primary
+    rows = [
+        (
+            "Agreement",
+            f"Krippendorff's alpha {'-' if alpha is None else f'{alpha:.3f}'} over "
+            f"{q.agreement.items} items answered more than once; labels by {q.method}",
+        )
+    ]
+    for r in q.raters:
+        ci = r.gold.interval
+        gold = "-" if ci is None else f"{r.gold.accuracy:.0%} ({ci.low:.0%}-{ci.high:.0%})"
+        agree = "-" if r.agreement is None else f"{r.agreement:.0%}"
+        model = "-" if r.model_accuracy is None else f"{r.model_accuracy:.0%}"
+        rows.append(
+            (
+                r.display_name,
+                f"gold {gold} · agreement {agree} · model accuracy {model}"
+                f" · rejected {r.rejections}",
+            )
+        )
+    return [_heading("Quality"), _facts(rows)]
 
 
 def _spread(p: ProjectFigures) -> Table:

@@ -54,6 +54,7 @@ from hdops.services import reports
 from hdops.services.items import import_items
 from hdops.services.people import add_person
 from hdops.services.projects import create_project
+from hdops.services.quality import project_quality
 from hdops.store.db import Store
 from hdops.store.migrate import upgrade
 
@@ -833,6 +834,7 @@ async def run_demo_async(
                 delivery=reports.delivery_figures(session),
                 payouts=payout_figures,
                 shifts=shift_figures,
+                quality=project_quality(session, spec.name),
             )
         text = demo_report.report_text(figures)
         report_file = out_dir / REPORT

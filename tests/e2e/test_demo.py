@@ -98,6 +98,13 @@ def test_report_figures_agree_with_the_database_and_exports(runs: Runs) -> None:
     assert f"{fig.answers} accepted" in text
     assert "Share of answers from the top 20% of contractors (2 of 8)" in text
     assert "Time to first answer" in text
+    # quality, from the product's quality service: alpha and each contractor's record
+    quality = result.figures.quality
+    assert quality is not None and quality.agreement.primary is not None
+    flat = " ".join(text.split())
+    assert f"Krippendorff's alpha {quality.agreement.primary:.3f}" in flat
+    assert "labels by dawid-skene" in flat
+    assert all(r.display_name in text for r in quality.raters)
 
 
 def test_same_seed_same_report_and_transcript(runs: Runs) -> None:
