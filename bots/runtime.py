@@ -25,6 +25,7 @@ from hdops.config import Settings
 from hdops.core import Core
 from hdops.ports import ChatPort
 from hdops.services.delivery import Deliverer
+from hdops.services.shared_pacing import pacing_for
 from hdops.store.db import Store
 from hdops.store.scheduling import leadership_for
 from schedules.scheduler import SchedulerService
@@ -105,6 +106,7 @@ def bootstrap(
         clock,
         claims_unaddressed=claims_unaddressed,
         on_sent=metrics.NEXT_TASK.sent,
+        pacer=pacing_for(store),
     )
 
     def committed() -> None:

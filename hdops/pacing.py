@@ -15,8 +15,13 @@ and its method's tier) goes when the slowest allows, and then counts against
 all of them. Which keys and rates apply is platform data, supplied by each chat
 port (`ChatPort.rates`), so Discord's buckets plug in without changing this.
 
-The pacer is per process. Several workers on one store each pace themselves;
-the platform's 429s still keep them honest (and are never counted as failures).
+`Pacer` keeps its cells in memory: right for one process (SQLite, the demo, the
+terminal). Several `hdops run` workers on one PostgreSQL store share the platform's
+limits, so there the cells live in the store (`hdops.services.shared_pacing`) and
+every worker books against the same ones; both use the arithmetic below
+(`conforming_start`, `next_tat`), and the sender sees either through `Pacing`.
+The platform's 429s still hold keys for their Retry-After (never counted as
+failures).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,40 @@ class Rate:
 Limit = tuple[str, Rate]  # (key, rate): e.g. ("slack:post:C123", Rate(1, 3))
 
 
+@dataclass(frozen=True)
+class Booking:
+    """`wait`: seconds until the call may go. `booked`: False when `wait` exceeded
+    what the caller would wait, and nothing was reserved."""
+
+    wait: float
+    booked: bool
+
+
+class Pacing(Protocol):
+    """What the outbox sender needs of a pacer (in memory or shared)."""
+
+    async def book(self, limits: Sequence[Limit], max_wait: float) -> Booking:
+        """Reserve a call under all `limits` if it may go within `max_wait` seconds."""
+        ...
+
+    async def hold(self, keys: Sequence[str], seconds: float) -> None:
+        """The platform said "retry after `seconds`" for a call under these keys."""
+        ...
+
+
+def conforming_start(tat: float | None, rate: Rate, now: float, held: float | None) -> float:
+    """When a call under one limit may go: a call conforms once
+    t >= TAT - (burst - 1) * interval (a fresh key takes `burst` calls at once,
+    then one per interval), and never before a 429's hold ends."""
+    earliest = now if tat is None else max(now, tat - (rate.burst - 1) * rate.interval)
+    return earliest if held is None or held <= now else max(earliest, held)
+
+
+def next_tat(tat: float | None, start: float, rate: Rate) -> float:
+    """A key's theoretical arrival time after a call booked to go at `start`."""
+    return (start if tat is None else max(tat, start)) + rate.interval
+
+
 class Pacer:
     """Per-key GCRA limits on a monotonic clock (seconds)."""
 
@@ -60,7 +100,7 @@ class Pacer:
     def wait(self, limits: Sequence[Limit]) -> float:
         """Seconds until a call under all `limits` may go (0: now). Reserves nothing."""
         now = self.clock()
-        return _seconds(
+        return clamp_wait(
             max((self._start(key, rate, now) for key, rate in limits), default=now) - now
         )
 
@@ -72,8 +112,15 @@ class Pacer:
         now = self.clock()
         start = max((self._start(key, rate, now) for key, rate in limits), default=now)
         for key, rate in limits:
-            self._tat[key] = max(self._tat.get(key, start), start) + rate.interval
-        return _seconds(start - now)
+            self._tat[key] = next_tat(self._tat.get(key), start, rate)
+        return clamp_wait(start - now)
+
+    def book(self, limits: Sequence[Limit], max_wait: float) -> Booking:
+        """Reserve a call if it may go within `max_wait` seconds; else reserve nothing."""
+        wait = self.wait(limits)
+        if wait > max_wait:
+            return Booking(wait, False)
+        return Booking(self.reserve(limits), True)
 
     def hold(self, keys: Sequence[str], seconds: float) -> None:
         """The platform said "retry after `seconds`" for a call under these keys."""
@@ -82,19 +129,26 @@ class Pacer:
             self._held[key] = max(self._held.get(key, until), until)
 
     def _start(self, key: str, rate: Rate, now: float) -> float:
-        # A call conforms once t >= TAT - (burst - 1) * interval: a fresh key takes
-        # `burst` calls at once, then one per interval.
-        tat = self._tat.get(key, now)
-        earliest = max(now, tat - (rate.burst - 1) * rate.interval)
         held = self._held.get(key)
-        if held is not None:
-            if held <= now:
-                del self._held[key]
-            else:
-                earliest = max(earliest, held)
-        return earliest
+        if held is not None and held <= now:
+            del self._held[key]
+            held = None
+        return conforming_start(self._tat.get(key), rate, now, held)
 
 
-def _seconds(wait: float) -> float:
+class LocalPacing:
+    """`Pacing` over an in-memory `Pacer`: one process owns the limits."""
+
+    def __init__(self, pacer: Pacer | None = None) -> None:
+        self.pacer = pacer or Pacer()
+
+    async def book(self, limits: Sequence[Limit], max_wait: float) -> Booking:
+        return self.pacer.book(limits, max_wait)
+
+    async def hold(self, keys: Sequence[str], seconds: float) -> None:
+        self.pacer.hold(keys, seconds)
+
+
+def clamp_wait(wait: float) -> float:
     """A wait of a few floating-point ulps is no wait."""
     return wait if wait > 1e-9 else 0.0

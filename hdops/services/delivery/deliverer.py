@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from hdops.clock import Clock, SystemClock
 from hdops.config import Settings
 from hdops.intents import Handed
-from hdops.pacing import Pacer
+from hdops.pacing import LocalPacing, Pacing
 from hdops.ports import ChatPort, Send
 from hdops.services.delivery.holdings import Holdings
 from hdops.services.delivery.jobs import Delivered, Job, lane_of, tally
@@ -55,7 +55,7 @@ class Deliverer:
         settings: Settings,
         clock: Clock | None = None,
         *,
-        pacer: Pacer | None = None,
+        pacer: Pacing | None = None,
         concurrency: int = CONCURRENCY,
         claims_unaddressed: bool = True,
         on_sent: Callable[[Delivered], None] | None = None,
@@ -67,7 +67,7 @@ class Deliverer:
         self.ports = dict(ports)
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.pacer = pacer or Pacer()
+        self.pacer = pacer or LocalPacing()
         self.concurrency = concurrency
         # Whether this process also sends messages addressed to no platform in
         # particular (ops notices, project channels). A terminal chat beside the

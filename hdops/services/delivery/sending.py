@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from hdops.clock import Clock
 from hdops.intents import Intent
-from hdops.pacing import Pacer
+from hdops.pacing import Pacing
 from hdops.ports import ChatPort, DeliveryError, Op, Send, SentRef
 from hdops.services.delivery.holdings import Holdings
 from hdops.services.delivery.jobs import WAIT_BEHIND, Job
@@ -37,7 +37,7 @@ class Sender:
     def __init__(
         self,
         ports: Mapping[str, ChatPort],
-        pacer: Pacer,
+        pacer: Pacing,
         clock: Clock,
         stats: Counter[str],
         retries: Retries,
@@ -101,15 +101,14 @@ class Sender:
         limits = port.rates(send)
         throttles = 0
         while True:
-            wait = self.pacer.wait(limits)
-            if wait > MAX_INLINE_WAIT:
-                # Hand it back without booking a slot it will not use.
+            booking = await self.pacer.book(limits, MAX_INLINE_WAIT)
+            if not booking.booked:
+                # Handed back without booking a slot it will not use.
                 self.stats["paced"] += 1
-                until = self.clock.now() + timedelta(seconds=wait)
+                until = self.clock.now() + timedelta(seconds=booking.wait)
                 return Deferred(row.id, until, "paced to the platform's limits", attempted=False)
-            wait = self.pacer.reserve(limits)
-            if wait > 0:
-                await asyncio.sleep(wait)
+            if booking.wait > 0:
+                await asyncio.sleep(booking.wait)
             assert self._sem is not None
             try:
                 async with self._sem:
@@ -118,7 +117,7 @@ class Sender:
                 if exc.throttled:
                     self.stats["throttled"] += 1
                     retry_after = exc.retry_after if exc.retry_after is not None else 1.0
-                    self.pacer.hold([key for key, _ in limits], retry_after)
+                    await self.pacer.hold([key for key, _ in limits], retry_after)
                     throttles += 1
                     if retry_after <= MAX_INLINE_WAIT and throttles <= MAX_THROTTLE_RETRIES:
                         continue

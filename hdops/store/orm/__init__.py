@@ -24,7 +24,7 @@ from __future__ import annotations
 from hdops.store.orm.audit import AuditEntry
 from hdops.store.orm.base import NAMING_CONVENTION, Base, JsonDict
 from hdops.store.orm.clarifications import Clarification, ClarificationMessage
-from hdops.store.orm.messaging import MessageRef, OutboxMessage, ProcessedEvent
+from hdops.store.orm.messaging import MessageRef, OutboxMessage, PaceCell, ProcessedEvent
 from hdops.store.orm.payout_guards import ApprovedPayoutChange
 from hdops.store.orm.payouts import Adjustment, Dispute, PayoutLine, PayoutStatement, PayoutWeek
 from hdops.store.orm.people import (
@@ -60,6 +60,7 @@ __all__ = [
     "JsonDict",
     "MessageRef",
     "OutboxMessage",
+    "PaceCell",
     "PayoutLine",
     "PayoutStatement",
     "PayoutWeek",

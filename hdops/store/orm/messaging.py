@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hdops.store.orm.base import Base, JsonDict
@@ -73,6 +83,18 @@ class MessageRef(Base):
     channel: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class PaceCell(Base):
+    """One platform rate limit's state, shared by every worker on the store (see
+    `hdops.services.shared_pacing`): its theoretical arrival time and how long a 429
+    holds it, both in the database's epoch seconds so workers need no common clock."""
+
+    __tablename__ = "pace_cells"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tat: Mapped[float | None] = mapped_column(Float(precision=53))
+    held_until: Mapped[float | None] = mapped_column(Float(precision=53))
 
 
 class ProcessedEvent(Base):
