@@ -6,15 +6,22 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, update
 
-from hdops.pacing import Rate
-from hdops.services.shared_pacing import SharedPacing
+from hdops import intents
+from hdops.chat import Message, Paragraph
+from hdops.config import Settings
+from hdops.pacing import LocalPacing, Rate
+from hdops.services.delivery import Deliverer
+from hdops.services.shared_pacing import SharedPacing, pacing_for
+from hdops.store import outbox
 from hdops.store import pacing as q
 from hdops.store.db import Store
 from hdops.store.orm import PaceCell
+from tests.integration.test_delivery import ScriptedPort
 
 POST = Rate(per_second=1.0, burst=3)
 
@@ -126,3 +133,37 @@ def test_without_the_database_a_send_is_paced_locally(tmp_path: object) -> None:
     assert time.monotonic() - started < 10
     assert [b.booked for b in bookings] == [True] * 4
     assert [round(b.wait) for b in bookings] == [0, 0, 0, 1]
+
+
+async def test_two_deliverers_keep_one_channel_under_its_limit(store: Store, db_url: str) -> None:
+    """Two workers send into one channel one after the other: the platform (which
+    refuses calls over its limit with 429, as Slack does) never has to refuse one,
+    because the second worker books after the first's burst instead of starting a
+    burst of its own."""
+    platform = ScriptedPort(per_second=5.0, burst=2, paced_as=Rate(5.0, 2))
+    other = Store.from_url(db_url)
+    workers = [
+        Deliverer(s, {"slack": platform}, Settings(), pacer=SharedPacing(s)) for s in (store, other)
+    ]
+    try:
+        for wave, worker in enumerate(workers):
+            with store.unit_of_work() as s:
+                for i in range(4):
+                    text = f"notice {wave}.{i}"
+                    message = Message(text=text, parts=[Paragraph(text=text)])
+                    intents.to_channels(s, {"slack": "C1"}, message, datetime.now(UTC))
+            for _ in range(50):
+                await worker.deliver_due()
+                with store.read() as s:
+                    if outbox.pending_count(s) == 0:
+                        break
+                await asyncio.sleep(0.05)
+    finally:
+        other.dispose()
+    assert len(platform.calls) == 8
+    assert platform.refused == 0
+
+
+def test_workers_on_postgresql_share_their_pacing(store: Store) -> None:
+    expected = SharedPacing if store.dialect == "postgresql" else LocalPacing
+    assert isinstance(pacing_for(store), expected)
