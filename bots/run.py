@@ -36,6 +36,20 @@ SWEEP_SECONDS = 30.0
 DEFAULT_HTTP_HOST = "127.0.0.1"
 
 
+def parse_shard(text: str | None, discord: bool) -> tuple[int, int] | None:
+    """`--shard I/N`: this worker is Discord Gateway shard I of N (0 <= I < N)."""
+    if text is None:
+        return None
+    if not discord:
+        raise HdopsError("--shard is the Discord Gateway shard: hdops run --discord --shard I/N")
+    shard_id, _, count = text.partition("/")
+    if not (shard_id.isdigit() and count.isdigit() and int(shard_id) < int(count) <= 1024):
+        raise HdopsError(
+            f"--shard {text!r}: expected I/N with 0 <= I < N, e.g. --shard 0/3 (shards 0, 1 and 2)"
+        )
+    return int(shard_id), int(count)
+
+
 def required_tokens(cfg: Settings, slack: bool, discord: bool, http_port: int | None) -> None:
     missing = []
     if slack:
@@ -104,6 +118,12 @@ def run(
         help=f"Address HTTP mode listens on (default {DEFAULT_HTTP_HOST}: behind an HTTPS"
         " proxy on this machine; 0.0.0.0 for every interface, e.g. in a container).",
     ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        metavar="I/N",
+        help="Discord Gateway shard I of N, one per worker (README, Scaling out).",
+    ),
 ) -> None:
     """Run the chosen bots, the outbox delivery and the scheduler in one process."""
     if not slack and not discord:
@@ -112,6 +132,7 @@ def run(
         raise HdopsError("--http is Slack's HTTP mode: hdops run --slack --http PORT")
     if host is not None and (http is None or not slack):
         raise HdopsError("--host is for Slack's HTTP mode: hdops run --slack --http PORT --host H")
+    gateway_shard = parse_shard(shard, discord)
     cfg = settings()
     required_tokens(cfg, slack, discord, http)
     store = open_store()
@@ -133,7 +154,7 @@ def run(
         if discord:
             from bots.discord import client as discord_client
 
-            discord_client.attach(runtime)
+            discord_client.attach(runtime, gateway_shard)
         asyncio.run(serve(runtime))
     finally:
         lock.release()

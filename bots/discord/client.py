@@ -91,8 +91,11 @@ def submitted_fields(components: Any) -> dict[str, str]:
 
 
 class _Client(discord.Client):
-    def __init__(self, adapter: DiscordAdapter) -> None:
-        super().__init__(intents=intents())
+    def __init__(self, adapter: DiscordAdapter, shard: tuple[int, int] | None) -> None:
+        if shard is None:
+            super().__init__(intents=intents())
+        else:
+            super().__init__(intents=intents(), shard_id=shard[0], shard_count=shard[1])
         self.adapter = adapter
 
     async def setup_hook(self) -> None:
@@ -107,11 +110,20 @@ class _Client(discord.Client):
 
 
 class DiscordAdapter:
-    def __init__(self, core: Core, settings: Settings, port: DiscordPort) -> None:
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        port: DiscordPort,
+        *,
+        shard: tuple[int, int] | None = None,
+    ) -> None:
+        """`shard`: (shard id, shard count) when several workers share the bot —
+        Discord sends each worker its shard's guilds (`hdops run --discord --shard`)."""
         self.core = core
         self.settings = settings
         self.port = port
-        self.client = _Client(self)
+        self.client = _Client(self, shard)
         self.runner = InteractionRunner("discord", tell=self._tell, describe=_describe)
         self.drafts = Drafts()
         self._forms: dict[str, Form] = {}  # the form each person has open, by user id
@@ -326,14 +338,14 @@ def _describe(body: Any) -> str:
     return "discord payload"
 
 
-def attach(runtime: Any) -> DiscordAdapter:
+def attach(runtime: Any, shard: tuple[int, int] | None = None) -> DiscordAdapter:
     """Plug Discord into a `bots.runtime.Runtime`: a port for the outbox and the
-    Gateway client as one of the runtime's tasks."""
+    Gateway client (one shard of it, if `shard`) as one of the runtime's tasks."""
     settings: Settings = runtime.settings
     assert settings.discord_bot_token is not None
     discord.http.Route.BASE = settings.discord_api_url
     port = DiscordPort(settings.discord_bot_token.get_secret_value(), settings.discord_api_url)
     runtime.add_port(port)
-    adapter = DiscordAdapter(runtime.core, settings, port)
+    adapter = DiscordAdapter(runtime.core, settings, port, shard=shard)
     runtime.tasks.append(adapter.run)
     return adapter

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -18,12 +19,15 @@ from sqlalchemy import func, select, update
 from hdops.services.people import add_person
 from hdops.store.db import Store
 from hdops.store.orm import Answer, Identity
+from tests.e2e.discord_system import control, tasks, until
 from tests.e2e.processes import hdops_run, run_env
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.gateway import shard_of
 from tests.fakes.slack.server import FakeSlack
 from tests.fakes.slack.workspace import FakeUser
 from tests.helpers import add_items, make_project
 
-pytest_plugins = ["tests.fakes.slack.fixtures"]
+pytest_plugins = ["tests.fakes.slack.fixtures", "tests.fakes.discord.fixtures"]
 pytestmark = [pytest.mark.postgres_only, pytest.mark.timeout(240)]
 
 CONTRACTORS = 100
@@ -106,3 +110,46 @@ async def test_a_burst_of_clicks_across_two_workers(
     posts = _task_posts(fake_slack)
     assert sorted(posts.values()) == [2] * CONTRACTORS, posts
     assert fake_slack.pop_violations() == []
+
+
+async def test_discord_shards_split_across_workers(
+    store: Store, db_url: str, fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """Two workers, each one Gateway shard of the same bot: the guild's events (its
+    slash commands) reach the worker of the guild's shard, direct messages (task
+    buttons) shard 0's, and the task flow works across them, each step once."""
+    dora = fake_discord.add_user("dora")
+    with store.unit_of_work() as s:
+        add_items(s, make_project(s, overlap=1), 4)
+        add_person(s, "dora", identities=[f"discord:{dora.id}"], roles=["contractor"])
+    env = run_env(db_url, discord=fake_discord)
+    guild_shard = shard_of(fake_discord.guild.id, 2)
+    async with (
+        hdops_run(["--discord", "--shard", "0/2"], env, tmp_path / "s0.log") as zero,
+        hdops_run(["--discord", "--shard", "1/2"], env, tmp_path / "s1.log") as one,
+    ):
+        await fake_discord.wait_ready(timeout=60)
+        await until(lambda: bool(fake_discord.commands(fake_discord.guild)), timeout=30)
+        command = await fake_discord.slash_command(dora, "hdops", ["next"])
+        await until(lambda: len(tasks(fake_discord, dora)) == 1, timeout=30)
+        first = tasks(fake_discord, dora)[0]
+        clicked = await fake_discord.click(dora, first, control(first, "hd:ans:"))
+        assert command.responded and clicked.responded
+        await until(lambda: any(m.id != first.id for m in tasks(fake_discord, dora)), timeout=30)
+    assert zero.code == 0 and one.code == 0, zero.output + one.output
+    gateway = fake_discord.gateway
+    assert sorted(gateway.sessions) == [0, 1] and gateway.shard_count == 2
+
+    def events(shard: int, name: str) -> list[dict[str, Any]]:
+        return [p["d"] for p in gateway.dispatched(shard) if p["t"] == name]
+
+    assert [g["id"] for g in events(guild_shard, "GUILD_CREATE")] == [fake_discord.guild.id]
+    assert events(1 - guild_shard, "GUILD_CREATE") == []
+    assert [i.get("guild_id") for i in events(guild_shard, "INTERACTION_CREATE")][:1] == [
+        fake_discord.guild.id
+    ]
+    assert any("guild_id" not in i for i in events(0, "INTERACTION_CREATE"))  # the DM click
+    with store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Answer)) == 1
+    assert len(fake_discord.dms(dora)) == 2  # two tasks, no message twice
+    assert fake_discord.pop_violations() == []

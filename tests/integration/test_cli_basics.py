@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,6 @@ from hdops.cli.main import app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HELPFUL = EXAMPLES / "helpful-pairs"
-
-
-@pytest.fixture
-def hdops(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Run `hdops ARGS…` against the test database; returns the typer Result."""
-    monkeypatch.setenv("HDOPS_DATABASE_URL", db_url)
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True) -> Result:
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
-        return result
-
-    yield run
 
 
 def show_json(hdops: Any, name: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from aiohttp import web
 from tests.fakes.leniency import check_leniency
 
 from . import app_commands, limits, uploads
-from .gateway import Gateway, Session
+from .gateway import Gateway, Session, shard_of
 from .guild import (
     DM,
     EPHEMERAL,
@@ -996,10 +996,14 @@ class FakeDiscord:
         return {
             "v": 10,
             "user": self.bot.to_json(),
-            "guilds": [{"id": g, "unavailable": True} for g in self.world.guilds],
+            "guilds": [
+                {"id": g, "unavailable": True}
+                for g in self.world.guilds
+                if shard_of(g, session.shards) == session.shard
+            ],
             "session_id": session.id,
             "resume_gateway_url": self.gateway_url,
-            "shard": [0, 1],
+            "shard": [session.shard, session.shards],
             "application": {"id": self.application_id, "flags": 0},
             "private_channels": [],
             "relationships": [],
