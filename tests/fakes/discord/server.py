@@ -175,6 +175,8 @@ class FakeDiscord:
         self.general = self.world.add_channel(self.guild, "general")
         self.rate_limiter = RateLimiter()
         self.calls: list[Call] = []
+        # Called with each message the bot creates (a load harness's stopwatch).
+        self.on_bot_post: list[Callable[[FakeMessage], None]] = []
         self.violations: list[Violation] = []
         self.forgiven: list[Violation] = []
         self.faults: list[Fault] = []
@@ -852,6 +854,8 @@ class FakeDiscord:
             pinged_everyone=everyone,
             attachments=files,
         )
+        for listener in self.on_bot_post:
+            listener(message)
         await self._notify("MESSAGE_CREATE", self._message_event(message))
         return message.to_json()
 

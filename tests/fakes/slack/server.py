@@ -179,6 +179,8 @@ class FakeSlack:
         self.app_url = app_url  # http://127.0.0.1:PORT/slack/events, for transport="http"
         self.ack_timeout = ack_timeout
         self.echo_bot_messages = echo_bot_messages
+        # Called with each new message the bot posts (a load harness's stopwatch).
+        self.on_bot_post: list[Callable[[FakeMessage], None]] = []
         self.bot_events = set(bot_events)
         self.lenient = check_leniency(lenient or {}, LENIENCIES)
         self.rate_limiter = RateLimiter()
@@ -1035,6 +1037,9 @@ class FakeSlack:
         return await self.deliver("events_api", wrapped)
 
     def _on_bot_message(self, message: FakeMessage, change: str) -> None:
+        if change == "new" and not message.ephemeral_to:
+            for listener in self.on_bot_post:
+                listener(message)
         if not self.echo_bot_messages or message.ephemeral_to:
             return
         place = self.ws.channels[message.channel]
