@@ -44,9 +44,9 @@ from hdops.store.orm import (
     PayoutWeek,
     Person,
 )
-from tests.faults.hdops_process import HdopsProcess, slack_env
 from tests.fakes.slack.server import Delivery, FakeSlack
 from tests.fakes.slack.workspace import FakeMessage, FakeUser
+from tests.faults.hdops_process import HdopsProcess, slack_env
 from tests.helpers import add_items, make_project
 
 pytest_plugins = ["tests.fakes.slack.fixtures"]
@@ -119,7 +119,7 @@ class Day:
     def still_open(self, assignment: int) -> bool:
         with self.store.read() as s:
             row = s.get(Assignment, assignment)
-            return row is not None and row.status == "assigned"
+            return row is not None and row.status == "offered"
 
     async def contractor(self, user: FakeUser) -> None:
         asked: set[int] = set()
@@ -262,7 +262,7 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
     ]
     try:
         for _ in range(KILLS):
-            await asyncio.sleep(rng.uniform(0.3, 2.0))
+            await asyncio.sleep(rng.uniform(0.2, 1.4))
             await process.kill()
             day.ledger.kills += 1
             await asyncio.sleep(rng.uniform(0.0, 0.5))
@@ -330,9 +330,7 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
 async def _drained(store: Store, deadline: datetime) -> None:
     while True:
         with store.read() as s:
-            left = s.scalar(
-                select(func.count()).where(OutboxMessage.status == "pending")
-            )
+            left = s.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
         if not left:
             return
         assert datetime.now(UTC) < deadline, f"{left} outbox messages still pending"
