@@ -76,6 +76,7 @@ class Day:
         self.ledger = Ledger()
         self.chaos_over = asyncio.Event()
         self.approved = asyncio.Event()
+        self._on_ack: dict[int, Callable[[], None]] = {}
 
     async def send(
         self, act: Callable[[], Awaitable[Delivery]], on_ack: Callable[[], None]
@@ -93,8 +94,6 @@ class Day:
         self.ledger.unacked.append(delivery)
         self._on_ack[id(delivery)] = on_ack
         return False
-
-    _on_ack: dict[int, Callable[[], None]] = {}
 
     async def redeliver(self) -> None:
         """What Slack does with what the app never acknowledged: send it again."""
