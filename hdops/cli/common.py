@@ -32,8 +32,9 @@ from typer.exceptions import TyperException
 from hdops.config import Settings, load_settings
 from hdops.errors import HdopsError, InvalidInput
 from hdops.files import check_output_file
-from hdops.store.db import Store
+from hdops.store.db import Store, normalize_url
 from hdops.store.migrate import is_current
+from hdops.store.sqlite_disk import disk_problem
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,8 +83,9 @@ def open_store(*, require_current: bool = True) -> Store:
                 raise HdopsError("the database schema is outdated: run `hdops db upgrade`")
     except DBAPIError as exc:
         store.dispose()
+        cause = disk_problem(store.engine.url.database) if store.dialect == "sqlite" else None
         raise HdopsError(
-            f"cannot open the database HDOPS_DATABASE_URL={where}: {first_line(exc.orig)}"
+            f"cannot open the database HDOPS_DATABASE_URL={where}: {cause or first_line(exc.orig)}"
         ) from None
     return store
 
@@ -179,12 +181,25 @@ class OneLineErrors(TyperGroup):
         except (typer.Abort, click.exceptions.Abort):
             sys.exit(_report("aborted", 1))
         except SQLAlchemyError as exc:
+            cause = _sqlite_disk_problem()
+            if cause:
+                sys.exit(_report(f"cannot write the database: {cause}", 1))
             sys.exit(_report(f"database error: {first_line(getattr(exc, 'orig', exc))}", 1))
         except Exception as exc:
             if os.environ.get("HDOPS_DEBUG"):
                 raise
             sys.exit(_report(_unexpected(exc), 1))
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _sqlite_disk_problem() -> str | None:
+    """A full or read-only disk under the configured SQLite file, if that is why a
+    command failed (see `hdops.store.sqlite_disk`)."""
+    try:
+        url = make_url(normalize_url(settings().database_url))
+    except Exception:
+        return None
+    return disk_problem(url.database) if url.get_backend_name() == "sqlite" else None
 
 
 def one_line(text: str) -> str:
