@@ -89,6 +89,7 @@ from tests.fakes.discord.guild import FakeUser as DiscordUser  # noqa: E402
 from tests.fakes.slack.server import FakeSlack  # noqa: E402
 from tests.fakes.slack.workspace import FakeMessage as SlackMessage  # noqa: E402
 from tests.fakes.slack.workspace import FakeUser as SlackUser  # noqa: E402
+from tests.processes import run_env  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ANSWER = re.compile(r"^hd:ans:(\d+):a$")  # "A is better": hd:ans:<assignment>:a
@@ -356,20 +357,6 @@ def populate(world: World) -> None:
     world.clar = world.slack.add_channel("clarifications").id
 
 
-def worker_env(db_url: str, world: World) -> dict[str, str]:
-    return {
-        **os.environ,
-        "HDOPS_DATABASE_URL": db_url,
-        "HDOPS_SLACK_API_URL": world.slack.api_url,
-        "SLACK_BOT_TOKEN": world.slack.bot_token,
-        "SLACK_APP_TOKEN": world.slack.app_token,
-        "HDOPS_DISCORD_API_URL": world.discord.api_base,
-        "DISCORD_BOT_TOKEN": world.discord.token,
-        "HDOPS_DISCORD_GUILDS": world.discord.guild.id,
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
 async def until(check: Callable[[], bool], timeout: float, what: str, workers: list[Child]) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -462,7 +449,7 @@ async def run(args: argparse.Namespace) -> int:
     workers: list[Child] = []
     try:
         make_store(db_url, world, items, tmp)
-        env = worker_env(db_url, world)
+        env = run_env(db_url, world.slack, world.discord, PYTHONUNBUFFERED="1")
         for i in range(args.workers):
             cmd = [sys.executable, "-m", "bots.cli", "run", "--slack", "--discord"]
             workers.append(Child([*cmd, "--shard", f"{i}/{args.workers}"], env, tmp / f"w{i}.log"))

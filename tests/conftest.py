@@ -27,7 +27,9 @@ ON_POSTGRES = TEST_URL.startswith(("postgresql", "postgres"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"hdops store under test: {'PostgreSQL' if ON_POSTGRES else 'SQLite'}"
+    if ON_POSTGRES:
+        return "hdops store under test: PostgreSQL (tests that touch no store: SQLite run)"
+    return "hdops store under test: SQLite"
 
 
 @pytest.fixture(scope="session")
@@ -108,8 +110,24 @@ def store(db_url: str) -> Iterator[Store]:
         s.dispose()
 
 
+def uses_the_store(item: pytest.Item) -> bool:
+    """A test of the store under test: it asks for a database (`db_url`, `store`), or
+    says it reads `HDOPS_TEST_DATABASE_URL` another way (`@pytest.mark.store`)."""
+    return "db_url" in getattr(item, "fixturenames", ()) or "store" in item.keywords
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On SQLite every test runs and PostgreSQL-only ones skip. On PostgreSQL only the
+    tests that touch the store run: the rest (pure functions, the fakes, the demo on
+    its own SQLite file) would do the same work twice, and CI runs the SQLite suite
+    beside this one anyway. HDOPS_TEST_EVERYTHING=1 runs them all on PostgreSQL too."""
     if ON_POSTGRES:
+        if os.environ.get("HDOPS_TEST_EVERYTHING") == "1":
+            return
+        storeless = [item for item in items if not uses_the_store(item)]
+        if storeless:
+            config.hook.pytest_deselected(items=storeless)
+            items[:] = [item for item in items if uses_the_store(item)]
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set HDOPS_TEST_DATABASE_URL")
     for item in items:

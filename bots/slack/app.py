@@ -1,12 +1,22 @@
 """The Slack adapter: slack-bolt's AsyncApp translating Slack to the core and back.
 
-Every listener does the same three things: ack at once (Slack allows 3 s; view
-submissions are the exception, because their validation errors must travel in
-the ack — the core answers those in milliseconds), translate the payload into a
-core call run off the event loop, and show the core's reply (an ephemeral
-message or a modal). Everything a user experiences is decided in the core.
+Every listener does the same three things: translate the payload into a core
+call run off the event loop, acknowledge Slack once the core has committed it,
+and show the core's reply (an ephemeral message or a modal) after the ack.
+Everything a user experiences is decided in the core.
 
-Inbound never fails Slack: nothing that can raise comes before the ack (a view
+Acknowledged means stored: an ack tells Slack (and so the person) that hdops has
+the click, command, form or message, and Slack stops redelivering it. So the ack
+goes out after the core's transaction commits — a process killed between the two
+leaves an unacknowledged request that Slack sends again, and the redelivery is a
+no-op if the first did commit (processed event ids). Bolt runs with
+`process_before_response=True`, so the ack of an event is the listener's return.
+Slack shows an error after 3 s, so if the store is slower than `ACK_DEADLINE` the
+ack goes anyway and the work finishes after it (then, and only then, a crash in
+that window could lose an acknowledged request; the store answers in
+milliseconds). Replies are shown after the ack, never delaying it.
+
+Inbound never fails Slack: every listener acks whatever happens (a view
 submission computes its answer inside a try and always acks); payloads are read
 by `bots.slack.inbound`, and one missing a field hdops needs is logged, counted
 and answered with one clear private message. The core answers its own failures
@@ -31,7 +41,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -63,6 +73,10 @@ MENTION_RE = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 LONG_REPLY_CHARS = 2500  # longer private replies open as a modal when possible
 FORM_ERROR_CHARS = 150  # Slack shows at most this much of one form error
 INTERACTIONS = {"block_actions": "action", "view_submission": "view_submission"}
+# Seconds the ack waits for the core's commit: Slack allows 3 s in all.
+ACK_DEADLINE = 2.0
+
+Work = Callable[[asyncio.Event], Awaitable[None]]  # sets the event once stored
 
 
 def command_text(text: str) -> str:
@@ -109,9 +123,10 @@ class SlackAdapter:
             client=client,
             signing_secret=secret.get_secret_value() if secret else None,
             request_verification_enabled=secret is not None,
-            process_before_response=False,
+            process_before_response=True,  # acked when the listener returns: see above
         )
         self.runner = InteractionRunner("slack", tell=self._tell, describe=inbound.describe)
+        self._after_ack: set[asyncio.Task[None]] = set()
         self._register()
 
     @property
@@ -136,9 +151,24 @@ class SlackAdapter:
         metrics.event_error("slack", str(body.get("type")))
         log.error("slack listener failed (%s)", inbound.describe(body), exc_info=error)
 
+    async def _ack_when_stored(self, ack: Callable[[], Awaitable[Any]] | None, work: Work) -> None:
+        """Run `work` and return (ack) once it has stored what came in, it ended, or
+        `ACK_DEADLINE` passed; the rest of `work` (showing the reply) goes on after.
+        `ack` is None for events, which bolt acks when the listener returns."""
+        stored = asyncio.Event()
+        task = self._spawn(work(stored))
+        waiting = asyncio.ensure_future(stored.wait())
+        try:
+            await asyncio.wait(
+                {task, waiting}, timeout=ACK_DEADLINE, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waiting.cancel()
+            if ack is not None:
+                await ack()
+
     async def on_command(self, ack: Any, body: dict[str, Any], request: Any) -> None:
-        with self.runner.working():
-            await ack()
+        async def work(stored: asyncio.Event) -> None:
             async with self.runner.answering("command", body):
                 metrics.event("slack", "command")
                 cmd = inbound.command(body)
@@ -150,12 +180,15 @@ class SlackAdapter:
                     command_event_id(cmd, body, timestamp),
                     "slack",
                 )
+                stored.set()
                 await self.show(reply, user=cmd.user, channel=cmd.channel, trigger=cmd.trigger_id)
+
+        await self._ack_when_stored(ack, work)
 
     async def on_action(self, ack: Any, body: dict[str, Any]) -> None:
         received = metrics.now()
-        with self.runner.working():
-            await ack()
+
+        async def work(stored: asyncio.Event) -> None:
             async with self.runner.answering("action", body):
                 metrics.event("slack", "action")
                 click = inbound.click(body)
@@ -169,10 +202,13 @@ class SlackAdapter:
                 reply = await self.runner.call(
                     self.core.action, f"slack:{click.user}", click.action_id, click.values, event_id
                 )
+                stored.set()
                 metrics.NEXT_TASK.clicked("slack", click.user, received, metrics.now())
                 await self.show(
                     reply, user=click.user, channel=click.channel, trigger=click.trigger_id
                 )
+
+        await self._ack_when_stored(ack, work)
 
     async def on_view(self, ack: Any, body: dict[str, Any]) -> None:
         """The ack carries the answer (errors, or the next form), so it is computed
@@ -209,7 +245,7 @@ class SlackAdapter:
             await ack(**answer)
             if after is not None:
                 user, message, channel = after
-                await self.show(Reply(message=message), user=user, channel=channel)
+                self._show_later(Reply(message=message), user=user, channel=channel)
 
     @staticmethod
     def _form_problem(
@@ -225,16 +261,17 @@ class SlackAdapter:
         return {}, ((who.user, message, who.channel) if who.user else None)
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        with self.runner.working():
-            try:
-                said = inbound.thread_message(event)
-            except inbound.Unreadable as exc:
-                # Nobody is waiting for an answer to an event: it may not even have
-                # been meant for hdops. Logged and counted only.
-                self.runner.unreadable("thread_reply", exc, body)
-                return
-            if said is None:
-                return
+        try:
+            said = inbound.thread_message(event)
+        except inbound.Unreadable as exc:
+            # Nobody is waiting for an answer to an event: it may not even have
+            # been meant for hdops. Logged and counted only.
+            self.runner.unreadable("thread_reply", exc, body)
+            return
+        if said is None:
+            return
+
+        async def work(stored: asyncio.Event) -> None:
             metrics.event("slack", "thread_reply")
             async with self.runner.answering("thread_reply", body):
                 identity, event_id = f"slack:{said.user}", body.get("event_id")
@@ -260,10 +297,32 @@ class SlackAdapter:
                         files=said.files,
                         edited=said.edited,
                     )
+                stored.set()
                 if reply.message is not None:
                     await self.show(
                         reply, user=said.user, channel=said.channel, thread=said.thread_ts
                     )
+
+        await self._ack_when_stored(None, work)
+
+    def _show_later(self, reply: Reply, **where: Any) -> None:
+        """Show a reply after the ack has gone (the listener returns first)."""
+        self._spawn(self.show(reply, **where))
+
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        """Run `work` beside the listener, counted in flight from now until it ends."""
+        self.runner.in_flight += 1
+
+        async def run() -> None:
+            try:
+                await work
+            finally:
+                self.runner.in_flight -= 1
+
+        task = asyncio.ensure_future(run())
+        self._after_ack.add(task)
+        task.add_done_callback(self._after_ack.discard)
+        return task
 
     async def _tell(self, body: dict[str, Any], message: Message) -> None:
         """Tell whoever sent `body` (if it names someone) that it did not work."""

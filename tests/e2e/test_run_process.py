@@ -9,11 +9,11 @@ from pathlib import Path
 from hdops.services.people import add_person
 from hdops.store.db import Store
 from tests.e2e.discord_system import tasks, until
-from tests.e2e.processes import hdops_run, run_env
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack.server import FakeSlack
 from tests.fakes.slack.workspace import FakeUser
 from tests.helpers import add_items, make_project
+from tests.processes import hdops_run, run_env
 
 pytest_plugins = ["tests.fakes.slack.fixtures", "tests.fakes.discord.fixtures"]
 
@@ -38,9 +38,9 @@ async def test_hdops_run_serves_slack_until_stopped(
         await fake_slack.wait_for_socket(1, timeout=30)
         await fake_slack.slash_command(alice, "/hdops", "next")
         await fake_slack.wait_for(lambda: _has_slack_task(fake_slack, alice), timeout=20)
-    assert worker.code == 0, worker.output
-    assert fake_slack.bot_token not in worker.output
-    assert fake_slack.app_token not in worker.output
+    assert worker.code == 0, worker.output()
+    assert fake_slack.bot_token not in worker.output()
+    assert fake_slack.app_token not in worker.output()
 
 
 async def test_hdops_run_serves_slack_and_discord_in_one_process(
@@ -63,6 +63,6 @@ async def test_hdops_run_serves_slack_and_discord_in_one_process(
         await fake_discord.slash_command(dora, "hdops", ["next"])
         await fake_slack.wait_for(lambda: _has_slack_task(fake_slack, alice), timeout=20)
         await until(lambda: len(tasks(fake_discord, dora)) == 1, timeout=20)
-    assert worker.code == 0, worker.output
+    assert worker.code == 0, worker.output()
     for secret in (fake_slack.bot_token, fake_slack.app_token, fake_discord.token):
-        assert secret not in worker.output
+        assert secret not in worker.output()

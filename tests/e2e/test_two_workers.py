@@ -20,12 +20,12 @@ from hdops.services.people import add_person
 from hdops.store.db import Store
 from hdops.store.orm import Answer, Identity
 from tests.e2e.discord_system import control, tasks, until
-from tests.e2e.processes import hdops_run, run_env
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.gateway import shard_of
 from tests.fakes.slack.server import FakeSlack
 from tests.fakes.slack.workspace import FakeUser
 from tests.helpers import add_items, make_project
+from tests.processes import hdops_run, run_env
 
 pytest_plugins = ["tests.fakes.slack.fixtures", "tests.fakes.discord.fixtures"]
 pytestmark = [pytest.mark.postgres_only, pytest.mark.timeout(240)]
@@ -94,7 +94,7 @@ async def test_a_burst_of_clicks_across_two_workers(
         await fake_slack.wait_for(next_tasks, timeout=90)
         await fake_slack.settle(quiet=1.0, timeout=20)
 
-    assert first.code == 0 and second.code == 0, first.output + second.output
+    assert first.code == 0 and second.code == 0, first.output() + second.output()
     # Both workers took clicks.
     by_connection = Counter(
         fake_slack.socket.envelopes[d.envelope_id].connection for d in clicks if d.envelope_id
@@ -136,7 +136,7 @@ async def test_discord_shards_split_across_workers(
         clicked = await fake_discord.click(dora, first, control(first, "hd:ans:"))
         assert command.responded and clicked.responded
         await until(lambda: any(m.id != first.id for m in tasks(fake_discord, dora)), timeout=30)
-    assert zero.code == 0 and one.code == 0, zero.output + one.output
+    assert zero.code == 0 and one.code == 0, zero.output() + one.output()
     gateway = fake_discord.gateway
     assert sorted(gateway.sessions) == [0, 1] and gateway.shard_count == 2
 

@@ -46,8 +46,8 @@ from hdops.store.orm import (
 )
 from tests.fakes.slack.server import Delivery, FakeSlack
 from tests.fakes.slack.workspace import FakeMessage, FakeUser
-from tests.faults.hdops_process import HdopsProcess, slack_env
 from tests.helpers import add_items, make_project
+from tests.processes import HdopsProcess, run_env
 
 pytest_plugins = ["tests.fakes.slack.fixtures"]
 
@@ -249,7 +249,7 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
         add_person(s, "otto", identities=[f"slack:{otto.id}"], roles=["ops"])
     remind_at = _reminder_shift(store, "alice")
 
-    env = slack_env(db_url, fake, HDOPS_SLACK_OPS_CHANNEL=ops_channel.id)
+    env = run_env(db_url, fake, HDOPS_SLACK_OPS_CHANNEL=ops_channel.id)
     process = HdopsProcess(["run", "--slack"], env, tmp_path / "run.log")
     day = Day(fake, store, rng)
     process.start()

@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import ON_POSTGRES, TEST_URL
 
+pytestmark = pytest.mark.store  # benchmarks the store under test (TEST_URL)
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "slack_latency.py"
 
 

@@ -1,4 +1,6 @@
-"""`hdops run` as a real child process the fault tests can kill and start again.
+"""`hdops run` as real processes against the fakes: the environment that points it at
+them, a restartable process the fault tests can SIGKILL, and a context that starts a
+worker for a block and always stops it (SIGTERM, then a kill if it hangs).
 
 One log file collects every incarnation's output (appended), so a failure shows what
 each process said before it died."""
@@ -6,26 +8,39 @@ each process said before it died."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack.server import FakeSlack
 
 
-def slack_env(db_url: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
-    """The environment `hdops run --slack` needs to serve `fake` over Socket Mode."""
-    return {
-        **os.environ,
-        "HDOPS_DATABASE_URL": db_url,
-        "HDOPS_SLACK_API_URL": fake.api_url,
-        "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_APP_TOKEN": fake.app_token,
-        **extra,
-    }
+def run_env(
+    db_url: str,
+    slack: FakeSlack | None = None,
+    discord: FakeDiscord | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    """This environment plus what `hdops run` needs to reach the store and the fakes."""
+    env = {**os.environ, "HDOPS_DATABASE_URL": db_url}
+    if slack is not None:
+        env |= {
+            "HDOPS_SLACK_API_URL": slack.api_url,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_APP_TOKEN": slack.app_token,
+        }
+    if discord is not None:
+        env |= {
+            "HDOPS_DISCORD_API_URL": discord.api_base,
+            "DISCORD_BOT_TOKEN": discord.token,
+            "HDOPS_DISCORD_GUILDS": discord.guild.id,
+        }
+    return env | extra
 
 
 class HdopsProcess:
@@ -37,6 +52,7 @@ class HdopsProcess:
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.code: int | None = None  # the exit code of the last stop()
 
     def start(self) -> None:
         assert self.proc is None or self.proc.poll() is not None, "already running"
@@ -63,7 +79,8 @@ class HdopsProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return await asyncio.to_thread(self.proc.wait, timeout)
+            self.code = await asyncio.to_thread(self.proc.wait, timeout)
+            return self.code
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
@@ -71,3 +88,17 @@ class HdopsProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+@contextlib.asynccontextmanager
+async def hdops_run(
+    flags: list[str], env: dict[str, str], log_path: Path, stop_timeout: float = 20
+) -> AsyncIterator[HdopsProcess]:
+    """One `hdops run FLAGS` process for the block; `worker.code` is its exit code
+    after the block (SIGTERM asks it to stop as an operator would)."""
+    worker = HdopsProcess(["run", *flags], env, log_path)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop(stop_timeout)
