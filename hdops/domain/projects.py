@@ -286,7 +286,12 @@ def load_project_spec(path: Path) -> ProjectSpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"spec file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"cannot read {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.__class__.__name__}") from None
     try:
         raw = load_spec_yaml(text)

@@ -14,14 +14,24 @@ and its button/form path (the flow harness: real core, local chat, real store).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bots.cli import app
+from hdops.store.db import Store
 from tests.flows.conftest import harness
+from tests.helpers import add_items, contractor, make_project, ops, researcher, table_rows
 
 __all__ = ["harness"]
+
+FILES = Path(__file__).parent / "files"
+# Every case, bombs included, is refused well within this (seconds): slow is a failure.
+FAST = 5.0
 
 
 @dataclass
@@ -56,3 +66,41 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"hostile corpus: {_TALLY.tried} tried, {_TALLY.refused} refused"
         )
+
+
+@dataclass
+class Cli:
+    """The `hdops` command on a seeded store: alice (contractor, 18.50 USD an hour),
+    olga (ops), rita (researcher) and project helpful-pairs with two items."""
+
+    store: Store
+
+    def refuses(self, *args: str, names: str) -> str:
+        """Run `hdops ARGS`; assert one clear refusal that contains `names` (what was
+        wrong), quickly, with the store exactly as before. Returns stderr."""
+        before = table_rows(self.store)
+        started = time.monotonic()
+        result = CliRunner().invoke(app, list(args))
+        took = time.monotonic() - started
+        stderr = result.stderr
+        assert result.exit_code not in (0, None), (args, result.stdout[-500:])
+        assert stderr.startswith("error: "), (args, stderr[:500])
+        assert "Traceback" not in stderr and "this is a bug" not in stderr, stderr[:2000]
+        assert len(stderr.splitlines()) <= 52, "problem lists are capped"
+        assert names in stderr, (names, stderr[:500])
+        assert took < FAST, f"took {took:.1f} s"
+        assert table_rows(self.store) == before, args
+        return stderr
+
+
+@pytest.fixture
+def cli(store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("HDOPS_DATABASE_URL", db_url)
+    for name in ("HDOPS_COVERAGE_TARGET_HOURS", "HDOPS_MIN_HOURLY", "HDOPS_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    with store.unit_of_work() as session:
+        contractor(session, "alice", hourly_rate="18.50")
+        ops(session, "olga")
+        researcher(session, "rita")
+        add_items(session, make_project(session), 2)
+    return Cli(store)
