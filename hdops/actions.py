@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hdops.errors import InvalidInput
+from hdops.errors import UnknownControl
 
 MAX_LEN = 100
 PREFIX = "hd"
@@ -62,6 +62,6 @@ def encode(verb: str, ident: int, arg: str | None = None) -> str:
 
 def decode(text: str) -> Action:
     if len(text) > MAX_LEN or not ACTION_RE.match(text):
-        raise InvalidInput("That button is not recognised (it may be from an old version).")
+        raise UnknownControl("That button is not recognised (it may be from an old version).")
     _, verb, ident, *rest = text.split(":", 3)
     return Action(verb, int(ident), rest[0] if rest else None)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from hdops.commands import command_spec, run_command
 from hdops.config import Settings
 from hdops.domain.people import parse_identity
 from hdops.domain.relay import SharedFile
-from hdops.errors import HdopsError, InvalidInput, PermissionDenied
+from hdops.errors import HdopsError, InvalidInput, NotFound, PermissionDenied, UnknownControl
 from hdops.intents import HandoffTarget
 from hdops.render import problems
 from hdops.render import relay as relay_render
@@ -210,9 +211,11 @@ class Core:
         key = event_id or f"local:{uuid.uuid4().hex}"
 
         def run(session: Session, person: Person) -> Reply:
-            ctx = self._context(session, person, actions.decode(action_id), key)
-            ctx.values = list(values or [])
-            return interactions.run_button(ctx)
+            with _forgeries_refused(person, "button", action_id):
+                _check_size(person, "button", action_id, values or [], {})
+                ctx = self._context(session, person, actions.decode(action_id), key)
+                ctx.values = list(values or [])
+                return interactions.run_button(ctx)
 
         return self._run(identity, event_id, run, kind="action")
 
@@ -223,9 +226,11 @@ class Core:
         key = event_id or f"local:{uuid.uuid4().hex}"
 
         def run(session: Session, person: Person) -> Reply:
-            ctx = self._context(session, person, actions.decode(form_id), key)
-            ctx.fields = fields
-            return interactions.run_form(ctx)
+            with _forgeries_refused(person, "form", form_id):
+                _check_size(person, "form", form_id, [], fields)
+                ctx = self._context(session, person, actions.decode(form_id), key)
+                ctx.fields = fields
+                return interactions.run_form(ctx)
 
         return self._run(identity, event_id, run, kind="form", form=True)
 
@@ -365,6 +370,56 @@ class _Relay:
     text: str
     files: tuple[SharedFile, ...]
     edited: bool
+
+
+# No control hdops sends lets a platform deliver more than this: a form field allows
+# at most 4000 characters (`FormField.max_length`), a modal has a handful of inputs,
+# a select at most 25 options whose values are short. More is a forged payload.
+MAX_FORM_FIELDS = 10
+MAX_FIELD_CHARS = 4000
+MAX_SELECTED = 25
+MAX_VALUE_CHARS = 150
+
+
+def _subject(kind: str, control_id: str) -> str:
+    return f"{kind}:{control_id[:80]}"
+
+
+@contextmanager
+def _forgeries_refused(person: Person, kind: str, control_id: str) -> Iterator[None]:
+    """Refuse a button or form that hdops could not have sent as a `PermissionDenied`,
+    so that `_unit` keeps it in the audit log with the person who sent it.
+
+    Why: buttons and forms carry ids, and anyone can send a platform any id. Someone
+    else's task is refused where ownership is checked (`answers.own_assignment` and
+    the like). What is caught here is the rest of forging: an id not in hdops' format
+    or with a verb nobody registered (`UnknownControl`), and an id naming a task,
+    question, check-in or statement line that is not there (`NotFound`: never given,
+    or a draft line replaced since — a stale click is rare and harmless to log). Ops
+    reviewing the log then see every probe, not only the ones that guessed a real id."""
+    try:
+        yield
+    except (UnknownControl, NotFound) as exc:
+        raise PermissionDenied(
+            exc.message, actor_id=person.id, subject=_subject(kind, control_id)
+        ) from None
+
+
+def _check_size(
+    person: Person, kind: str, control_id: str, values: list[str], fields: dict[str, str]
+) -> None:
+    """Refuse (and so audit) a payload larger than any control hdops sends allows."""
+    if (
+        len(fields) > MAX_FORM_FIELDS
+        or any(len(str(v)) > MAX_FIELD_CHARS or len(str(k)) > 100 for k, v in fields.items())
+        or len(values) > MAX_SELECTED
+        or any(len(str(v)) > MAX_VALUE_CHARS for v in values)
+    ):
+        raise PermissionDenied(
+            f"That {kind} carries more than any hdops {kind} allows.",
+            actor_id=person.id,
+            subject=_subject(kind, control_id),
+        )
 
 
 def _field_errors(problems: list[str]) -> dict[str, str]:

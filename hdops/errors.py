@@ -50,3 +50,9 @@ class InvalidInput(HdopsError):
         )
         super().__init__(full)
         self.summary = message
+
+
+class UnknownControl(InvalidInput):
+    """A button or form id that hdops never sent: not in the action-id format, or a
+    verb no feature registered. Forged (or from a far older version); the core keeps
+    it in the audit log like any other refused interaction."""

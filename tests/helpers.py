@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hdops.domain.projects import parse_project_spec
 from hdops.services.people import add_person
 from hdops.services.projects import create_project
-from hdops.store.orm import Item, Person, Project
+from hdops.store.db import Store
+from hdops.store.orm import Base, Item, Person, Project
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -78,3 +80,14 @@ def researcher(session: Session, name: str) -> Person:
 
 def ops(session: Session, name: str) -> Person:
     return add_person(session, name, identities=[f"console:{name}"], roles=["ops"])
+
+
+def table_rows(store: Store) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table, in primary-key order: compared before and after an
+    input that must be refused, to show that nothing at all was written."""
+    tables: dict[str, list[tuple[str, ...]]] = {}
+    with store.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
+            tables[table.name] = [tuple(map(repr, row)) for row in rows]
+    return tables

@@ -121,6 +121,23 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+# The terminal gets the first problems and a count of the rest, not 100k lines
+# (a spec with a hundred thousand unknown keys, an items file of bad lines).
+MAX_PROBLEMS_SHOWN = 50
+
+
+def print_list(title: str | None, entries: Sequence[object], total: int) -> None:
+    """`entries` (of `total`) on stderr, one `  - ` line each, at most
+    MAX_PROBLEMS_SHOWN of them and then how many more there are."""
+    if title:
+        err.print(title, markup=False)
+    for entry in entries[:MAX_PROBLEMS_SHOWN]:
+        err.print(f"  - {entry}", markup=False)
+    rest = total - min(len(entries), MAX_PROBLEMS_SHOWN)
+    if rest > 0:
+        err.print(f"  … and {rest} more", markup=False)
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn domain errors into one line on stderr and a non-zero exit."""
 
@@ -130,8 +147,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except InvalidInput as exc:
             err.print(f"error: {exc.summary}", markup=False)
-            for problem in exc.problems:
-                err.print(f"  - {problem}", markup=False)
+            print_list(None, exc.problems, len(exc.problems))
             raise typer.Exit(2) from None
         except HdopsError as exc:
             err.print(f"error: {one_line(exc.message)}", markup=False)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from hdops.cli.common import echo_json, err, handle_errors, open_store, out
+from hdops.cli.common import echo_json, err, handle_errors, open_store, out, print_list
 from hdops.clock import utcnow
 from hdops.errors import InvalidInput
 from hdops.files import check_input_file
@@ -28,8 +28,6 @@ app = typer.Typer(help="Items: import the things contractors label.", no_args_is
 
 # Below this a file imports in well under a second: no bar, no flicker.
 PROGRESS_MIN_BYTES = 2_000_000
-# The terminal gets the first problems and a count of the rest, not 100k lines.
-MAX_PROBLEMS_SHOWN = 50
 
 
 @app.command("import")
@@ -58,7 +56,7 @@ def import_cmd(
             )
     except InvalidInput as exc:
         err.print(f"error: {exc.summary}", markup=False)
-        _print_list(None, exc.problems, getattr(exc, "total", len(exc.problems)))
+        print_list(None, exc.problems, getattr(exc, "total", len(exc.problems)))
         raise typer.Exit(2) from None
     finally:
         store.dispose()
@@ -74,9 +72,9 @@ def import_cmd(
     )
     if report.conflicts:
         title = "conflicts (items with answers keep their data):"
-        _print_list(title, report.conflicts, len(report.conflicts))
+        print_list(title, report.conflicts, len(report.conflicts))
     if report.skipped_count:
-        _print_list("skipped invalid lines:", report.skipped, report.skipped_count)
+        print_list("skipped invalid lines:", report.skipped, report.skipped_count)
 
 
 @app.command("requeue")
@@ -109,16 +107,6 @@ def requeue_cmd(
         f"{count} item(s) of {project} requeued for fresh answers under version {before} or later",
         markup=False,
     )
-
-
-def _print_list(title: str | None, entries: Sequence[object], total: int) -> None:
-    if title:
-        err.print(title, markup=False)
-    for entry in entries[:MAX_PROBLEMS_SHOWN]:
-        err.print(f"  - {entry}", markup=False)
-    rest = total - min(len(entries), MAX_PROBLEMS_SHOWN)
-    if rest > 0:
-        err.print(f"  … and {rest} more", markup=False)
 
 
 @contextmanager

@@ -26,6 +26,12 @@ MAX_YEAR = 2100
 _ID_RE = re.compile(r"#?([0-9]{1,19})", re.ASCII)
 
 
+def quoted(text: str, limit: int = 40) -> str:
+    """`text` as quoted in a refusal: its repr, cut to `limit` characters with "…",
+    so a 5000-character name typed back at someone is not repeated in full."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
+
+
 def parse_id(text: str | int, what: str = "id") -> int:
     """`12` or `#12` as a database id, or one clear `InvalidInput`."""
     if isinstance(text, int) and not isinstance(text, bool):

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from hdops.domain.inputs import quoted
 from hdops.errors import InvalidInput
 
 Role = Literal["contractor", "researcher", "ops", "admin"]
@@ -35,10 +36,11 @@ def parse_identity(text: str) -> IdentityKey:
     platform = platform.lower()
     if not sep or platform not in _ID_PATTERNS:
         raise InvalidInput(
-            f"{text!r} is not an identity; write slack:U0123ABC, discord:1234567890 or console:name"
+            f"{quoted(text)} is not an identity; "
+            "write slack:U0123ABC, discord:1234567890 or console:name"
         )
     if not _ID_PATTERNS[platform].match(ext):
-        raise InvalidInput(f"{text!r} is not a valid {platform} id")
+        raise InvalidInput(f"{quoted(text)} is not a valid {platform} id")
     return IdentityKey(platform, ext)
 
 
@@ -55,7 +57,7 @@ def check_role(role: str) -> Role:
 def check_person_name(name: str) -> str:
     if not NAME_RE.match(name):
         raise InvalidInput(
-            f"{name!r} is not a valid name: use 1-40 letters, digits, '.', '_' or '-'"
+            f"{quoted(name)} is not a valid name: use 1-40 letters, digits, '.', '_' or '-'"
         )
     return name
 

@@ -25,6 +25,7 @@ from pydantic import (
 
 from hdops.domain.money import parse_decimal
 from hdops.domain.people import parse_identity
+from hdops.domain.spec_yaml import YamlFloat, load_spec_yaml
 from hdops.domain.tasks.base import TaskSettings
 from hdops.domain.tasks.registry import TASK_TYPES
 from hdops.domain.validation import MAX_NESTING, dedupe, problems_from, too_deep
@@ -33,6 +34,10 @@ from hdops.files import check_input_file
 
 SLUG_RE = re.compile(r"^[a-z0-9-]{2,40}$")
 MAX_INSTRUCTIONS_CHARS = 100_000
+# A spec is a page of YAML (instructions of up to MAX_INSTRUCTIONS_CHARS may be
+# inline). Anything larger is refused before it is parsed: 100k keys took PyYAML
+# 6 s to read, only to be refused key by key.
+MAX_SPEC_BYTES = 512 * 1024
 
 
 class Pay(BaseModel):
@@ -44,8 +49,10 @@ class Pay(BaseModel):
     @field_validator("per_task", mode="before")
     @classmethod
     def _exact(cls, value: Any) -> Any:
-        if isinstance(value, float):
-            value = repr(value)  # YAML 0.40 arrives as a float; its repr is exact enough
+        if isinstance(value, YamlFloat):
+            value = value.text  # YAML 0.40 is read as written, never via a binary float
+        elif isinstance(value, float):
+            value = repr(value)
         if isinstance(value, str | int) and not isinstance(value, bool):
             try:
                 value = parse_decimal(value, "per_task")
@@ -271,20 +278,32 @@ def load_project_spec(path: Path) -> ProjectSpec:
     """Read and validate a YAML spec file."""
     check_input_file(path, "spec file")
     try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise InvalidInput(
+                f"{path} is larger than {MAX_SPEC_BYTES // 1024} KB; a project spec is a page "
+                "of YAML (long instructions belong in their own file)"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"spec file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"cannot read {path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"offset {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.__class__.__name__}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = load_spec_yaml(text)
     except RecursionError:
         raw = None
         deep = True
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise InvalidInput(f"{path} is not valid YAML{where}") from None
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None)
+        what = f": {' '.join(str(problem).split())[:120]}" if problem else ""
+        raise InvalidInput(f"{path} is not valid YAML{where}{what}") from None
     else:
         deep = too_deep(raw)
     if deep:

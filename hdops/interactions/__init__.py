@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hdops.actions import Action
 from hdops.chat import Reply
 from hdops.config import Settings
-from hdops.errors import InvalidInput
+from hdops.errors import UnknownControl
 from hdops.store.orm import Person
 
 UNKNOWN_BUTTON = "That button is not recognised (it may be from an old version)."
@@ -71,14 +71,14 @@ def form(*verbs: str) -> Callable[[Handler], Handler]:
 def run_button(ctx: Context) -> Reply:
     handler = _BUTTONS.get(ctx.act.verb)
     if handler is None:
-        raise InvalidInput(UNKNOWN_BUTTON)
+        raise UnknownControl(UNKNOWN_BUTTON)
     return handler(ctx)
 
 
 def run_form(ctx: Context) -> Reply:
     handler = _FORMS.get(ctx.act.verb)
     if handler is None:
-        raise InvalidInput(UNKNOWN_FORM)
+        raise UnknownControl(UNKNOWN_FORM)
     return handler(ctx)
 
 

@@ -10,7 +10,7 @@ from hdops.commands.payouts import approval_reply
 from hdops.domain.inputs import parse_id
 from hdops.domain.money import format_money
 from hdops.domain.weeks import IsoWeek
-from hdops.errors import InvalidInput
+from hdops.errors import InvalidInput, UnknownControl
 from hdops.interactions import UNKNOWN_BUTTON, UNKNOWN_FORM, Context, button, form
 from hdops.services import disputes, payouts
 
@@ -32,7 +32,7 @@ def _resolution(arg: str, unknown: str) -> tuple[bool, int]:
     """`accept.<id>` / `decline.<id>` → (accept?, dispute id)."""
     verb, _, ident = arg.partition(".")
     if verb not in ("accept", "decline") or not ident.isdigit():
-        raise InvalidInput(unknown)
+        raise UnknownControl(unknown)
     return verb == "accept", parse_id(ident, "dispute id")
 
 

@@ -162,7 +162,9 @@ def check_in_to_fix(session: Session, person: Person, entry_id: int | None) -> T
         return entry
     entry = session.get(TimeEntry, entry_id)
     if entry is None or entry.person_id != person.id:
-        raise PermissionDenied("That check-in is not yours.")
+        raise PermissionDenied(
+            "That check-in is not yours.", actor_id=person.id, subject=f"time-entry:{entry_id}"
+        )
     if not entry.auto_closed or entry.ended_at is None:
         raise Conflict(
             "Only a check-in that was closed automatically can be corrected here; "

@@ -26,13 +26,11 @@ from typing import Any
 
 import pytest
 import typer.main
-from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bots.cli import app
 from hdops.store.db import Store
-from hdops.store.orm import Base
-from tests.helpers import contractor, make_project, ops, researcher
+from tests.helpers import contractor, make_project, ops, researcher, table_rows
 
 HUGE_ID = "99999999999999999999"
 BAD_WEEKS = ("9999-W52", "0001-W01", "2026-W54", "１２３４-W01")
@@ -299,16 +297,6 @@ def seeded(store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Store:
     return store
 
 
-def dump(store: Store) -> dict[str, list[tuple[str, ...]]]:
-    """Every row of every table, in primary-key order."""
-    tables: dict[str, list[tuple[str, ...]]] = {}
-    with store.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
-            tables[table.name] = [tuple(map(repr, row)) for row in rows]
-    return tables
-
-
 def device(tmp: Path) -> Path:
     return tmp / "full" if os.geteuid() == 0 else Path("/dev/full")
 
@@ -346,13 +334,13 @@ def test_hostile_arguments_are_one_line_and_change_nothing(
     command: str, seeded: Store, hostile_files: Path, devices_untouched: None
 ) -> None:
     runner = CliRunner()
-    before = dump(seeded)
+    before = table_rows(seeded)
     listing = sorted(p.name for p in hostile_files.iterdir())
     for case in CASES[command]:
         args, env = fill(case, hostile_files)
         result = runner.invoke(app, args, env=env)
         assert_one_line_refusal(case, result.exit_code, result.stderr)
-        assert dump(seeded) == before, case
+        assert table_rows(seeded) == before, case
         assert sorted(p.name for p in hostile_files.iterdir()) == listing, case
 
 
@@ -360,7 +348,7 @@ def test_hostile_arguments_are_one_line_and_change_nothing(
 def test_hostile_arguments_in_a_real_process(
     seeded: Store, hostile_files: Path, devices_untouched: None
 ) -> None:
-    before = dump(seeded)
+    before = table_rows(seeded)
     for case in SUBPROCESS_CASES:
         args, env = fill(case, hostile_files)
         done = subprocess.run(
@@ -371,4 +359,4 @@ def test_hostile_arguments_in_a_real_process(
             timeout=30,
         )
         assert_one_line_refusal(case, done.returncode, done.stderr)
-    assert dump(seeded) == before
+    assert table_rows(seeded) == before
