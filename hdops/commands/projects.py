@@ -15,7 +15,6 @@ from hdops.services import dispatch, distribution, reports, scope
 from hdops.services import projects as project_service
 from hdops.services.quality import project_quality
 from hdops.store import projects as projects_q
-from hdops.store import review as review_q
 from hdops.store.orm import Project
 
 
@@ -46,13 +45,14 @@ def status(inv: Invocation) -> Reply:
         FieldPart(label="Open questions", value=str(summary["open_clarifications"])),
         FieldPart(label="Instructions", value=f"v{summary['instruction_version']}"),
     ]
-    parts += _quality_parts(inv, project)
+    parts += _quality_parts(inv, project, flagged=int(summary["flagged"]))
     parts += spread_parts(overall, this_week)
     return Reply(message=Message(text=f"Status of {project.name}", parts=parts))
 
 
-def _quality_parts(inv: Invocation, project: Project) -> list[Part]:
-    """Can the labels be used, and when will they be done: alpha, gold, ETA."""
+def _quality_parts(inv: Invocation, project: Project, *, flagged: int) -> list[Part]:
+    """Can the labels be used, and when will they be done: alpha, gold, ETA, and
+    how many answers wait for review (counted in the summary, not loaded)."""
     figures = reports.project_figures(inv.session, project.name)
     try:
         quality = project_quality(inv.session, project.name) if figures.answers else None
@@ -66,7 +66,7 @@ def _quality_parts(inv: Invocation, project: Project) -> list[Part]:
         FieldPart(label="Finishes", value=eta_text(needed, recent / 24)),
         FieldPart(
             label="Flagged for review",
-            value=f"{len(review_q.flagged(inv.session, project.id))} (hdops review {project.name})",
+            value=f"{flagged} (hdops review {project.name})",
         ),
     ]
 

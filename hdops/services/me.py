@@ -20,20 +20,18 @@ from hdops.domain.reports import qualification_status
 from hdops.domain.weeks import IsoWeek
 from hdops.errors import InvalidInput
 from hdops.services.payouts.drafting import earnings_so_far
-from hdops.services.quality import project_quality
+from hdops.services.quality import rater_agreement
 from hdops.store import me as q
 from hdops.store.orm import Person
 
 
 def _own_agreement(session: Session, project_name: str, person_id: int) -> float | None:
-    """Their agreement with the others' consensus in the project (only their own row
-    of the project's quality figures is read)."""
+    """Their agreement with the others' consensus in the project (from the answers on
+    their own items only: see `rater_agreement`)."""
     try:
-        quality = project_quality(session, project_name)
+        return rater_agreement(session, project_name, person_id)
     except InvalidInput:
         return None
-    mine = next((r for r in quality.raters if r.person_id == person_id), None)
-    return mine.agreement if mine is not None else None
 
 
 def own_figures(session: Session, person: Person, now: datetime, settings: Settings) -> OwnFigures:

@@ -20,7 +20,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hdops.domain.quality.agreement import Level
+from hdops.domain.quality.agreement import (
+    Agreements,
+    Level,
+    interval_agreement,
+    nominal_agreement,
+)
 from hdops.domain.quality.analysis import (
     AlphaFigures,
     Analysis,
@@ -45,6 +50,7 @@ from hdops.services.projects import get_project, list_projects, task_settings
 from hdops.store import quality as q
 from hdops.store import reports as report_q
 from hdops.store.orm import Project
+from hdops.store.quality import AnswerFact
 
 Vote = tuple[int, int, Hashable]  # (item id, person id, label or rating)
 
@@ -77,6 +83,18 @@ def _rating(answer: dict[str, Any] | None) -> int | None:
         return None
 
 
+def _rated(answers: Sequence[AnswerFact]) -> list[tuple[AnswerFact, int]]:
+    """Rating answers with their rating (answers without one are left out)."""
+    return [(a, r) for a in answers if (r := _rating(a.answer)) is not None]
+
+
+def _labelled(
+    task: AnyTaskType, settings: TaskSettings, answers: Sequence[AnswerFact]
+) -> list[tuple[AnswerFact, str]]:
+    """Categorical answers with their label (answers without one are left out)."""
+    return [(a, label) for a in answers if (label := task.label(settings, a.answer))]
+
+
 def analyse_project(session: Session, project_name: str) -> ProjectAnalysis:
     """Load a project's accepted answers and analyse them (NotFound: no project)."""
     project = get_project(session, project_name)
@@ -88,7 +106,7 @@ def analyse_project(session: Session, project_name: str) -> ProjectAnalysis:
 
     if isinstance(settings, RatingSettings):
         low, high = settings.scale.min, settings.scale.max
-        rated = [(a, r) for a in answers if (r := _rating(a.answer)) is not None]
+        rated = _rated(answers)
         ratings = [(a.item_id, a.person_id, r) for a, r in rated]
         gold_ratings = {
             i.item_id: float(r) for i in gold_items if (r := _rating(i.gold)) is not None
@@ -108,7 +126,7 @@ def analyse_project(session: Session, project_name: str) -> ProjectAnalysis:
             project, task, settings, items, answers, [], [], (), (), analysis=None
         )
     declared = task.label_order(settings)
-    labelled = [(a, label) for a in answers if (label := task.label(settings, a.answer))]
+    labelled = _labelled(task, settings, answers)
     labels = [(a.item_id, a.person_id, label) for a, label in labelled]
     gold_labels = {
         i.item_id: label for i in gold_items if (label := task.label(settings, i.gold or {}))
@@ -121,6 +139,27 @@ def analyse_project(session: Session, project_name: str) -> ProjectAnalysis:
         domain=label_classes(declared, [label for _, _, label in labels]),
         analysis=analyse_labels(labels, declared, gold_labels),
     )  # fmt: skip
+
+
+def rater_agreement(session: Session, project_name: str, person_id: int) -> float | None:
+    """One contractor's agreement with the leave-one-out consensus in a project: the
+    figure `project_quality` gives them, from the answers on the items they answered
+    only (each item's consensus uses that item's answers alone), without aggregating
+    the whole project — what `/hdops me` needs on every call."""
+    project = get_project(session, project_name)
+    task = get_task_type(project.task_type)
+    settings = task_settings(project)
+    answers = q.accepted_answers(session, project.id, on_items_of=person_id)
+    agreements: Agreements[int, int] | None = None
+    if isinstance(settings, RatingSettings):
+        span = float(settings.scale.max - settings.scale.min)
+        ratings = [(a.item_id, a.person_id, float(r)) for a, r in _rated(answers)]
+        agreements = interval_agreement(ratings, span) if ratings else None
+    elif task.categorical:
+        labels = [(a.item_id, a.person_id, lab) for a, lab in _labelled(task, settings, answers)]
+        agreements = nominal_agreement(labels) if labels else None
+    mine = agreements.raters.get(person_id) if agreements is not None else None
+    return mine.value if mine is not None else None
 
 
 # --------------------------------------------------------------------------- agreement

@@ -52,9 +52,12 @@ class ItemFact:
     gold: dict[str, Any] | None  # the known answer of a gold item
 
 
-def accepted_answers(session: Session, project_id: int) -> list[AnswerFact]:
-    """Every accepted answer of the project, in the order they were given."""
-    rows = session.execute(
+def accepted_answers(
+    session: Session, project_id: int, *, on_items_of: int | None = None
+) -> list[AnswerFact]:
+    """Every accepted answer of the project, in the order they were given; with
+    `on_items_of`, only those on items that person has an accepted answer on."""
+    stmt = (
         select(
             Answer.item_id,
             Answer.person_id,
@@ -67,6 +70,14 @@ def accepted_answers(session: Session, project_id: int) -> list[AnswerFact]:
         .where(Answer.project_id == project_id, Answer.status == ACCEPTED)
         .order_by(Answer.id)
     )
+    if on_items_of is not None:
+        theirs = select(Answer.item_id).where(
+            Answer.project_id == project_id,
+            Answer.status == ACCEPTED,
+            Answer.person_id == on_items_of,
+        )
+        stmt = stmt.where(Answer.item_id.in_(theirs))
+    rows = session.execute(stmt)
     return [
         AnswerFact(int(item), int(person), dict(answer), int(version), int(seconds), correct)
         for item, person, answer, version, seconds, correct in rows

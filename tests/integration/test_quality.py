@@ -15,7 +15,7 @@ import pytest
 
 from hdops.domain.quality.intervals import wilson_interval
 from hdops.errors import NotFound
-from hdops.services.quality import project_quality, quality_report
+from hdops.services.quality import project_quality, quality_report, rater_agreement
 from hdops.store.db import Store
 from hdops.store.orm import Project
 from tests.helpers import contractor, make_project
@@ -169,3 +169,18 @@ def test_ratings_from_an_earlier_wider_scale_still_count(store: Store, tmp_path:
     with store.unit_of_work() as session:
         report = project_quality(session, "tone-rating")
     assert report.answers == 9 and report.agreement.interval is not None
+
+
+def test_one_raters_agreement_matches_the_project_report(store: Store, tmp_path: Path) -> None:
+    """`/hdops me` reads one contractor's agreement from their own items only; it is
+    the very figure the whole project's report gives them, for labels and ratings."""
+    with store.unit_of_work() as session:
+        built = build_pairs(session, tmp_path)
+        build_ratings(session, tmp_path, built.people)
+    with store.unit_of_work() as session:
+        for name in ("helpful-pairs", "tone-rating"):
+            report = project_quality(session, name)
+            assert any(r.agreement is not None for r in report.raters)
+            for rater in report.raters:
+                alone = rater_agreement(session, name, rater.person_id)
+                assert alone == pytest.approx(rater.agreement), (name, rater.name)

@@ -15,7 +15,7 @@ assigned_to_me = exists().where(
     Assignment.item_id == Item.id, Assignment.person_id == bindparam("person_id")
 )
 
-NEXT_REGULAR = Prepared(
+_NEXT_REGULAR = (
     select(Item.id)
     .where(
         Item.project_id == bindparam("project_id"),
@@ -26,20 +26,9 @@ NEXT_REGULAR = Prepared(
     .order_by(Item.open_slots, Item.id)
     .limit(bindparam("limit"))
 )
-
+NEXT_REGULAR = Prepared(_NEXT_REGULAR)
 # PostgreSQL: one candidate, locked, skipping items other dispatchers hold right now.
-NEXT_REGULAR_SKIP_LOCKED = Prepared(
-    select(Item.id)
-    .where(
-        Item.project_id == bindparam("project_id"),
-        Item.is_gold.is_(False),
-        Item.open_slots > 0,
-        ~assigned_to_me,
-    )
-    .order_by(Item.open_slots, Item.id)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-)
+NEXT_REGULAR_SKIP_LOCKED = Prepared(_NEXT_REGULAR.with_for_update(skip_locked=True))
 
 NEXT_GOLD = Prepared(
     select(Item.id)
