@@ -110,8 +110,18 @@ CASES: dict[str, list[Case]] = {
     "run": [
         *urls("run", "--slack", extra=FAKE_SLACK),
         *cases(("run", "--slack", "--http", "99999"), ("run", "--slack", "--http", HUGE_ID)),
+        *cases(
+            ("run", "--slack", "--shard", "0/2"),
+            ("run", "--discord", "--shard", "3/3"),
+            ("run", "--discord", "--shard", HUGE_ID),
+            env={**FAKE_SLACK, "DISCORD_BOT_TOKEN": "x"},
+        ),
     ],
     "db upgrade": urls("db", "upgrade"),
+    "db backup": [
+        *cases(*(("db", "backup", p.replace(".csv", ".db")) for p in BAD_OUT)),
+        *urls("db", "backup", "{tmp}/copy.db"),
+    ],
     "db current": urls("db", "current"),
     "project create": [
         *cases(*(("project", "create", p) for p in ("{tmp}/deep.yaml", "{tmp}/deep_map.yaml"))),
