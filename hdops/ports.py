@@ -46,7 +46,10 @@ class DeliveryError(Exception):
     * `throttled`: the platform's rate limit (429); `retry_after` says when to try
       again. Throttling is normal and never counts as a failed attempt;
     * anything else (5xx, timeouts, connection errors) is transient: retried with
-      back-off until the row's maximum age.
+      back-off until the row's maximum age;
+    * `unknown_outcome`: no answer came after the request went out (a timeout, the
+      connection lost mid-call): the platform may have done it, so the next attempt
+      asks it first (`ChatPort.find_sent`) instead of sending again.
     """
 
     def __init__(
@@ -56,11 +59,13 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         permanent: bool = False,
         throttled: bool = False,
+        unknown_outcome: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
         self.throttled = throttled
+        self.unknown_outcome = unknown_outcome
 
 
 class ChatPort(Protocol):

@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 
+from bots.common.transport import unknown_outcome
 from bots.discord.render import attachments, message_payload
 from hdops.chat import Message
 from hdops.pacing import Limit, Rate
@@ -112,7 +113,9 @@ class DiscordPort:
                     return data
                 raise _delivery_error(response.status, data, response.headers)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise DeliveryError(f"discord: {exc.__class__.__name__}") from None
+            raise DeliveryError(
+                f"discord: {exc.__class__.__name__}", unknown_outcome=unknown_outcome(exc)
+            ) from None
 
     async def open_dm(self, user_id: str) -> str:
         channel = await self.call("POST", "/users/@me/channels", {"recipient_id": user_id})

@@ -23,6 +23,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.common.transport import unknown_outcome
 from bots.slack.blocks import message_payload
 from bots.slack.rates import limits_for
 from bots.slack.response_urls import ResponseUrls
@@ -123,8 +124,12 @@ class SlackPort:
             return await getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
             raise _delivery_error(exc) from None
-        except (OSError, TimeoutError) as exc:  # connection refused/reset, timeouts
-            raise DeliveryError(f"slack: {exc.__class__.__name__}") from None
+        except (OSError, TimeoutError, aiohttp.ServerDisconnectedError) as exc:
+            # Refused: nothing was sent. A timeout or a connection lost mid-call: Slack
+            # may have done it (see `DeliveryError.unknown_outcome`).
+            raise DeliveryError(
+                f"slack: {exc.__class__.__name__}", unknown_outcome=unknown_outcome(exc)
+            ) from None
 
     async def open_dm(self, user_id: str) -> str:
         response = await self._call("conversations_open", users=user_id)

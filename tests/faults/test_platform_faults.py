@@ -93,3 +93,26 @@ async def test_a_discord_server_error_is_retried_and_the_task_sent_once(
         assert [c.status for c in sends] == [status, 200]
         [row] = _task_rows(store)
         assert row.attempts == 2
+
+
+async def test_a_slack_post_that_times_out_after_posting_is_not_posted_again(
+    store: Store, fake_slack: FakeSlack
+) -> None:
+    """Slack posted the task but its answer came too late: the client timed out and
+    cannot know. The next attempt asks Slack first (the post carries its outbox key)
+    and finds it, instead of posting the task a second time."""
+    async with slack_world(store, fake_slack) as w:
+        w.adapter.client.timeout = 1  # slack_sdk's default is 30 s; the same, sooner
+        fake_slack.stall_next("chat.postMessage", 2.5)
+        await fake_slack.slash_command(w.alice, "/hdops", "next")
+        await fake_slack.wait_for(lambda: w.tasks(w.alice), timeout=15)
+
+        def recorded() -> bool:
+            rows = _task_rows(store)
+            return len(rows) == 1 and rows[0].status == "sent"
+
+        await fake_slack.wait_for(recorded, timeout=40)
+        await w.settle()
+        posts = [c for c in fake_slack.calls_to("chat.postMessage") if c.status == 200]
+        assert len(posts) == 1, [c.params.get("channel") for c in posts]
+        assert len(w.tasks(w.alice)) == 1

@@ -279,7 +279,14 @@ class Deliverer:
         if held is not None and held > self.clock.now() and lane not in self._lane_tasks:
             # The lane was deferred while this row was being claimed: keep its order.
             self._finish(
-                job, Deferred(job.row.id, held, "waiting behind an earlier message", False)
+                job,
+                Deferred(
+                    job.row.id,
+                    held,
+                    "waiting behind an earlier message",
+                    False,
+                    maybe_sent=job.row.maybe_sent,
+                ),
             )
             return
         if job.intent.ref:
@@ -309,6 +316,7 @@ class Deliverer:
                                 outcome.until,
                                 "waiting behind an earlier message",
                                 attempted=False,
+                                maybe_sent=rest.row.maybe_sent,
                             ),
                         )
         finally:

@@ -69,7 +69,15 @@ class BatchPlanner:
                 # Look again soon: the row ahead may be another worker's, sent
                 # long before its claim runs out.
                 until = max(now + WAIT_BEHIND, min(wait_until, now + RECHECK_BEHIND))
-                early.append(Deferred(row.id, until, "waiting behind an earlier message", False))
+                early.append(
+                    Deferred(
+                        row.id,
+                        until,
+                        "waiting behind an earlier message",
+                        False,
+                        maybe_sent=row.maybe_sent,
+                    )
+                )
                 blocked[lane] = until
                 continue
             try:
@@ -81,7 +89,15 @@ class BatchPlanner:
                 else:
                     age = now - row.age_from
                     delay = min(UNROUTABLE_CAP, max(timedelta(seconds=1), age / 10))
-                    early.append(Deferred(row.id, now + delay, str(exc), attempted=False))
+                    early.append(
+                        Deferred(
+                            row.id,
+                            now + delay,
+                            str(exc),
+                            attempted=False,
+                            maybe_sent=row.maybe_sent,
+                        )
+                    )
                     blocked[lane] = now + delay
                 continue
             jobs.append(Job(row, intent, send, after))

@@ -25,7 +25,11 @@ class Retries:
         self.settings = settings
         self.clock = clock
 
-    def backoff(self, row: Claimed, error: str, retry_after: float | None) -> Outcome:
+    def backoff(
+        self, row: Claimed, error: str, retry_after: float | None, *, maybe_sent: bool = False
+    ) -> Outcome:
+        """Try again later, or fail if the row is too old; `maybe_sent`: the attempt
+        got no answer, so the next one looks for the message before sending."""
         now = self.clock.now()
         if self.too_old(row, now):
             return Failed(row.id, error, attempted=True)
@@ -35,7 +39,7 @@ class Retries:
             else min(BACKOFF_CAP, timedelta(seconds=2 ** min(row.attempts + 1, 12)))
         )
         log.warning("outbox row %s: %s (retry in %ss)", row.id, error, delay.total_seconds())
-        return Deferred(row.id, now + delay, error, attempted=True)
+        return Deferred(row.id, now + delay, error, attempted=True, maybe_sent=maybe_sent)
 
     def too_old(self, row: Claimed, now: datetime) -> bool:
         return now - row.age_from >= self.settings.outbox_max_age

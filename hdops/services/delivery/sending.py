@@ -70,6 +70,7 @@ class Sender:
                     self.clock.now() + WAIT_BEHIND,
                     f"waiting for message {job.after}",
                     attempted=False,
+                    maybe_sent=row.maybe_sent,
                 )
         if send.op == "dm" and not send.channel:
             # An earlier message of this lane may have opened the DM meanwhile.
@@ -83,7 +84,7 @@ class Sender:
                 found = await port.find_sent(send, key)
             except DeliveryError as exc:  # cannot tell now: ask again later, never guess
                 return self.retries.backoff(
-                    row, f"checking whether it was sent: {exc}", exc.retry_after
+                    row, f"checking whether it was sent: {exc}", exc.retry_after, maybe_sent=True
                 )
             if found is not None:
                 self.stats["found_sent"] += 1
@@ -126,10 +127,18 @@ class Sender:
                 if exc.permanent:
                     log.warning("outbox row %s refused by %s: %s", row.id, send.platform, exc)
                     return Failed(row.id, str(exc), attempted=True)
-                return self.retries.backoff(row, str(exc), exc.retry_after)
+                return self.retries.backoff(
+                    row,
+                    str(exc),
+                    exc.retry_after,
+                    maybe_sent=exc.unknown_outcome or row.maybe_sent,
+                )
             except Exception as exc:  # an adapter bug must not lose the row
                 log.exception("delivering outbox row %s failed", row.id)
-                return self.retries.backoff(row, f"{exc.__class__.__name__}: {exc}", None)
+                # Where it failed is unknown: look before sending again.
+                return self.retries.backoff(
+                    row, f"{exc.__class__.__name__}: {exc}", None, maybe_sent=True
+                )
             return Sent(
                 row.id,
                 self.clock.now(),

@@ -33,6 +33,9 @@ class Deferred:
     until: datetime
     error: str
     attempted: bool  # a real attempt (counts for back-off), not a throttle or a wait
+    # The attempt got no answer (a timeout): it may have been sent, so the next
+    # attempt looks for it first, as after a crash (`Claimed.maybe_sent`).
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ MARK_DEFERRED = Prepared(
     .where(_THIS_ROW, _PENDING)
     .values(
         next_attempt_at=bindparam("until"),
-        sending=False,
+        sending=bindparam("maybe"),
         last_error=bindparam("err"),
         attempts=OutboxMessage.attempts + bindparam("inc"),
     )
@@ -134,7 +137,13 @@ def record_outcomes(db: Session | Tx, outcomes: Sequence[Outcome]) -> None:
         elif isinstance(o, Deferred):
             tx.execute(
                 MARK_DEFERRED,
-                {"rid": o.row_id, "until": o.until, "err": o.error[:2000], "inc": int(o.attempted)},
+                {
+                    "rid": o.row_id,
+                    "until": o.until,
+                    "err": o.error[:2000],
+                    "inc": int(o.attempted),
+                    "maybe": o.maybe_sent,
+                },
             )
         else:
             tx.execute(
