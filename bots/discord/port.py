@@ -71,6 +71,7 @@ class DiscordPort:
         self.api_url = api_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
         self._dm_channels: set[str] = set()  # channels known to be DMs (no threads)
+        self.timeout = aiohttp.ClientTimeout(total=30)  # per request
 
     def rates(self, send: Send) -> Sequence[Limit]:
         channel = send.channel or f"dm:{send.target}"
@@ -78,7 +79,7 @@ class DiscordPort:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._session = aiohttp.ClientSession()
         return self._session
 
     async def aclose(self) -> None:
@@ -106,7 +107,7 @@ class DiscordPort:
             sent = {"data": form}
         try:
             async with self.session().request(
-                method, url, headers=self._headers, **sent
+                method, url, headers=self._headers, timeout=self.timeout, **sent
             ) as response:
                 data = await _json_or_none(response)
                 if response.status < 300:

@@ -10,6 +10,7 @@ Not repeated here (already covered): Slack 429 and 503 on a click's path
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -116,3 +117,24 @@ async def test_a_slack_post_that_times_out_after_posting_is_not_posted_again(
         posts = [c for c in fake_slack.calls_to("chat.postMessage") if c.status == 200]
         assert len(posts) == 1, [c.params.get("channel") for c in posts]
         assert len(w.tasks(w.alice)) == 1
+
+
+async def test_a_discord_post_that_times_out_after_posting_is_not_posted_again(
+    fake_discord: FakeDiscord, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord created the task message but its answer came too late: the retry
+    carries the same nonce with `enforce_nonce`, and Discord hands back the message it
+    already made instead of a second one."""
+    dora = fake_discord.add_user("dora")
+    with store.unit_of_work() as s:
+        add_items(s, make_project(s), 3)
+        add_person(s, "dora", identities=[f"discord:{dora.id}"], roles=["contractor"])
+    async with running(fake_discord, store, monkeypatch) as (_, adapter):
+        adapter.port.timeout = aiohttp.ClientTimeout(total=1)  # 30 s in production
+        fake_discord.stall_next("POST /channels/{channel_id}/messages", 2.5)
+        await fake_discord.slash_command(dora, "hdops", ["next"])
+        await until(lambda: bool(_task_rows(store)) and _task_rows(store)[0].status == "sent", 40)
+        sends = fake_discord.calls_to("POST", "/channels/{channel_id}/messages")
+        assert len(sends) == 2  # timed out, then tried again
+        assert len(tasks(fake_discord, dora)) == 1  # one message all the same
+        assert not fake_discord.pop_violations()

@@ -105,6 +105,7 @@ class Fault:
     status: int
     retry_after: float
     times: int
+    stall: float = 0.0  # > 0: the call takes effect, its answer held back this long
 
 
 @dataclass
@@ -297,6 +298,12 @@ class FakeDiscord:
         """The next `times` requests to `route` ("POST /channels/{channel_id}/messages",
         a spec template) fail: 429 with `retry_after` (default), or a 5xx (`status=503`)."""
         self.faults.append(Fault(route, status, retry_after, times))
+
+    def stall_next(self, route: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` requests to `route` take effect, but their answer is held
+        back `seconds`: past the client's timeout, the bot sees a timeout although
+        Discord did the work (a message posted)."""
+        self.faults.append(Fault(route, 200, 0.0, times, stall=seconds))
 
     async def drop_gateway(self) -> None:
         """Drop the Gateway connection (resumable): discord.py reconnects and RESUMEs."""
@@ -639,7 +646,7 @@ class FakeDiscord:
             params = op.path_params(path)
             if not op.template.startswith(("/interactions/", "/webhooks/")):
                 self._authenticate(request)
-            self._take_fault(call)
+            stall = self._take_fault(call)
             headers = self._rate_limit(op, params)
             problems = check_body(op, call.body) if call.body is not None or raw else []
             problems += check_query(op, query)
@@ -659,6 +666,8 @@ class FakeDiscord:
                 self._violate(f"{verb} {op.template}", f"refused: {json.dumps(exc.body)[:500]}")
             return _json(exc.body, exc.status, {**headers, **_extra(exc)})
         call.response = result
+        if stall:
+            await asyncio.sleep(stall)
         if result is None:
             return web.Response(status=204, headers=headers)
         return _json(result, 200, headers)
@@ -687,13 +696,17 @@ class FakeDiscord:
         if request.headers.get("Authorization") != f"Bot {self.token}":
             raise DiscordError(401, 0, "401: Unauthorized")
 
-    def _take_fault(self, call: Call) -> None:
+    def _take_fault(self, call: Call) -> float:
+        """Raise the injected error for this call, or return how long to stall its
+        answer (0: none)."""
         route = f"{call.verb} {call.route}"
         for fault in self.faults:
             if fault.route == route and fault.times > 0:
                 fault.times -= 1
                 if fault.times == 0:
                     self.faults.remove(fault)
+                if fault.stall:
+                    return fault.stall
                 if fault.status == 429:
                     raise DiscordError(
                         429,
@@ -703,6 +716,7 @@ class FakeDiscord:
                         **{"global": False},
                     )
                 raise DiscordError(fault.status, 0, f"{fault.status}: injected by the test")
+        return 0.0
 
     def _rate_limit(self, op: Operation, params: dict[str, str]) -> dict[str, str]:
         verdict = self.rate_limiter.check(
