@@ -1,6 +1,7 @@
-"""Slack and Discord failing under hdops: a 500/503, a Socket Mode connection dropped without a
-word. Each time the message is delivered exactly once, nothing is lost, and the failure
-is counted on the outbox row, not a crash.
+"""Slack and Discord failing under hdops: a 500/503, a Socket Mode connection dropped
+without a word, an answer that comes after the client's timeout although the platform
+did the work. Each time the message is delivered exactly once, nothing is lost, and the
+failure is counted on the outbox row, not a crash.
 
 Not repeated here (already covered): Slack 429 and 503 on a click's path
 (tests/e2e/test_slack_e2e.py), 429 pacing (test_slack_delivery.py), Discord 429
