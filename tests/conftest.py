@@ -8,6 +8,7 @@ collide), migrated once and truncated between tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -32,8 +33,18 @@ def pytest_report_header(config: pytest.Config) -> str:
     return "hdops store under test: SQLite"
 
 
-@pytest.fixture(scope="session")
-def _pg_url() -> Iterator[str]:
+@contextlib.contextmanager
+def private_database(tmp: Path) -> Iterator[str]:
+    """A new, migrated database of the store under test, dropped afterwards: on
+    PostgreSQL one of its own on the server of HDOPS_TEST_DATABASE_URL (never
+    touching existing data), on SQLite a file under `tmp`."""
+    if not ON_POSTGRES:
+        url = f"sqlite:///{tmp / f'private-{uuid.uuid4().hex[:6]}.db'}"
+        engine = create_store_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
     base = make_url(normalize_url(TEST_URL))
     name = f"hdops_t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -49,6 +60,12 @@ def _pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with private_database(tmp_path_factory.mktemp("pg")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

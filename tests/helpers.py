@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from hdops.domain.projects import parse_project_spec
@@ -82,11 +83,22 @@ def ops(session: Session, name: str) -> Person:
     return add_person(session, name, identities=[f"console:{name}"], roles=["ops"])
 
 
-def table_rows(store: Store) -> dict[str, list[tuple[str, ...]]]:
+def table_rows(store: Store) -> dict[str, Any]:
     """Every row of every table, in primary-key order: compared before and after an
-    input that must be refused, to show that nothing at all was written."""
-    tables: dict[str, list[tuple[str, ...]]] = {}
+    input that must be refused, to show that nothing at all was written. (On
+    PostgreSQL in one round trip: each table as JSON.)"""
+    tables: dict[str, Any] = {}
     with store.engine.connect() as conn:
+        if store.dialect == "postgresql":
+            parts = []
+            for table in Base.metadata.sorted_tables:
+                order = ", ".join(f't."{c.name}"' for c in table.primary_key.columns)
+                parts.append(f'(SELECT json_agg(t ORDER BY {order})::text FROM "{table.name}" t)')
+            row = conn.execute(text("SELECT " + ", ".join(parts))).one()
+            return {
+                t.name: json.loads(v) if v else []
+                for t, v in zip(Base.metadata.sorted_tables, row, strict=True)
+            }
         for table in Base.metadata.sorted_tables:
             rows = conn.execute(select(table).order_by(*table.primary_key.columns))
             tables[table.name] = [tuple(map(repr, row)) for row in rows]

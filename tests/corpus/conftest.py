@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from bots.cli import app
 from hdops.store.db import Store
+from tests.conftest import private_database
 from tests.flows.conftest import harness
 from tests.helpers import add_items, contractor, make_project, ops, researcher, table_rows
 
@@ -93,14 +94,49 @@ class Cli:
         return stderr
 
 
-@pytest.fixture
-def cli(store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    monkeypatch.setenv("HDOPS_DATABASE_URL", db_url)
-    for name in ("HDOPS_COVERAGE_TARGET_HOURS", "HDOPS_MIN_HOURLY", "HDOPS_DEBUG"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.fixture(scope="session")
+def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One seeded database (of the store under test) for every CLI case of the run:
+    each case shows that it changed nothing, so the next one finds the same seed,
+    and no case pays for emptying and seeding a database of its own."""
+    with private_database(tmp_path_factory.mktemp("corpus")) as url:
+        store = Store.from_url(url)
+        seed(store)
+        store.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def seeded(seeded_url: str) -> Iterator[Store]:
+    store = Store.from_url(seeded_url)
+    yield store
+    store.dispose()
+
+
+def seed(store: Store) -> None:
     with store.unit_of_work() as session:
         contractor(session, "alice", hourly_rate="18.50")
         ops(session, "olga")
         researcher(session, "rita")
         add_items(session, make_project(session), 2)
+
+
+def _cli_env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("HDOPS_DATABASE_URL", url)
+    for name in ("HDOPS_COVERAGE_TARGET_HOURS", "HDOPS_MIN_HOURLY", "HDOPS_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def cli(seeded: Store, seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI on the shared seeded database: for cases that must change nothing."""
+    _cli_env(monkeypatch, seeded_url)
+    return Cli(seeded)
+
+
+@pytest.fixture
+def own_cli(store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI on a freshly seeded database of the test's own: for what may write."""
+    _cli_env(monkeypatch, db_url)
+    seed(store)
     return Cli(store)

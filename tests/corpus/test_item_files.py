@@ -20,6 +20,9 @@ from typer.testing import CliRunner
 from bots.cli import app
 from tests.corpus.conftest import FILES, Cli, HostileCase
 
+# The CLI cases share one seeded database of the store under test (conftest).
+pytestmark = pytest.mark.store
+
 ITEMS = FILES / "items"
 LINE = json.dumps({"id": "c-1", "data": {"prompt": "p", "response_a": "x", "response_b": "y"}})
 
@@ -112,7 +115,7 @@ def test_a_generated_hostile_item_file_is_refused_fast(
     hostile.refused()
 
 
-def test_formula_cells_are_data_and_neutralised_on_export(cli: Cli, tmp_path: Path) -> None:
+def test_formula_cells_are_data_and_neutralised_on_export(own_cli: Cli, tmp_path: Path) -> None:
     """Not a refusal: a prompt may well start with `=`. The guard is the export."""
     items = tmp_path / "formulas.csv"
     cells = ["=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", '＝HYPERLINK("http://evil.example")']

@@ -11,6 +11,9 @@ from tests.corpus.conftest import Cli, HostileCase
 from tests.flows.conftest import Harness
 from tests.helpers import contractor, ops, table_rows
 
+# The CLI cases share one seeded database of the store under test (conftest).
+pytestmark = pytest.mark.store
+
 # (what it attacks, the amount, what the error must name)
 AMOUNTS = [
     ("NaN", "NaN", "NaN"),

@@ -15,6 +15,9 @@ import pytest
 
 from tests.corpus.conftest import FILES, Cli, HostileCase
 
+# The CLI cases share one seeded database of the store under test (conftest).
+pytestmark = pytest.mark.store
+
 SPECS = FILES / "specs"
 
 # (file in files/specs, what it attacks, what the error must name)
