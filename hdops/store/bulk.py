@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
@@ -40,13 +41,19 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     command = f"COPY {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None  # an open session connection always has one
-    with driver.cursor() as cursor, cursor.copy(command) as copy:
-        for row in rows:
-            copy.write_row(
-                [
-                    value if process is None else process(value)
-                    for value, process in zip(
-                        (row[name] for name in names), processors, strict=True
-                    )
-                ]
-            )
+    driver_error = dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor, cursor.copy(command) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if process is None else process(value)
+                        for value, process in zip(
+                            (row[name] for name in names), processors, strict=True
+                        )
+                    ]
+                )
+    except driver_error as err:
+        # As SQLAlchemy's own error (a refused write is an IntegrityError), so
+        # callers handle it as they handle any statement's.
+        raise DBAPIError.instance(command, None, err, driver_error, dialect=dialect) from err
