@@ -134,11 +134,10 @@ def _line_rows(
             )
 
 
-def write_pg(dsn: str, week: str, start: datetime, end: datetime, now: datetime) -> int:
-    """Draft `week` on PostgreSQL; the number of statements written."""
-    import psycopg
-
-    with psycopg.connect(dsn) as pg, pg.cursor() as cur:
+def write_pg(pg: Any, week: str, start: datetime, end: datetime, now: datetime) -> int:
+    """Draft `week` on PostgreSQL through an open psycopg connection (no transaction
+    open; it commits); the number of statements written."""
+    with pg.cursor() as cur:
         cur.execute("SELECT status FROM payout_weeks WHERE week = %s FOR UPDATE", (week,))
         if cur.fetchone() is not None:
             raise RuntimeError(f"{week} is drafted already; the raw writer writes first drafts")
@@ -190,12 +189,20 @@ def _scaled(value: Decimal) -> int:
     return int(value.quantize(Decimal("0.0001")) * SCALE)
 
 
-def write_sqlite(path: str, week: str, start: datetime, end: datetime, now: datetime) -> int:
-    """Draft `week` on SQLite (the store's pragmas); the number of statements written."""
+def connect_sqlite(path: str) -> sqlite3.Connection:
+    """A connection set up as the store sets up its own (`hdops.store.db`)."""
     conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def write_sqlite(
+    conn: sqlite3.Connection, week: str, start: datetime, end: datetime, now: datetime
+) -> int:
+    """Draft `week` on SQLite through a connection from `connect_sqlite`; the
+    number of statements written."""
     try:
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
-            conn.execute(f"PRAGMA {pragma}")
         conn.execute("BEGIN IMMEDIATE")
         if conn.execute("SELECT 1 FROM payout_weeks WHERE week = ?", (week,)).fetchone():
             raise RuntimeError(f"{week} is drafted already; the raw writer writes first drafts")
@@ -245,6 +252,7 @@ def write_sqlite(path: str, week: str, start: datetime, end: datetime, now: date
             ),
         )
         conn.execute("COMMIT")
-    finally:
-        conn.close()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     return len(drafts)
