@@ -1,37 +1,72 @@
-"""Benchmark: drafting a payout week against a raw SQL `GROUP BY` baseline.
+"""Benchmark: drafting a payout week, against two baselines that say different things.
 
     python benchmarks/bench_payouts.py [--contractors 1000] [--answers 1000000]
-                                       [--pg postgresql+psycopg://…/db]
+        [--rounds 5] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-sqlite]
 
-Fills a fresh, migrated database with one ISO week of work: N contractors,
-M answers spread over 5 projects at different per-task rates (1% rejected
-with a reason), check-ins for a third of the contractors and a few
-adjustments. The rows go in with the bare driver (not timed). Then, timed:
+Fills a migrated database once per store with one ISO week of work: N
+contractors, M answers over 5 projects at different per-task rates (1% rejected
+with a reason, each rejection in the audit log as `reject_answer` records it),
+check-ins for a third of the contractors and a few adjustments, all with the
+bare driver (not timed; PostgreSQL is then VACUUM ANALYZEd). On PostgreSQL the
+filled database and every copy are scratch databases on the given server, all
+dropped at the end whatever happens. Then, timed:
 
-* baseline: the one aggregate the draft cannot do without, as raw SQL through
-  the bare driver — `SELECT person, currency, project, rate, status, count(*),
-  sum(seconds) FROM answers WHERE answered_at in the week GROUP BY …`, fetched;
-* draft: `hdops.services.payouts.draft_week` in one unit of work, commit
-  included — the aggregates, the rejected answers with their reasons, check-ins,
-  adjustments, pricing and writing every statement and line;
-* redraft: the same again with nothing new (what the Monday job costs when it
-  runs twice);
-* job: `run_weekly_payouts` on a fresh copy — draft, the ops summary with its
-  chart and one statement DM per contractor queued (reported, not a target).
+* **bare GROUP BY** (the first baseline, a floor, not a fair comparison): the one
+  aggregate the draft cannot do without, `SELECT person, currency, project,
+  rate, status, count(*), sum(seconds) FROM answers WHERE answered_at in the
+  week GROUP BY …` on the driver, fetched. It leaves out everything else a draft
+  does: the rejected answers with their reasons, check-ins, adjustments,
+  pricing, and every write with its triggers and commit.
+* **raw writer** (the second baseline, the fair one: benchmarks/raw_payout_writer.py):
+  the same job by hand on the bare driver (sqlite3 / psycopg), no SQLAlchemy —
+  in one transaction it locks the week, reads the aggregate, the rejected
+  answers with reason and item, check-ins and adjustments, prices them in
+  `Decimal` with the product's pure rules, and writes the week row, every
+  statement and every line (`COPY` on PostgreSQL) into the same schema, ledger
+  triggers and foreign keys on, so it pays the same database-side costs. It
+  leaves out: redrafting (diffing, disputed lines, keeping line ids),
+  corrections for answers rejected after their week was approved, the
+  rate-history lookup for a check-in without a rate snapshot, and the ORM
+  flush guards. After every round the benchmark checks that the raw writer
+  and the draft stored the same statements and lines, or fails.
+* **draft_week**: `hdops.services.payouts.draft_week` in one unit of work,
+  commit included;
+* **redraft**: the same again with nothing new (the Monday job run twice);
+* **weekly job**: `run_weekly_payouts` on a fresh copy — draft, the ops summary
+  with its chart and one statement DM per contractor queued (reported, no target).
 
-Targets: draft within 2x of the baseline and under 5 s on SQLite.
-Measured on the shared development container (2 vCPUs, other work running),
-1,000 contractors and 1,000,000 answers (9,339 groups, 9,773 lines):
+Interleaved, under the same machine load: each round makes two fresh copies
+of the filled database (a file copy; `CREATE DATABASE … TEMPLATE`), warms both
+with the same untimed read of answers and items, then times the GROUP BY,
+the draft and the redraft on one and the raw writer on the other, draft and
+raw writer taking turns to go first. Both connect before the clock starts (a
+long-running process drafts on a warm engine; SQLAlchemy still compiles each
+statement once per engine, inside the clock). Reported: each run, the median
+per kind, and the ratios of the medians.
 
-    sqlite      baseline 3.0-3.7 s   draft 4.7 s (1.3-1.6x)   redraft 3.7-4.7 s
-                weekly job with chart and 1,000 DMs queued: 7.5-8.2 s
-    postgresql  baseline 0.36 s (a parallel aggregate)   draft 3.75 s (10x: writing
-                ~10,000 rows through row triggers, measured before lines were
-                written with one executemany, which took 100k answers from 3.3 s
-                to 1.9 s under the profiler)
+Targets: the draft within 2x of the raw writer on both stores; on SQLite also
+within 2x of the GROUP BY and under 5 s. Measured on the shared development
+container (2 vCPUs, other engineers' work running; load average 1.5-2.1 during
+the run), 1,000 contractors and 1,000,000 answers (9,339 groups, 1,000
+statements, 9,773 lines), 5 rounds:
 
-The draft pays for the same GROUP BY plus writing every statement and line;
-on PostgreSQL the aggregate is so fast that the writes dominate.
+    sqlite      GROUP BY 2.73 s   raw writer 2.90 s   draft 3.28 s   redraft 3.39 s
+                draft / raw writer 1.13x   draft / GROUP BY 1.20x   weekly job 6.38 s
+    postgresql  GROUP BY 0.33 s   raw writer 0.88 s   draft 1.17 s   redraft 1.23 s
+                draft / raw writer 1.33x   draft / GROUP BY 3.48x   weekly job 5.19 s
+
+Before (issue 15 point 7; same harness, 3 rounds, load 2-3): on PostgreSQL the
+raw writer took 1.11 s and the draft 3.09 s, 2.78x (and the draft 6-10x the
+GROUP BY). The draft then flushed a thousand ORM statements and sent its ten
+thousand lines as one `executemany` — a bind and execute per row, each row
+through a PL/pgSQL row trigger — and found rejected answers with a dozen
+900-id `IN` queries. Now new statements and lines go in with `COPY`
+(`hdops.store.bulk`), rejected answers with one array query, and the ledger
+guards on statements and lines run once per statement (migration 0011).
+SQLite was not slowed: the old and new draft, interleaved on copies, took
+3.50-3.92 s and 3.15-3.65 s. On PostgreSQL the GROUP BY is a parallel
+aggregate, so the draft's remaining multiple of it is its reads of rejected
+answers and the writes the raw writer shares.
 """
 
 from __future__ import annotations
