@@ -55,7 +55,8 @@ statements, 9,773 lines), 5 rounds:
     postgresql  GROUP BY 0.33 s   raw writer 0.88 s   draft 1.17 s   redraft 1.23 s
                 draft / raw writer 1.33x   draft / GROUP BY 3.48x   weekly job 5.19 s
 
-Before (issue 15 point 7; same harness, 3 rounds, load 2-3): on PostgreSQL the
+Before (issue 15 point 7; the same interleaved rounds, 3 of them, load 2-3, and
+both connecting inside the clock then, 0.01-0.05 s): on PostgreSQL the
 raw writer took 1.11 s and the draft 3.09 s, 2.78x (and the draft 6-10x the
 GROUP BY). The draft then flushed a thousand ORM statements and sent its ten
 thousand lines as one `executemany` — a bind and execute per row, each row
