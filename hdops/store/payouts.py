@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Integer, Select, Table, any_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, selectinload
 
+from hdops.store.bulk import insert_rows
 from hdops.store.orm import (
     Adjustment,
     Answer,
@@ -147,7 +149,14 @@ def rejected_answers_by_audit(
     The caller checks the count against the aggregate and falls back to the scan."""
     ids = _rejected_ids_since(session, start)
     found: list[RejectedAnswer] = []
-    for i in range(0, len(ids), 900):
+    if ids and session.get_bind().dialect.name == "postgresql":
+        # One query with the ids as one array parameter: a list of thousands of
+        # parameters (or a dozen lists of 900) costs more to plan than to run.
+        stmt = _rejected_in(start, end, person_id).where(
+            Answer.id == any_(literal(ids, ARRAY(Integer)))
+        )
+        return [RejectedAnswer(*row) for row in session.execute(stmt)]
+    for i in range(0, len(ids), 900):  # SQLite's bound-parameter limit
         stmt = _rejected_in(start, end, person_id).where(Answer.id.in_(ids[i : i + 900]))
         found.extend(RejectedAnswer(*row) for row in session.execute(stmt))
     return sorted(found, key=lambda r: r.answer_id)
@@ -294,11 +303,27 @@ def line_with_statement(
     return None if row is None else (row[0], row[1])
 
 
-def insert_lines(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert statement lines in one executemany (no per-row RETURNING). The lines'
-    statements are drafts of an unapproved week; the database triggers check it."""
-    if rows:
-        session.execute(insert(PayoutLine), rows)
+def insert_statements(
+    session: Session, week: str, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[int, str], int]:
+    """Insert a week's new draft statements in bulk (`hdops.store.bulk`) and return
+    every statement id of the week by (person, currency). The week is a draft
+    (the caller holds its row locked); the database triggers check it again."""
+    insert_rows(session, cast(Table, PayoutStatement.__table__), rows)
+    if not rows:
+        return {}
+    ids = session.execute(
+        select(PayoutStatement.person_id, PayoutStatement.currency, PayoutStatement.id).where(
+            PayoutStatement.week == week
+        )
+    )
+    return {(person, currency): sid for person, currency, sid in ids}
+
+
+def insert_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert statement lines in bulk (`hdops.store.bulk`: no per-row RETURNING).
+    The lines' statements are drafts of an unapproved week; the triggers check it."""
+    insert_rows(session, cast(Table, PayoutLine.__table__), rows)
 
 
 def disputed_line_ids(session: Session, week: str) -> set[int]:

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hdops.services import payouts
 from hdops.services.people import get_person
+from hdops.store import payouts as payout_store
 from hdops.store.db import Store
 from hdops.store.orm import Adjustment, PayoutLine, PayoutStatement, PayoutWeek
 from tests.conftest import ON_POSTGRES
@@ -159,3 +160,106 @@ def test_postgres_truncate_of_drafts_only_still_works(store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(text("TRUNCATE payout_lines, payout_statements, payout_weeks CASCADE"))
     assert _ledger(store)["statements"] == []
+
+
+_DRAFTS_IN_W11 = (
+    "INSERT INTO payout_statements (person_id, week, currency, total, tasks, seconds_worked, "
+    "active_seconds, status, created_at) SELECT person_id, '2026-W11', currency, 0, 0, 0, 0, "
+    "'draft', created_at FROM payout_statements"
+)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"INSERT INTO payout_lines ({_LINE_COLUMNS}, amount) SELECT id, 9, 'x', 'adjustment', "
+        "'x', 1, 1, 1 FROM payout_statements",
+        "UPDATE payout_lines SET description = description || '.'",
+        "DELETE FROM payout_lines",
+        "UPDATE payout_statements SET total = total",
+    ],
+)
+def test_one_approved_row_refuses_the_whole_statement(store: Store, sql: str) -> None:
+    """A write that touches draft rows (week 11) and approved ones (week 10) at once is
+    refused whole: the draft rows are not changed either (PostgreSQL checks once per
+    statement, after it, over all the rows it wrote; SQLite per row)."""
+    _approved_week_with_an_adjustment(store)
+    with store.engine.begin() as conn:
+        conn.execute(text(_DRAFTS_IN_W11))
+        conn.execute(
+            text(
+                f"INSERT INTO payout_lines ({_LINE_COLUMNS}, amount) SELECT id, 1, 'k', 'tasks', "
+                "'draft line', 1, 1, 1 FROM payout_statements WHERE week = '2026-W11'"
+            )
+        )
+    before = _ledger(store)
+    assert {s[2] for s in before["statements"]} == {"approved", "draft"}
+    with (
+        pytest.raises(DBAPIError, match="approved payouts never change"),
+        store.engine.begin() as conn,
+    ):
+        conn.execute(text(sql))
+    assert _ledger(store) == before
+
+
+def test_bulk_writes_into_an_approved_week_are_refused(store: Store) -> None:
+    """The bulk path drafting uses (COPY on PostgreSQL, executemany on SQLite) meets
+    the same database guards as any INSERT, refused as an IntegrityError."""
+    _approved_week_with_an_adjustment(store)
+    before = _ledger(store)
+    statement_id = before["statements"][0][0]
+    line = {
+        "statement_id": statement_id,
+        "position": 9,
+        "key": "x",
+        "kind": "adjustment",
+        "project_id": None,
+        "description": "smuggled",
+        "quantity": Decimal(1),
+        "unit_amount": Decimal(1),
+        "amount": Decimal(1),
+    }
+    with (
+        pytest.raises(IntegrityError, match="approved payouts never change"),
+        store.unit_of_work() as s,
+    ):
+        payout_store.insert_lines(s, [line])
+    statement = {
+        "person_id": before["statements"][0][1],
+        "week": str(W10),
+        "currency": "EUR",
+        "total": Decimal(1),
+        "tasks": 0,
+        "seconds_worked": 0,
+        "active_seconds": 0,
+        "status": "draft",
+        "created_at": AFTER,
+    }
+    with (
+        pytest.raises(IntegrityError, match="approved payouts never change"),
+        store.unit_of_work() as s,
+    ):
+        payout_store.insert_statements(s, str(W10), [statement])
+    assert _ledger(store) == before
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="writable CTEs are PostgreSQL's")
+def test_postgres_approving_and_adding_a_line_in_one_statement_is_refused(store: Store) -> None:
+    """Checked after the statement, the guard sees the statement a CTE approved."""
+    _approved_week_with_an_adjustment(store)
+    with store.engine.begin() as conn:
+        conn.execute(text(_DRAFTS_IN_W11))
+    before = _ledger(store)
+    with (
+        pytest.raises(DBAPIError, match="approved payouts never change"),
+        store.engine.begin() as conn,
+    ):
+        conn.execute(
+            text(
+                "WITH approved AS (UPDATE payout_statements SET status = 'approved' "
+                "WHERE week = '2026-W11' RETURNING id) "
+                f"INSERT INTO payout_lines ({_LINE_COLUMNS}, amount) SELECT id, 1, 'x', "
+                "'adjustment', 'late', 1, 1, 1 FROM approved"
+            )
+        )
+    assert _ledger(store) == before

@@ -17,7 +17,8 @@ from hdops.store.orm.payouts import Adjustment, PayoutLine, PayoutStatement, Pay
 class ApprovedPayoutChange(Conflict):
     """A write would change an approved payout week. Raised inside a flush, so no
     code path (service, command, script) can change what was approved; the database
-    triggers of migration 0003 refuse the same writes made with plain SQL."""
+    triggers (migrations 0003, 0008, 0012) refuse the same writes made with
+    plain SQL."""
 
     def __init__(self, what: str) -> None:
         super().__init__(
