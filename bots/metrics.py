@@ -34,6 +34,7 @@ no new task (no work left, a double click) observe nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -179,16 +180,35 @@ class NextTaskLatency:
     def __init__(self, histogram: Histogram = CLICK_TO_NEXT_TASK) -> None:
         self.histogram = histogram
         self._lock = threading.Lock()
-        self._clicks: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}
+        # Per (platform, user): [received, handled] of each click; handled is None
+        # while the core is still on it (its task may be sent before it returns).
+        self._clicks: dict[tuple[str, str], list[list[datetime | None]]] = {}
 
     def clicked(self, platform: str, user: str, received: datetime, handled: datetime) -> None:
         """`user` clicked at `received`; the core was done with it at `handled`."""
         with self._lock:
-            clicks = self._clicks.setdefault((platform, user), [])
-            clicks.append((received, handled))
-            horizon = handled - self.KEEP
-            if clicks[0][1] < horizon:
-                clicks[:] = [c for c in clicks if c[1] >= horizon]
+            self._add(platform, user, [received, handled])
+
+    @contextlib.contextmanager
+    def handling(self, platform: str, user: str, received: datetime) -> Iterator[None]:
+        """A click the core is handling during the block: its task message may go out
+        before the core call even returns (the outbox sends on commit), so the click
+        is known from the start and closed when the block ends."""
+        entry: list[datetime | None] = [received, None]
+        with self._lock:
+            self._add(platform, user, entry)
+        try:
+            yield
+        finally:
+            entry[1] = now()
+
+    def _add(self, platform: str, user: str, entry: list[datetime | None]) -> None:
+        clicks = self._clicks.setdefault((platform, user), [])
+        clicks.append(entry)
+        received = entry[0]
+        assert received is not None
+        horizon = received - self.KEEP
+        clicks[:] = [c for c in clicks if (c[1] or received) >= horizon]
 
     def sent(self, delivered: Delivered) -> None:
         """`Deliverer.on_sent`: a task DM written while a click of its person was
@@ -200,7 +220,10 @@ class NextTaskLatency:
             if not clicks:
                 return
             for i, (received, handled) in enumerate(clicks):
-                if received <= delivered.created_at <= handled:
+                assert received is not None
+                if received <= delivered.created_at and (
+                    handled is None or delivered.created_at <= handled
+                ):
                     del clicks[i]
                     break
             else:

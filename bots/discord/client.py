@@ -55,7 +55,8 @@ from hdops.core import Core
 
 log = logging.getLogger(__name__)
 
-ANSWER_WITHIN = 2.0  # seconds before an interaction is deferred (Discord allows 3)
+ANSWER_WITHIN = 1.5  # seconds before an interaction is deferred (Discord allows 3; a
+# loaded machine or a chart drawn in a thread can hold the event loop back a while)
 EPHEMERAL = 64
 # Interaction callback types.
 MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, MODAL = 4, 5, 6, 9

@@ -199,11 +199,15 @@ class SlackAdapter:
                     )
                 # The same payload redelivered has the same action_ts; a second click has another.
                 event_id = f"slack:act:{click.user}:{click.action_ts}:{click.action_id}"
-                reply = await self.runner.call(
-                    self.core.action, f"slack:{click.user}", click.action_id, click.values, event_id
-                )
+                with metrics.NEXT_TASK.handling("slack", click.user, received):
+                    reply = await self.runner.call(
+                        self.core.action,
+                        f"slack:{click.user}",
+                        click.action_id,
+                        click.values,
+                        event_id,
+                    )
                 stored.set()
-                metrics.NEXT_TASK.clicked("slack", click.user, received, metrics.now())
                 await self.show(
                     reply, user=click.user, channel=click.channel, trigger=click.trigger_id
                 )
@@ -221,10 +225,14 @@ class SlackAdapter:
             after: tuple[str, Message, str | None] | None = None
             try:
                 sub = inbound.submission(body)
-                reply = await self.runner.call(
-                    self.core.form, f"slack:{sub.user}", sub.callback_id, sub.fields, sub.event_id
-                )
-                metrics.NEXT_TASK.clicked("slack", sub.user, received, metrics.now())
+                with metrics.NEXT_TASK.handling("slack", sub.user, received):
+                    reply = await self.runner.call(
+                        self.core.form,
+                        f"slack:{sub.user}",
+                        sub.callback_id,
+                        sub.fields,
+                        sub.event_id,
+                    )
                 if reply.form_errors:
                     answer = _form_errors(view, reply.form_errors)
                     if not answer:  # no input to show them on: say them privately

@@ -146,3 +146,18 @@ async def test_scheduler_lag_is_observed_from_the_first_job(db_url: str, store: 
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def test_a_task_sent_before_the_core_call_returns_is_paired() -> None:
+    """The outbox may send the next task the moment the core commits, before its call
+    has returned to the adapter: the click is known from the start."""
+    latency = NextTaskLatency()
+    t0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    before = latency.histogram.collect()[0].samples
+    count = next(s.value for s in before if s.name.endswith("_count"))
+    with latency.handling("slack", "U1", t0):
+        latency.sent(
+            Delivered("slack", "dm", "U1", "assignment:7", t0 + timedelta(seconds=0.1), t0)
+        )
+    after = latency.histogram.collect()[0].samples
+    assert next(s.value for s in after if s.name.endswith("_count")) == count + 1
