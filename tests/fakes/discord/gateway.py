@@ -67,6 +67,9 @@ class Connection:
     compressor: Any | None  # a zlib compressobj for zlib-stream
     session: Session | None = None
     heartbeats: int = 0
+    # One payload at a time, compressed and written in order: zlib-stream is one
+    # deflate stream, so two sends interleaved would corrupt it for the client.
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class Gateway:
@@ -228,13 +231,14 @@ class Gateway:
             return
         text = json.dumps(payload)
         try:
-            if connection.compressor is None:
-                await connection.ws.send_str(text)
-            else:
-                data = connection.compressor.compress(text.encode())
-                await connection.ws.send_bytes(
-                    data + connection.compressor.flush(zlib.Z_SYNC_FLUSH)
-                )
+            async with connection.sending:
+                if connection.compressor is None:
+                    await connection.ws.send_str(text)
+                else:
+                    data = connection.compressor.compress(text.encode())
+                    await connection.ws.send_bytes(
+                        data + connection.compressor.flush(zlib.Z_SYNC_FLUSH)
+                    )
         except (ConnectionError, RuntimeError):
             pass  # the client went away; a dispatch stays in the session for RESUME
 
