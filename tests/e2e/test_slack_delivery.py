@@ -19,17 +19,20 @@ from tests.fakes.slack.server import FakeSlack
 pytest_plugins = ["tests.fakes.slack.fixtures"]
 
 QUESTION = re.compile(r"Question #(\d+) ")
+# Enough to queue well past the channel's burst of three (one post a second after).
+ASKERS = 24
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-async def test_fifty_questions_at_once_are_all_posted_in_order(store: Store) -> None:
-    """50 contractors ask at the same moment; the clarification channel takes about
-    one post a second. Every question is posted, in the order they were asked, none
-    is marked failed, and ops hear nothing (nothing is past the maximum age)."""
+async def test_a_crowd_of_questions_at_once_are_all_posted_in_order(store: Store) -> None:
+    """ASKERS contractors ask at the same moment; the clarification channel takes about
+    one post a second (so the test takes about ASKERS seconds). Every question is
+    posted, in the order they were asked, none is marked failed, and ops hear nothing
+    (nothing is past the maximum age)."""
     fake = await FakeSlack().start()  # strict: Slack's rate limits on
     try:
-        async with slack_world(store, fake, crowd=50, items=60, overlap=1) as w:
+        async with slack_world(store, fake, crowd=ASKERS, items=ASKERS + 10, overlap=1) as w:
             await asyncio.gather(*(fake.slash_command(c, "/hdops", "next") for c in w.crowd))
             await w.settle()
             assert all(w.tasks(c) for c in w.crowd)  # nobody left without work
@@ -42,12 +45,12 @@ async def test_fifty_questions_at_once_are_all_posted_in_order(store: Store) -> 
                 heads = [QUESTION.search(str(m.blocks)) for m in fake.messages(w.clar)]
                 return [int(h.group(1)) for h in heads if h]
 
-            await fake.wait_for(lambda: len(posted()) >= 50, timeout=150)
+            await fake.wait_for(lambda: len(posted()) >= ASKERS, timeout=150)
             await w.settle()
             with store.read() as s:
                 asked_order = list(s.scalars(select(Clarification.id).order_by(Clarification.id)))
                 statuses = set(s.scalars(select(OutboxMessage.status)))
-            assert len(asked_order) == 50 and sorted(posted()) == asked_order
+            assert len(asked_order) == ASKERS and sorted(posted()) == asked_order
             if not ON_POSTGRES:
                 # SQLite commits one writer at a time, so the order the questions were
                 # stored in is the order they were asked, and the channel shows that
@@ -60,7 +63,7 @@ async def test_fifty_questions_at_once_are_all_posted_in_order(store: Store) -> 
             posts = fake.calls_to("chat.postMessage")
             # The pacer kept us (almost) inside the limit: 429s are rare, not the norm.
             assert len(throttled) <= 5, [(c.method, c.params.get("channel")) for c in throttled]
-            assert len([c for c in posts if c.ok]) >= 50
+            assert len([c for c in posts if c.ok]) >= ASKERS
         problems = [v for v in fake.violations]
         assert not problems, problems
     finally:
