@@ -66,8 +66,12 @@ async def running(
         await adapter.client.close()
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        ended = await asyncio.gather(*tasks, return_exceptions=True)
         await adapter.port.aclose()
+    # A Gateway client that crashed (discord.py refusing what the fake sent, say)
+    # stops reading without a word; say so instead of letting a later wait time out.
+    crashed = [e for e in ended if isinstance(e, Exception)]
+    assert not crashed, f"a bot task ended with {crashed[0]!r}"
 
 
 def with_ids(fake: FakeDiscord, user: FakeUser, prefix: str) -> list[FakeMessage]:

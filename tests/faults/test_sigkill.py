@@ -286,6 +286,8 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
         for _ in range(5):
             await day.redeliver()
         assert not day.ledger.unacked, "a redelivery was never acknowledged"
+        # The reminder may fall due a little after the chaos: give it until then.
+        await _reminded(store, remind_at + timedelta(seconds=40))
         await _drained(store, datetime.now(UTC) + timedelta(seconds=45))
         await fake.settle(quiet=0.5, timeout=10)
     finally:
@@ -333,6 +335,21 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
     reminder = [r for r in rows if (r.dedupe_key or "").endswith("remind15")]
     assert [r.status for r in reminder] == ["sent"], "the reminder due in the chaos was lost"
     assert Decimal("1.50") * len(ledger.adjustments) > 0
+
+
+async def _reminded(store: Store, deadline: datetime) -> None:
+    """Until the shift reminder has been queued and sent, or `deadline` (then the
+    test's own check says it was lost)."""
+    while datetime.now(UTC) < deadline:
+        with store.read() as s:
+            sent = s.scalar(
+                select(func.count()).where(
+                    OutboxMessage.dedupe_key.like("%remind15"), OutboxMessage.status == "sent"
+                )
+            )
+        if sent:
+            return
+        await asyncio.sleep(0.5)
 
 
 async def _drained(store: Store, deadline: datetime) -> None:

@@ -100,6 +100,17 @@ class FakeMessage:
     def ephemeral(self) -> bool:
         return bool(self.flags & EPHEMERAL)
 
+    def _attachment_json(self, attachment: dict[str, Any]) -> dict[str, Any]:
+        """An attachment object as Discord sends it (in API answers and Gateway
+        events alike): with the CDN `url` and `proxy_url` clients read it from."""
+        shown = {k: v for k, v in attachment.items() if k != "data"}
+        where = f"attachments/{self.channel_id}/{self.id}/{attachment['filename']}"
+        shown.setdefault("url", f"https://cdn.discordapp.com/{where}")
+        shown.setdefault("proxy_url", f"https://media.discordapp.net/{where}")
+        if str(attachment["filename"]).endswith(".png"):
+            shown.setdefault("content_type", "image/png")
+        return shown
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.id,
@@ -112,7 +123,7 @@ class FakeMessage:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [{k: v for k, v in a.items() if k != "data"} for a in self.attachments],
+            "attachments": [self._attachment_json(a) for a in self.attachments],
             "embeds": self.embeds,
             "components": self.components,
             "pinned": False,
