@@ -552,6 +552,22 @@ def report(
     twice = posted_twice(world)
     stored = books["stored_in_window"]
     p99 = pct(steady, 0.99)
+    # The clicks that met the burst: sent before its last click was served.
+    bursting = [c for c in clicks if c.burst and c.served is not None]
+    burst_from = min((c.sent for c in bursting), default=0.0)
+    burst_to = max((c.served or 0.0 for c in bursting), default=0.0)
+    calm = [
+        c.latency
+        for c in clicks
+        if not c.burst
+        and c.latency is not None
+        and not (c.sent <= burst_to and (c.served or c.sent) >= burst_from)
+    ]
+    start = min((c.sent for c in clicks), default=0.0)
+    minutes: dict[int, list[float]] = {}
+    for c in clicks:
+        if not c.burst and c.latency is not None:
+            minutes.setdefault(int((c.sent - start) // 60), []).append(c.latency)
     by_platform = {
         platform: [
             c.latency
@@ -567,6 +583,11 @@ def report(
         f"answers/s stored            {stored / window:8.2f}   ({stored} answers)",
         f"click -> next task, steady  p50 {pct(steady, 0.5):6.1f} ms   p99 {p99:6.1f} ms"
         f"   max {pct(steady, 1.0):6.1f} ms   ({len(steady)} clicks)",
+        f"  outside the burst's {burst_to - burst_from:4.1f} s  p50 {pct(calm, 0.5):6.1f} ms"
+        f"   p99 {pct(calm, 0.99):6.1f} ms   ({len(calm)} clicks)",
+        "  p99 in each minute        "
+        + " ".join(f"{pct(minutes[m], 0.99):.0f}" for m in sorted(minutes))
+        + " ms",
         *(
             f"  on {name:<7}                 p50 {pct(xs, 0.5):6.1f} ms   p99 "
             f"{pct(xs, 0.99):6.1f} ms   ({len(xs)} clicks)"
