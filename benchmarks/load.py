@@ -42,7 +42,12 @@ Baseline: the issue sets absolute targets for this test (0 lost, 0 doubled, p99 
 next task <= 100 ms at 500 contractors with 3 workers). The same click path against a
 raw baseline (a bare websocket bot doing the answer and next task in raw SQL,
 interleaved in one run) is `benchmarks/slack_latency.py`; its docstring lists what
-that baseline leaves out. Results: `benchmarks/RESULTS.md`.
+that baseline leaves out.
+
+Results (`benchmarks/RESULTS.md`, 2-vCPU container, two runs of the defaults): 12.2
+answers/s, 0 lost, 0 doubled, 196-197 questions all answered back; steady p50 22-23
+ms, p99 96.7 ms in one run and 181 ms in the other (outside the burst's window 71
+ms); the burst of 100: p99 3.2-3.3 s.
 """
 
 from __future__ import annotations
