@@ -55,7 +55,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import re
@@ -76,11 +75,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.slack_latency import (  # noqa: E402
-    EXAMPLE_ITEMS,
     Child,
     drop_database,
     pct,
     pg_database,
+    write_items,
 )
 from hdops.domain.projects import parse_project_spec  # noqa: E402
 from hdops.services.items import import_items  # noqa: E402
@@ -322,11 +321,7 @@ class World:
 def make_store(url: str, world: World, items: int, tmp: Path) -> None:
     """The project, its items and every person, through the services; DMs known (as
     after a first day: Slack opens 50 DMs a minute) so the run measures steady work."""
-    examples = [json.loads(line)["data"] for line in EXAMPLE_ITEMS.read_text().splitlines()]
-    path = tmp / "items.jsonl"
-    with path.open("w") as out:
-        for i in range(items):
-            out.write(json.dumps({"id": f"it-{i}", "data": examples[i % len(examples)]}) + "\n")
+    path = write_items(tmp / "items.jsonl", items)
     engine = create_store_engine(url)
     upgrade(engine)
     store = Store(engine)

@@ -216,14 +216,19 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def make_template(url: str, tmp: Path, items: int, slack_ids: list[str]) -> None:
-    """The project, `items` items (the example project's texts, reused) and one
-    contractor per Slack id, all through the services, as `hdops` commands do it."""
+def write_items(path: Path, items: int) -> Path:
+    """An items file of `items` items, the example project's texts reused in turn."""
     examples = [json.loads(line)["data"] for line in EXAMPLE_ITEMS.read_text().splitlines()]
-    path = tmp / "items.jsonl"
     with path.open("w") as out:
         for i in range(items):
             out.write(json.dumps({"id": f"it-{i}", "data": examples[i % len(examples)]}) + "\n")
+    return path
+
+
+def make_template(url: str, tmp: Path, items: int, slack_ids: list[str]) -> None:
+    """The project, `items` items (the example project's texts, reused) and one
+    contractor per Slack id, all through the services, as `hdops` commands do it."""
+    path = write_items(tmp / "items.jsonl", items)
     engine = create_store_engine(url)
     upgrade(engine)
     store = Store(engine)

@@ -5,29 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from hdops.cli.common import out
-from hdops.cli.main import app
-
-
-@pytest.fixture
-def hdops(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("HDOPS_DATABASE_URL", db_url)
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True) -> Result:
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, (args, result.stdout, result.stderr, result.exception)
-        return result
-
-    yield run
 
 
 def test_coverage_chart_says_where_it_was_written(
