@@ -467,3 +467,25 @@ async def test_handed_rows_lost_with_their_process_are_sent_when_their_claim_run
     clock.advance(timedelta(seconds=61))
     assert await d.deliver_due() == 1
     assert [c.op for c in port.calls] == ["dm"]
+
+
+async def test_a_call_refused_with_429_is_retried_under_the_slot_it_booked(
+    store: Store,
+) -> None:
+    """An edit paced at one a minute meets the channel's own limit (five posts just
+    used its burst): the platform answers 429 with a short Retry-After, and the edit
+    goes once that has passed — not a minute later behind the slot it booked itself."""
+    port = ScriptedPort(per_second=20.0, burst=5, edit_rate=Rate.per_minute(1, burst=1))
+    clock = FakeClock(T0)
+    with store.unit_of_work() as s:
+        for n in range(5):
+            intents.to_channels(s, {"slack": "C0Q"}, msg(f"q{n}"), T0, ref=f"q:{n}")
+    d = deliverer(store, port, clock)
+    await d.deliver_due()  # the five posts use the channel's burst
+    port._buckets["C0Q"] = (0.0, time.monotonic())  # and nothing has refilled it yet
+    with store.unit_of_work() as s:
+        intents.edit(s, "q:0", msg("q0 (edited)"), T0)
+    await d.deliver_due()
+    assert port.refused >= 1
+    assert [c.text for c in port.calls if c.op == "edit"] == ["q0 (edited)"]
+    assert all(r.status == "sent" for r in rows(store))

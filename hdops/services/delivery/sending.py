@@ -100,27 +100,32 @@ class Sender:
                     attempted=False,
                 )
         limits = port.rates(send)
+        booking = await self.pacer.book(limits, MAX_INLINE_WAIT)
+        if not booking.booked:
+            # Handed back without booking a slot it will not use.
+            self.stats["paced"] += 1
+            until = self.clock.now() + timedelta(seconds=booking.wait)
+            return Deferred(row.id, until, "paced to the platform's limits", attempted=False)
+        if booking.wait > 0:
+            await asyncio.sleep(booking.wait)
         throttles = 0
         while True:
-            booking = await self.pacer.book(limits, MAX_INLINE_WAIT)
-            if not booking.booked:
-                # Handed back without booking a slot it will not use.
-                self.stats["paced"] += 1
-                until = self.clock.now() + timedelta(seconds=booking.wait)
-                return Deferred(row.id, until, "paced to the platform's limits", attempted=False)
-            if booking.wait > 0:
-                await asyncio.sleep(booking.wait)
             assert self._sem is not None
             try:
                 async with self._sem:
                     result = await execute(port, send, intent, key)
             except DeliveryError as exc:
                 if exc.throttled:
+                    # The platform refused this call, so the slot booked for it is
+                    # still ours: wait out Retry-After and try again under the same
+                    # booking. Booking afresh would queue the call behind its own
+                    # slot (a minute, under a per-minute method tier).
                     self.stats["throttled"] += 1
                     retry_after = exc.retry_after if exc.retry_after is not None else 1.0
                     await self.pacer.hold([key for key, _ in limits], retry_after)
                     throttles += 1
                     if retry_after <= MAX_INLINE_WAIT and throttles <= MAX_THROTTLE_RETRIES:
+                        await asyncio.sleep(retry_after)
                         continue
                     until = self.clock.now() + timedelta(seconds=retry_after)
                     return Deferred(row.id, until, str(exc), attempted=False)
