@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from hdops import intents
 from hdops.chat import Message, Paragraph
 from hdops.config import Settings
-from hdops.pacing import LocalPacing, Rate
+from hdops.pacing import LocalPacing, Pacer, Rate
 from hdops.services.delivery import Deliverer
 from hdops.services.shared_pacing import SharedPacing, pacing_for
 from hdops.store import outbox
@@ -169,3 +172,47 @@ async def test_two_deliverers_keep_one_channel_under_its_limit(store: Store, db_
 def test_workers_on_postgresql_share_their_pacing(store: Store) -> None:
     expected = SharedPacing if store.dialect == "postgresql" else LocalPacing
     assert isinstance(pacing_for(store), expected)
+
+
+RATES = [Rate(1.0, 3), Rate(0.5, 1), Rate(20.0, 2), Rate.per_minute(50), Rate(5.0, 5)]
+# One step: after `dt` seconds, either book (keys, rates, max_wait) or hold a key.
+STEPS = st.lists(
+    st.tuples(
+        st.floats(0.0, 3.0),
+        st.sampled_from(["book", "book", "book", "hold"]),
+        st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from(RATES)), min_size=1, max_size=3),
+        st.sampled_from([0.0, 0.5, 3.0, 100.0]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=STEPS)
+def test_the_store_books_as_the_in_memory_pacer_does(store: Store, steps: list) -> None:
+    """The store's booking (on PostgreSQL the `hdops_pace_book` function, on SQLite
+    the Python) gives the same waits as the in-memory `Pacer` over any sequence of
+    bookings, multi-key bookings and platform holds, at the same instants."""
+    now = [1.8e9]
+    pacer = Pacer(clock=lambda: now[0])
+    prefix = f"prop:{uuid.uuid4().hex[:8]}:"
+    for dt, what, limits, max_wait in steps:
+        now[0] += dt
+        keyed = [(prefix + key, rate) for key, rate in limits]
+        if what == "hold":
+            pacer.hold([keyed[0][0]], max_wait)
+            until = now[0] + max_wait
+            with store.unit_of_work() as s:
+                q._ensure(s, [keyed[0][0]])
+                cell = s.get(PaceCell, keyed[0][0])
+                assert cell is not None
+                cell.held_until = max(cell.held_until or until, until)
+            continue
+        expected = pacer.book(keyed, max_wait)
+        with store.unit_of_work() as s:
+            got = q.book(s, keyed, max_wait, at=now[0])
+        assert got.booked == expected.booked, (got, expected)
+        assert got.wait == pytest.approx(expected.wait, abs=1e-6), (got, expected)
