@@ -55,6 +55,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
 import os
 import random
 import re
@@ -620,7 +621,20 @@ def report(
         f"{p99:.1f} ms {'<=' if target else '>'} {TARGET_P99_MS:.0f} ms"
     )
     print("\n".join(lines))
+    if args.raw is not None:
+        write_raw(args.raw, clicks, start)
     return 1 if bad else 0
+
+
+def write_raw(path: Path, clicks: list[Click], start: float) -> None:
+    """One row per click: seconds from the first click, latency in ms (empty: no
+    next task came), platform, whether it was part of the burst."""
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["sent_s", "latency_ms", "platform", "burst"])
+        for c in sorted(clicks, key=lambda c: c.sent):
+            latency = "" if c.latency is None else f"{1000 * c.latency:.2f}"
+            writer.writerow([f"{c.sent - start:.3f}", latency, c.person.platform, int(c.burst)])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -633,6 +647,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument(
+        "--raw", type=Path, help="write every click (sent at, latency, platform, burst) as CSV"
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.contractors <= 2000 and 1 <= args.workers <= 8 and args.minutes <= 30):
         parser.error("bounded: 1-2000 contractors, 1-8 workers, at most 30 minutes")
