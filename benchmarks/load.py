@@ -56,6 +56,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import gc
 import os
 import random
 import re
@@ -165,6 +166,28 @@ def _discord_answer(message: DiscordMessage) -> tuple[str, int] | None:
     return None
 
 
+class GcPauses:
+    """This process's garbage-collector pauses (it hosts the fakes that time every
+    click, so a pause here stretches the clicks in flight: an error of the
+    instrument, not of hdops). `(monotonic end, seconds, generation)` each."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float, int]] = []
+        self._started: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            took = time.perf_counter() - self._started
+            self.pauses.append((time.monotonic(), took, int(info["generation"])))
+            self._started = None
+
+    def during(self, start: float, end: float, at_least: float) -> bool:
+        """A pause of `at_least` seconds ended within [start, end]."""
+        return any(start <= t <= end and took >= at_least for t, took, _ in self.pauses)
+
+
 @dataclass
 class Books:
     clicks: list[Click] = field(default_factory=list)
@@ -184,6 +207,7 @@ class World:
         self.slack = FakeSlack()
         self.discord = FakeDiscord()
         self.books = Books()
+        self.gc = GcPauses()
         self.people: list[Person] = []
         self.by_dm: dict[str, Person] = {}
         self.researchers: list[SlackUser] = []
@@ -498,6 +522,11 @@ async def run(args: argparse.Namespace) -> int:
         await until(lambda: all(p.task for p in world.people), 180, "first tasks", workers)
         print(f"{len(world.people)} contractors have a task; measuring {args.minutes} min")
 
+        # What the set-up made lives to the end: out of the collector's way, so
+        # collections scan only what the run adds (see GcPauses).
+        gc.collect()
+        gc.freeze()
+        gc.callbacks.append(world.gc)
         start_wall = time.time()
         start = time.monotonic()
         world.end = start + args.minutes * 60
@@ -524,6 +553,7 @@ async def run(args: argparse.Namespace) -> int:
             required=False,
         )
         await asyncio.sleep(2)
+        gc.callbacks.remove(world.gc)
         cpu, own = cpu_seconds(workers) - cpu0, time.process_time() - own0
         books = read_books(db_url, world, start_wall)
         return report(args, world, books, window, cpu, own)
@@ -564,6 +594,13 @@ def report(
         and c.latency is not None
         and not (c.sent <= burst_to and (c.served or c.sent) >= burst_from)
     ]
+    long_pauses = [p for p in world.gc.pauses if p[1] >= 0.02]
+    slow = [
+        c
+        for c in clicks
+        if not c.burst and c.latency is not None and 1000 * c.latency > TARGET_P99_MS
+    ]
+    stretched = [c for c in slow if world.gc.during(c.sent, c.served or c.sent, 0.02)]
     start = min((c.sent for c in clicks), default=0.0)
     minutes: dict[int, list[float]] = {}
     for c in clicks:
@@ -611,6 +648,9 @@ def report(
         f"{books['outbox_not_sent']}   no task after 30 s {world.books.late_clicks}",
         f"platform violations         slack {len(world.slack.violations)}   discord "
         f"{len(world.discord.violations)}",
+        f"harness GC pauses >= 20 ms  {len(long_pauses)}   max "
+        f"{1000 * max((p[1] for p in world.gc.pauses), default=0.0):.0f} ms   steady clicks "
+        f"over {TARGET_P99_MS:.0f} ms during one: {len(stretched)} of {len(slow)}",
     ]
     for v in [*world.slack.violations[:5], *world.discord.violations[:5]]:
         lines.append(f"  {v}")
