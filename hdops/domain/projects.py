@@ -202,7 +202,14 @@ def resolve_instructions(value: Any, base_dir: Path | None) -> tuple[str, list[s
         if path is None:
             return "", [f"instructions: {problem}"]
         try:
-            text = path.read_text(encoding="utf-8")
+            # Read no more than the longest allowed text can take (4 bytes a
+            # character): a huge file is refused without being read whole.
+            with path.open("rb") as handle:
+                data = handle.read(4 * MAX_INSTRUCTIONS_CHARS + 1)
+            if len(data) > 4 * MAX_INSTRUCTIONS_CHARS:
+                return "", [f"instructions: at most {MAX_INSTRUCTIONS_CHARS} characters"]
+            # As reading in text mode would: universal newlines.
+            text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         except FileNotFoundError:
             return "", [f"instructions: file not found: {name}"]
         except (OSError, UnicodeDecodeError) as exc:

@@ -44,6 +44,9 @@ CHUNK = 2000
 MAX_BATCH_CHARS = 80  # Batch.name is String(80)
 # Problems kept in memory for the report; the count beyond it is still exact.
 MAX_PROBLEMS_KEPT = 10_000
+# One item's line: at most 50 values of 100 000 characters (domain.items), far less
+# in practice; 16 MiB leaves room for multi-byte text and JSON escapes.
+MAX_LINE_BYTES = 16 * 2**20
 
 Progress = Callable[[int, int], None]  # (bytes read, file size)
 T = TypeVar("T")
@@ -265,14 +268,23 @@ class _Writer:
 
 
 class _CountingLines:
-    """The file's lines, counting bytes read for the progress bar."""
+    """The file's lines, counting bytes read for the progress bar. A line is read
+    at most `MAX_LINE_BYTES` at a time: a file with no newlines (a JSON array, a
+    binary file) is refused after 16 MiB instead of being read whole into memory."""
 
     def __init__(self, handle: BinaryIO) -> None:
         self._handle = handle
         self.bytes_read = 0
 
     def __iter__(self) -> Iterator[bytes]:
-        for line in self._handle:
+        number = 0
+        while line := self._handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(line) > MAX_LINE_BYTES:
+                raise InvalidInput(
+                    f"line {number}: longer than {MAX_LINE_BYTES // 2**20} MiB; a file of "
+                    "items has one item per line (JSON Lines) or per row (CSV)"
+                )
             self.bytes_read += len(line)
             yield line
 

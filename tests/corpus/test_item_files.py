@@ -2,7 +2,8 @@
 `--skip-invalid` where a file has nothing valid to skip to).
 
 Small files are committed in `files/items/` (binary ones too); the big ones — a
-10 MB line, a 10 MB CSV cell, JSON nested 100 000 deep, 100 000 bad lines — are
+10 MB line, a 10 MB CSV cell, 40 MB without a newline, JSON nested 100 000 deep,
+100 000 bad lines — are
 written at test time. Formula cells are not refused: they are data, stored as
 text and neutralised when exported (the last test).
 """
@@ -79,6 +80,11 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], str]] = {
             + b'"\n'
         ),
         "nested more than 32 levels",
+    ),
+    "40 MB without a newline (a JSON array)": (
+        "array.jsonl",
+        lambda: b"[" + b'{"id": "c-1"}, ' * (40 * 2**20 // 15) + b"]",
+        "longer than 16 MiB",
     ),
     "100 000 bad lines, listed 50 at most": (
         "bad.jsonl",

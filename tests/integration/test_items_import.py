@@ -4,6 +4,7 @@ HDOPS_TEST_DATABASE_URL is set. Reads like what an ops person sees."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -451,3 +452,25 @@ def test_reimport_does_not_change_an_item_someone_is_working_on(
     with store.unit_of_work() as s:
         report = import_items(s, "helpful-pairs", path)
     assert report.updated == 0 and len(report.conflicts) == 1
+
+
+def test_a_file_without_newlines_is_refused_without_reading_it_whole(
+    store: Store, tmp_path: Path
+) -> None:
+    """200 MB with no newline (sparse: no disk used) is refused at its first 16 MiB,
+    with nothing imported and memory bounded by the line cap, not the file."""
+    make_project(store)
+    path = tmp_path / "items.jsonl"
+    with path.open("wb") as f:
+        f.truncate(200 * 2**20)
+    tracemalloc.start()
+    try:
+        refused = pytest.raises(InvalidInput, match="line 1: longer than 16 MiB")
+        with refused, store.unit_of_work() as s:
+            import_items(s, "helpful-pairs", path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 * 2**20, peak
+    with store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Item)) == 0

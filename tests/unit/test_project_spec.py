@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,35 @@ def test_instructions_file_is_read_relative_to_the_spec(tmp_path: Path) -> None:
     )
     spec = load_project_spec(tmp_path / "spec.yaml")
     assert spec.instructions == "# Guide\nBe kind.\n"
+
+
+def test_instructions_file_newlines_are_normalised(tmp_path: Path) -> None:
+    (tmp_path / "guide.md").write_bytes(b"# Guide\r\nBe kind.\rBe brief.\n")
+    (tmp_path / "spec.yaml").write_text(
+        yaml.safe_dump(valid_spec(instructions="guide.md")), encoding="utf-8"
+    )
+    assert load_project_spec(tmp_path / "spec.yaml").instructions == (
+        "# Guide\nBe kind.\nBe brief.\n"
+    )
+
+
+def test_a_huge_instructions_file_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    """A 200 MB file (sparse: it costs no disk) named as instructions is refused as too
+    long after reading the most the longest allowed text can take, not all of it."""
+    with (tmp_path / "guide.md").open("wb") as f:
+        f.truncate(200 * 2**20)
+    (tmp_path / "spec.yaml").write_text(
+        yaml.safe_dump(valid_spec(instructions="guide.md")), encoding="utf-8"
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput) as info:
+            load_project_spec(tmp_path / "spec.yaml")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert any("instructions: at most 100000 characters" in p for p in info.value.problems)
+    assert peak < 8 * 2**20, peak
 
 
 def test_missing_instructions_file_is_a_problem_next_to_the_others(tmp_path: Path) -> None:
