@@ -151,7 +151,6 @@ class DiscordAdapter:
                 "PUT", f"/applications/{app['id']}/guilds/{guild}/commands", [command_payload()]
             )
         self.application_id = str(app["id"])
-        self.port.application_id = self.application_id
 
     # ------------------------------------------------------------------ interactions
 
@@ -177,24 +176,9 @@ class DiscordAdapter:
                     await self._reopen(interaction, user, custom_id[len(REOPEN_PREFIX) :])
                     return
                 values = [str(v) for v in data.get("values") or []]
-                clicked = _clicked_on(interaction)
-                if clicked is not None:  # before the core runs: its edit may go at once
-                    self.port.clicked.clicked(*clicked, interaction.token)
-                try:
-                    await self._answer(
-                        interaction,
-                        "action",
-                        self.core.action,
-                        identity,
-                        custom_id,
-                        values,
-                        event_id,
-                    )
-                finally:  # however it was answered (or not): waiting edits learn it now
-                    if clicked is not None:
-                        self.port.clicked.answered(
-                            *clicked, interaction.token, deferred_update=False
-                        )
+                await self._answer(
+                    interaction, "action", self.core.action, identity, custom_id, values, event_id
+                )
             elif kind == discord.InteractionType.modal_submit:
                 form_id = str(data.get("custom_id") or "")
                 fields = submitted_fields(data.get("components"))
@@ -297,11 +281,6 @@ class DiscordAdapter:
         await self.port.call(
             "POST", f"/interactions/{interaction.id}/{interaction.token}/callback", body
         )
-        clicked = _clicked_on(interaction)
-        if clicked is not None:
-            self.port.clicked.answered(
-                *clicked, interaction.token, deferred_update=kind == DEFERRED_UPDATE
-            )
 
     async def _follow_up(self, interaction: discord.Interaction, reply: Reply) -> None:
         message = reply.message
@@ -348,13 +327,6 @@ class DiscordAdapter:
                     message.content,
                     f"discord:msg:{message.id}",
                 )
-
-
-def _clicked_on(interaction: discord.Interaction) -> tuple[str, str] | None:
-    """(channel, message) a component interaction was on; None for other kinds."""
-    if interaction.type != discord.InteractionType.component or interaction.message is None:
-        return None
-    return str(interaction.message.channel.id), str(interaction.message.id)
 
 
 def _text(text: str) -> Message:

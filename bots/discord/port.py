@@ -32,7 +32,6 @@ from typing import Any
 import aiohttp
 
 from bots.common.transport import unknown_outcome
-from bots.discord.clicked import ClickedMessages
 from bots.discord.render import attachments, message_payload
 from hdops.chat import Message
 from hdops.pacing import Limit, Rate
@@ -44,9 +43,6 @@ log = logging.getLogger(__name__)
 # (5 per 5 s) and the global 50 requests per second.
 CHANNEL_RATE = Rate(1.0, 5)
 GLOBAL_RATE = Rate(50.0, 50)
-# How long an edit of a clicked message waits for the click's answer (Discord wants
-# it within 3 s) before editing through the channel instead.
-ANSWERED_WITHIN = 3.0
 THREAD_NAME = "Replies"
 NONCE_CHARS = 25  # Discord's maximum nonce length
 
@@ -76,19 +72,10 @@ class DiscordPort:
         self._session: aiohttp.ClientSession | None = None
         self._dm_channels: set[str] = set()  # channels known to be DMs (no threads)
         self.timeout = aiohttp.ClientTimeout(total=30)  # per request
-        # The messages people clicked on, editable through their interaction (set up
-        # by the adapter, which knows the application id once logged in).
-        self.clicked = ClickedMessages()
-        self.application_id: str | None = None
 
     def rates(self, send: Send) -> Sequence[Limit]:
-        if send.op == "edit" and self._by_interaction(send.channel, send.target):
-            return ()  # the interaction's webhook: outside the global limit
         channel = send.channel or f"dm:{send.target}"
         return [(f"discord:channel:{channel}", CHANNEL_RATE), ("discord:global", GLOBAL_RATE)]
-
-    def _by_interaction(self, channel: str, message: str) -> bool:
-        return self.application_id is not None and self.clicked.available(channel, message)
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -183,25 +170,12 @@ class DiscordPort:
 
     async def edit(self, ref: SentRef, message: Message) -> None:
         """Replace the message; its images are uploaded again (the `attachments` list
-        names the files the edited message keeps: exactly the new ones). A message a
-        person just clicked on is edited through the click's interaction
-        (`bots.discord.clicked`), else through the channel."""
+        names the files the edited message keeps: exactly the new ones)."""
+        path = f"/channels/{ref.channel}/messages/{ref.message_id}"
         files = attachments(message)
         body = message_payload(message)
         if not files:
             body = {**body, "attachments": []}  # a chart the old version had goes too
-        if self._by_interaction(ref.channel, ref.message_id):
-            token = await self.clicked.token(ref.channel, ref.message_id, ANSWERED_WITHIN)
-            if token is not None:
-                path = f"/webhooks/{self.application_id}/{token}/messages/@original"
-                try:
-                    await self.call("PATCH", path, body, files)
-                    return
-                except DeliveryError as exc:
-                    if exc.unknown_outcome:
-                        raise  # it may have been edited: the outbox retries (twice is harmless)
-                    log.info("interaction edit refused (%s); editing through the channel", exc)
-        path = f"/channels/{ref.channel}/messages/{ref.message_id}"
         await self.call("PATCH", path, body, files)
 
     async def find_sent(self, send: Send, key: str) -> SentRef | None:
