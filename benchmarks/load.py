@@ -44,10 +44,10 @@ raw baseline (a bare websocket bot doing the answer and next task in raw SQL,
 interleaved in one run) is `benchmarks/slack_latency.py`; its docstring lists what
 that baseline leaves out.
 
-Results (`benchmarks/RESULTS.md`, 2-vCPU container, three runs of the defaults): 12.2
+Results (`benchmarks/RESULTS.md`, 2-vCPU container, four runs of the defaults): 12.2
 answers/s, 0 lost, 0 doubled, every question answered back; steady p50 20-21 ms, p99
-57, 84 and 66 ms; the burst of 100: p99 1.7-2.0 s. `--raw` files of those runs are in
-`benchmarks/results/`.
+57, 84, 66 and 57 ms; the burst of 100: p99 1.7-2.0 s. `--raw` files of those runs
+are in `benchmarks/results/`.
 """
 
 from __future__ import annotations
