@@ -88,6 +88,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "DROP FUNCTION IF EXISTS hdops_pace_book(text[], float8[], int[], float8, float8)"
-        )
+        op.execute(f"DROP FUNCTION IF EXISTS hdops_pace_book({_ARGS})")
