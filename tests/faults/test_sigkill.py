@@ -52,6 +52,10 @@ from tests.processes import HdopsProcess, run_env
 pytest_plugins = ["tests.fakes.slack.fixtures"]
 
 KILLS = 22
+# The storm goes on past KILLS (up to twice as many kills) until at least this many
+# answers were acknowledged: on a loaded machine 22 kills can leave too few answers
+# between restarts for the books to say much.
+MIN_ANSWERS = 10
 SEED = int(os.environ.get("HDOPS_FAULT_SEED", random.SystemRandom().randrange(1 << 30)))
 POSTS = {"send"}  # outbox kinds that create a message ("edit" changes one)
 
@@ -269,7 +273,9 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
         asyncio.create_task(day.ops(otto)),
     ]
     try:
-        for _ in range(KILLS):
+        while day.ledger.kills < KILLS or (
+            len(day.ledger.answers) < MIN_ANSWERS and day.ledger.kills < 2 * KILLS
+        ):
             await asyncio.sleep(rng.uniform(0.2, 1.4))
             await process.kill()
             day.ledger.kills += 1
@@ -303,7 +309,7 @@ async def test_sigkill_at_random_points_loses_and_doubles_nothing(
         f" {len(ledger.questions)} questions, {len(ledger.replies)} replies,"
         f" {len(ledger.adjustments)} adjustments"
     )
-    assert ledger.kills >= 20 and len(ledger.answers) >= 10
+    assert ledger.kills >= 20 and len(ledger.answers) >= MIN_ANSWERS
     # What Slack never got an ack for is only the process dying under it.
     unexpected = [v for v in fake.pop_violations() if "never acked" not in v.problem]
     assert not unexpected, unexpected
